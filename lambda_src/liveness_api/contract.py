@@ -1,0 +1,57 @@
+"""Names shared by the Lambda handler, the CDK stack and the local server.
+
+Pure constants with no imports, so that `infra/` and `liveness_local/` can import them without pulling
+in the runtime's dependencies. Changing a name here changes it everywhere at once.
+"""
+
+from typing import Final, NamedTuple
+
+
+class EnvVar:
+    """Environment variables the stack sets on the function and the handler's Settings reads."""
+
+    IMAGE_BUCKET: Final = "IMAGE_BUCKET_NAME"
+    IMAGE_KEY_PREFIX: Final = "IMAGE_KEY_PREFIX"
+    KMS_KEY_ARN: Final = "IMAGE_KMS_KEY_ARN"
+    MAX_AUDIT_IMAGES: Final = "MAX_AUDIT_IMAGES_LIMIT"
+    LEDGER_TABLE: Final = "SESSION_TABLE_NAME"
+    LIVENESS_THRESHOLD: Final = "LIVENESS_THRESHOLD"
+    RETENTION_DAYS: Final = "SESSION_RETENTION_DAYS"
+    ABUSE_MAX_FAILURES: Final = "ABUSE_MAX_FAILURES"
+    ABUSE_WINDOW_SECONDS: Final = "ABUSE_WINDOW_SECONDS"
+    ABUSE_COOLDOWN_SECONDS: Final = "ABUSE_COOLDOWN_SECONDS"
+    CORS_ORIGINS: Final = "CORS_ALLOWED_ORIGINS"
+    REKOGNITION_CONNECT_TIMEOUT: Final = "REKOGNITION_CONNECT_TIMEOUT_SECONDS"
+    REKOGNITION_READ_TIMEOUT: Final = "REKOGNITION_READ_TIMEOUT_SECONDS"
+    REKOGNITION_MAX_ATTEMPTS: Final = "REKOGNITION_MAX_ATTEMPTS"
+    # Read by Powertools itself.
+    SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+    METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+    LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+
+
+class Route(NamedTuple):
+    method: str
+    path: str
+
+
+class Routes:
+    """Every route of the deployed API. The stack builds API Gateway resources from this list and the
+    local gateway serves exactly these, so neither can offer a route the other lacks."""
+
+    CREATE_SESSION: Final = Route("POST", "/sessions")
+    GET_RESULTS: Final = Route("GET", "/sessions/{sessionId}/results")
+    ERASE_SESSION: Final = Route("DELETE", "/sessions/{sessionId}")
+
+    ALL: Final = (CREATE_SESSION, GET_RESULTS, ERASE_SESSION)
+
+
+SERVICE_NAME: Final = "face-liveness-api"
+# Rekognition's documented session lifetime: results and images vanish from its API after this.
+SESSION_LIFETIME_SECONDS: Final = 180
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
+# problem+json `type` values are URNs: stable identifiers that never pretend to be a fetchable page.
+PROBLEM_TYPE_BASE: Final = "urn:face-liveness-api:problem:"
+# API Gateway's hard limit on a REST API payload is 10 MB; our bodies are tiny JSON documents.
+MAX_BODY_BYTES: Final = 16 * 1024

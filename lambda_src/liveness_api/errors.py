@@ -1,0 +1,100 @@
+"""Domain exceptions. Each one knows its HTTP status and problem type; the handler maps them to
+RFC 9457 problem+json responses in one place."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from liveness_api.metrics_catalogue import ErrorType
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+    # Shown to the client. Never an exception text, a stack trace or another caller's data.
+    detail: ClassVar[str] = "The request could not be completed. Quote the requestId when reporting this."
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(detail or self.detail)
+        self.public_detail = detail or self.detail
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SessionNotFound(DomainError):
+    # The same answer for "does not exist" and "belongs to someone else": existence is never revealed.
+    status = 404
+    slug = "session-not-found"
+    title = "Session not found"
+    detail = "No session with this id belongs to the caller."
+
+
+class CallerIdentityMissing(DomainError):
+    status = 403
+    slug = "caller-identity-missing"
+    title = "Caller identity missing"
+    detail = "The request carries no caller identity; the API requires an authenticated caller."
+
+
+class TooManyFailedChecks(DomainError):
+    status = 429
+    slug = "too-many-failed-checks"
+    title = "Too many failed liveness checks"
+
+
+class LivenessCallFailed(DomainError):
+    """A Rekognition call failed; `error_type` is the metric dimension value it is counted under."""
+
+    error_type: ClassVar[str] = ErrorType.UNEXPECTED
+
+
+class LivenessThrottled(LivenessCallFailed):
+    status = 429
+    slug = "throttled"
+    title = "Too many requests"
+    detail = "Face Liveness is throttling requests. Retry after the number of seconds in Retry-After."
+    error_type = ErrorType.THROTTLED
+
+
+class LivenessUnavailable(LivenessCallFailed):
+    status = 503
+    slug = "service-unavailable"
+    title = "Face Liveness unavailable"
+    detail = "Face Liveness did not answer in time. Retry after the number of seconds in Retry-After."
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class LivenessAccessDenied(LivenessCallFailed):
+    # The caller did nothing wrong: the deployment is misconfigured, so this is a server error.
+    error_type = ErrorType.ACCESS_DENIED
+    log_hint: ClassVar[str] = (
+        "AccessDenied from Rekognition: is Face Liveness available in this region and is the role allowed?"
+    )
+
+
+class LivenessRejectedRequest(LivenessCallFailed):
+    """InvalidParameterException: the API's own validation should have made this impossible."""
+
+    error_type = ErrorType.INVALID_PARAMETER
+
+
+class UnexpectedServiceError(LivenessCallFailed):
+    """An AWS error code this code does not know; logged with its code, answered as a plain 500."""
+
+
+class LivenessSessionGone(Exception):
+    """Rekognition no longer knows the session (it forgets sessions 3 minutes after creation).
+    Never reaches a client: the domain turns it into an EXPIRED verdict."""
+
+
+class RequestInvalid(DomainError):
+    """A request that is well-formed JSON but breaks a rule the schema alone cannot express."""
+
+    status = 422
+    slug = "validation-error"
+    title = "Request validation failed"
+    detail = "The request does not match the API's schema; see errors."
+
+    def __init__(self, field_errors: dict[str, str]) -> None:
+        super().__init__()
+        self.field_errors = field_errors

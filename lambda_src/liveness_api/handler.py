@@ -1,0 +1,176 @@
+"""The Lambda entry point: thin routes over the domain, and the one place errors become HTTP responses."""
+
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from liveness_api.contract import IDEMPOTENCY_HEADER, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, Route, Routes
+from liveness_api.dependencies import build_dependencies
+from liveness_api.errors import DomainError, LivenessAccessDenied, RequestInvalid
+from liveness_api.identity import caller_owner
+from liveness_api.metrics_catalogue import RESULTS_FETCHED
+from liveness_api.models import (
+    CreateSessionRequest,
+    CreateSessionResponse,
+    IdempotencyKey,
+    Problem,
+    SessionId,
+    SessionResultsResponse,
+)
+from liveness_api.observability import logger, metrics, record_metric, tracer
+from liveness_api.settings import Settings
+
+dependencies = build_dependencies(Settings.from_environ())
+_cors = dependencies.settings.cors_allowed_origins
+
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    cors=CORSConfig(allow_origin=_cors[0], extra_origins=list(_cors[1:]), allow_headers=[IDEMPOTENCY_HEADER])
+    if _cors
+    else None,
+)
+
+_PROBLEM_RESPONSES: dict[int | str, Any] = {
+    status: {"description": title, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
+    for status, title in (
+        (400, "Malformed JSON"),
+        (403, "Missing or invalid credentials"),
+        (404, "No such session for this caller"),
+        (422, "Validation failed"),
+        (429, "Throttled, or refused by the abuse limit; see Retry-After"),
+        (500, "Internal error"),
+        (503, "Face Liveness unavailable; see Retry-After"),
+    )
+}
+
+
+def _resolver_path(route: Route) -> str:
+    # API Gateway writes path parameters as {name}; the resolver as <name>.
+    return route.path.replace("{", "<").replace("}", ">")
+
+
+def _owner() -> str:
+    return caller_owner(app.current_event.raw_event.get("requestContext") or {})
+
+
+@app.post(
+    _resolver_path(Routes.CREATE_SESSION),
+    summary="Create a Face Liveness session",
+    responses={201: {"description": "Session created", "content": {"application/json": {"model": CreateSessionResponse}}}, **_PROBLEM_RESPONSES},
+)
+@tracer.capture_method(capture_response=False)
+def create_session(
+    body: Annotated[CreateSessionRequest | None, Body()] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
+) -> Response[CreateSessionResponse]:
+    created = dependencies.sessions.create(
+        owner=_owner(),
+        request=body or CreateSessionRequest(),
+        idempotency_key=idempotency_key,
+        request_id=app.current_event.request_context.request_id,
+    )
+    # A dict, not a JSON string: the resolver validates it against CreateSessionResponse before sending it.
+    return Response(status_code=201, content_type="application/json", body=created.model_dump(mode="json", by_alias=True))
+
+
+@app.get(_resolver_path(Routes.GET_RESULTS), summary="Get the session's verdict", responses=_PROBLEM_RESPONSES)
+@tracer.capture_method(capture_response=False)
+def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> SessionResultsResponse:
+    results = dependencies.sessions.results(owner=_owner(), session_id=session_id)
+    record_metric(RESULTS_FETCHED)
+    return results
+
+
+@app.delete(
+    _resolver_path(Routes.ERASE_SESSION),
+    summary="Erase the session's images and record",
+    responses={204: {"description": "Erased"}, **_PROBLEM_RESPONSES},
+)
+@tracer.capture_method(capture_response=False)
+def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> Response[None]:
+    dependencies.sessions.erase(owner=_owner(), session_id=session_id)
+    return Response(status_code=204)
+
+
+# Errors: the only place exceptions become HTTP responses -------------------------------------------------
+
+
+def _json(status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type=content_type, body=json.dumps(body), headers=headers)
+
+
+def _problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    retry_after_seconds: int | None = None,
+) -> Response[Any]:
+    problem = Problem(
+        type=PROBLEM_TYPE_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        requestId=app.current_event.request_context.request_id,
+        errors=errors,
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
+    return _json(status, problem, PROBLEM_CONTENT_TYPE, headers)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[Any]:
+    problems = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return _problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
+    field_errors = [
+        # The location without its first element ("body", "header", "path") and never the input value,
+        # which could be personal data.
+        {"field": ".".join(str(part) for part in problem.get("loc", ())[1:]) or "body", "message": problem["msg"]}
+        for problem in problems
+    ]
+    return _problem(422, "validation-error", "Request validation failed", "See errors.", errors=field_errors)
+
+
+@app.exception_handler(RequestInvalid)
+def _invalid_for_deployment(error: RequestInvalid) -> Response[Any]:
+    field_errors = [{"field": field, "message": message} for field, message in error.field_errors.items()]
+    return _problem(error.status, error.slug, error.title, error.public_detail, errors=field_errors)
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response[Any]:
+    if isinstance(error, LivenessAccessDenied):
+        logger.error(error.log_hint)
+    elif error.status >= 500:
+        logger.exception("Request failed", extra={"error_type": type(error).__name__})
+    return _problem(
+        error.status, error.slug, error.title, error.public_detail, retry_after_seconds=error.retry_after_seconds
+    )
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[Any]:
+    # Logged with its traceback for operators; the client sees only the requestId to quote.
+    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+    return _problem(500, DomainError.slug, DomainError.title, DomainError.detail)
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[Any]:
+    return _problem(404, "route-not-found", "Not found", "No such route.")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

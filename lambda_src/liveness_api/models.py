@@ -1,0 +1,129 @@
+"""Pydantic models at the API boundary: what a request may carry and what a response promises.
+
+The constraints mirror Rekognition's service model (botocore's service-2.json), which botocore itself
+does not enforce client-side, so a bad value is a 422 here rather than an InvalidParameterException later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+# Rekognition's `Version` shape: 5-11 characters, three dot-separated numbers without leading zeros.
+ChallengeVersion = Annotated[
+    str,
+    StringConstraints(
+        min_length=5, max_length=11, pattern=r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$"
+    ),
+]
+SessionId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ChallengeType(str, Enum):
+    FACE_MOVEMENT_AND_LIGHT = "FaceMovementAndLightChallenge"
+    FACE_MOVEMENT = "FaceMovementChallenge"
+
+
+class ChallengeVersions(ApiModel):
+    minimum: ChallengeVersion | None = None
+    maximum: ChallengeVersion | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChallengeVersions:
+        if self.minimum and self.maximum and _version_key(self.minimum) > _version_key(self.maximum):
+            raise ValueError("minimum must not be above maximum")
+        return self
+
+
+class ChallengePreference(ApiModel):
+    type: ChallengeType
+    versions: ChallengeVersions | None = None
+
+
+class CreateSessionRequest(ApiModel):
+    """Body of POST /sessions. Every field is optional; an absent body means all defaults."""
+
+    audit_images_limit: int = Field(
+        0,
+        alias="auditImagesLimit",
+        ge=0,
+        le=4,
+        description="How many audit images Rekognition should keep (best effort), capped by the deployment.",
+    )
+    challenge_preferences: list[ChallengePreference] | None = Field(
+        None, alias="challengePreferences", min_length=1, max_length=2
+    )
+
+
+class CreateSessionResponse(ApiModel):
+    session_id: SessionId = Field(alias="sessionId")
+    region: str = Field(description="Pass this to FaceLivenessDetector: the session exists only in this region.")
+    expires_at: datetime = Field(alias="expiresAt", description="ISO-8601 UTC; Rekognition forgets the session then.")
+
+
+class BoundingBox(ApiModel):
+    """Ratios of the image's width and height, as Rekognition reports them."""
+
+    width: float | None = None
+    height: float | None = None
+    left: float | None = None
+    top: float | None = None
+
+
+class ImageReference(ApiModel):
+    """Where Rekognition stored an image. Image bytes never travel through this API."""
+
+    bucket: str
+    key: str
+    version: str | None = None
+    bounding_box: BoundingBox | None = Field(None, alias="boundingBox")
+
+
+class Challenge(ApiModel):
+    type: str
+    version: str
+
+
+Decision = Literal["LIVE", "NOT_LIVE", "PENDING", "EXPIRED", "FAILED"]
+LivenessStatus = Literal["CREATED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "EXPIRED"]
+
+
+class SessionResultsResponse(ApiModel):
+    session_id: SessionId = Field(alias="sessionId")
+    status: LivenessStatus
+    decision: Decision
+    confidence: float | None = None
+    threshold: float = Field(description="The deployment's threshold this decision was made with.")
+    challenge: Challenge | None = None
+    reference_image: ImageReference | None = Field(None, alias="referenceImage")
+    audit_images: list[ImageReference] = Field(default_factory=list, alias="auditImages")
+
+
+class FieldError(ApiModel):
+    field: str
+    message: str
+
+
+class Problem(ApiModel):
+    """RFC 9457 problem details, the one error format of the API (API Gateway's own errors included)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    request_id: str = Field(alias="requestId")
+    errors: list[FieldError] | None = None
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))

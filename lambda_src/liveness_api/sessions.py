@@ -1,0 +1,202 @@
+"""The domain: create a session, read its verdict, erase it. Routes call exactly one of these."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from liveness_api.contract import SESSION_LIFETIME_SECONDS
+from liveness_api.decision import decide, is_failure
+from liveness_api.errors import (
+    LivenessCallFailed,
+    LivenessSessionGone,
+    RequestInvalid,
+    SessionNotFound,
+    TooManyFailedChecks,
+)
+from liveness_api.metrics_catalogue import (
+    LIVENESS_CHECK_COMPLETED,
+    LIVENESS_CONFIDENCE,
+    SESSION_CREATE_FAILED,
+    SESSION_CREATED,
+    SESSION_ERASED,
+    SESSION_REFUSED_BY_ABUSE_LIMIT,
+    Decision,
+)
+from liveness_api.models import (
+    CreateSessionRequest,
+    CreateSessionResponse,
+    ImageReference,
+    SessionResultsResponse,
+)
+from liveness_api.observability import logger, record_metric, tracer
+from liveness_api.ports import (
+    ImageStore,
+    LivenessResult,
+    LivenessService,
+    SessionLedger,
+    SessionRecord,
+    SessionRequest,
+    StoredImage,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def client_request_token(owner: str, idempotency_key: str | None, request_id: str) -> str:
+    """Rekognition's ClientRequestToken, always set so that botocore's retries reuse one session.
+
+    Scoped to the owner: two callers sending the same Idempotency-Key must never share a session. A SHA-256
+    hex digest is exactly 64 characters of `[a-f0-9]`, inside the token's 1-64 `[a-zA-Z0-9-_]` rule."""
+    source = f"key:{idempotency_key}" if idempotency_key is not None else f"request:{request_id}"
+    return hashlib.sha256(f"{owner}\n{source}".encode()).hexdigest()
+
+
+class LivenessSessions:
+    def __init__(
+        self,
+        *,
+        region: str,
+        threshold: float,
+        max_audit_images_limit: int,
+        liveness: LivenessService,
+        ledger: SessionLedger,
+        images: Callable[[], ImageStore],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._region = region
+        self._threshold = threshold
+        self._max_audit_images_limit = max_audit_images_limit
+        self._liveness = liveness
+        self._ledger = ledger
+        # Only erasure needs S3; building that client lazily keeps it off the create path's cold start.
+        self._images = images
+        self.clock = clock
+
+    def create(
+        self, owner: str, request: CreateSessionRequest, idempotency_key: str | None, request_id: str
+    ) -> CreateSessionResponse:
+        if request.audit_images_limit > self._max_audit_images_limit:
+            raise RequestInvalid(
+                {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
+            )
+        now = self.clock()
+        blocked_until = self._ledger.blocked_until(owner, now)
+        if blocked_until is not None:
+            record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
+            wait = max(1, math.ceil((blocked_until - now).total_seconds()))
+            raise TooManyFailedChecks(
+                f"Too many liveness checks failed recently. New sessions are refused for {wait} more seconds.",
+                retry_after_seconds=wait,
+            )
+        preferences = (
+            [_challenge_preference(p.model_dump(mode="json")) for p in request.challenge_preferences]
+            if request.challenge_preferences
+            else None
+        )
+        try:
+            session_id = self._liveness.create_session(
+                SessionRequest(
+                    client_request_token=client_request_token(owner, idempotency_key, request_id),
+                    audit_images_limit=request.audit_images_limit,
+                    challenge_preferences=preferences,
+                )
+            )
+        except LivenessCallFailed as failure:
+            record_metric(SESSION_CREATE_FAILED, 1, failure.error_type)
+            raise
+        record = self._ledger.record_session(
+            SessionRecord(
+                session_id=session_id,
+                owner=owner,
+                created_at=now,
+                expires_at=now + timedelta(seconds=SESSION_LIFETIME_SECONDS),
+            )
+        )
+        record_metric(SESSION_CREATED)
+        logger.info("Session created", extra={"session_id": session_id})
+        return CreateSessionResponse(sessionId=session_id, region=self._region, expiresAt=record.expires_at)
+
+    def results(self, owner: str, session_id: str) -> SessionResultsResponse:
+        record = self._owned_session(owner, session_id)
+        if record.verdict is not None:
+            # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
+            return SessionResultsResponse.model_validate(record.verdict)
+        try:
+            result = self._liveness.get_results(session_id)
+        except LivenessSessionGone:
+            result = LivenessResult(status="EXPIRED")
+        decision = decide(result.status, result.confidence, self._threshold)
+        response = self._response(session_id, result, decision)
+        if decision != Decision.PENDING:
+            stored, written_now = self._ledger.record_verdict(session_id, response.model_dump(mode="json", by_alias=True))
+            if written_now:
+                self._count_verdict(owner, decision, result.confidence)
+            response = SessionResultsResponse.model_validate(stored)
+        tracer.put_annotation("Decision", response.decision)
+        return response
+
+    def erase(self, owner: str, session_id: str) -> None:
+        self._owned_session(owner, session_id)
+        deleted = self._images().erase_session_images(session_id)
+        self._ledger.delete_session(session_id)
+        record_metric(SESSION_ERASED)
+        logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
+
+    def _owned_session(self, owner: str, session_id: str) -> SessionRecord:
+        record = self._ledger.get_session(session_id)
+        if record is None or record.owner != owner:
+            raise SessionNotFound()
+        return record
+
+    def _count_verdict(self, owner: str, decision: str, confidence: float | None) -> None:
+        record_metric(LIVENESS_CHECK_COMPLETED, 1, decision)
+        if confidence is not None:
+            record_metric(LIVENESS_CONFIDENCE, confidence)
+        if is_failure(decision):
+            self._ledger.record_failure(owner, self.clock())
+        logger.info("Liveness check completed", extra={"decision": decision})
+
+    def _response(self, session_id: str, result: LivenessResult, decision: str) -> SessionResultsResponse:
+        challenge = (
+            {"type": result.challenge_type, "version": result.challenge_version}
+            if result.challenge_type and result.challenge_version
+            else None
+        )
+        return SessionResultsResponse.model_validate(
+            {
+                "sessionId": session_id,
+                "status": result.status,
+                "decision": decision,
+                "confidence": result.confidence,
+                "threshold": self._threshold,
+                "challenge": challenge,
+                "referenceImage": _image_reference(result.reference_image),
+                "auditImages": [_image_reference(image) for image in result.audit_images],
+            }
+        )
+
+
+def _image_reference(image: StoredImage | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return ImageReference(
+        bucket=image.bucket, key=image.key, version=image.version, boundingBox=image.bounding_box
+    ).model_dump(mode="json", by_alias=True)
+
+
+def _challenge_preference(preference: dict[str, Any]) -> dict[str, Any]:
+    """The API's camelCase preference in Rekognition's PascalCase shape."""
+    shaped: dict[str, Any] = {"Type": preference["type"]}
+    versions = preference.get("versions") or {}
+    bounds = {name.capitalize(): value for name, value in versions.items() if value is not None}
+    if bounds:
+        shaped["Versions"] = bounds
+    return shaped

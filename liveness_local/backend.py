@@ -1,0 +1,84 @@
+"""The deployed backend's twin in one process: moto for S3, KMS and DynamoDB, the Face Liveness emulator
+behind the handler's own boto3 client, and the Lambda handler itself, unmodified."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from infra.config import StackConfig
+from liveness_local.embedded_aws import LocalResources, handler_environment, provision
+from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
+
+FUNCTION_NAME = "face-liveness-api-local"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str = FUNCTION_NAME
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = f"/aws/lambda/{FUNCTION_NAME}"
+    log_stream_name: str = "local"
+    timeout_ms: int = 15_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_ms
+
+
+class Clock:
+    """Real time by default; tests move it forward to cross the 3-minute session lifetime."""
+
+    def __init__(self) -> None:
+        self._offset_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            offset = self._offset_seconds
+        return datetime.fromtimestamp(datetime.now(UTC).timestamp() + offset, UTC)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset_seconds += seconds
+
+
+class LocalBackend:
+    def __init__(self, config: StackConfig, clock: Callable[[], datetime] | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self._mock = mock_aws(config=MOTO_CONFIG)
+        self._mock.start()
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            os.environ.setdefault(name, "testing")
+        session = boto3.session.Session(region_name=config.region)
+        self.resources: LocalResources = provision(config, session)
+        os.environ.update(handler_environment(config, self.resources))
+        # The handler builds its clients at import, exactly as in a Lambda container.
+        self.handler: ModuleType = importlib.import_module("liveness_api.handler")
+        self.s3 = session.client("s3")
+        self.dynamodb = session.client("dynamodb")
+        self.emulator = FaceLivenessEmulator(self.s3, clock=self.clock, region=config.region)
+        self.emulator.attach(self.handler.dependencies.rekognition)
+        self.handler.dependencies.sessions.clock = self.clock
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = self.handler.lambda_handler(event, LambdaContext())
+        return response
+
+    def stop(self) -> None:
+        self._mock.stop()

@@ -1,0 +1,102 @@
+"""The stack's AWS resources, recreated in-process on moto with the stack's settings, for `make local` and
+the integration tests. Names differ from a deployment's; settings do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra.config import StackConfig, function_environment
+
+LOCAL_BUCKET = "face-liveness-images-local"
+LOCAL_TABLE = "face-liveness-sessions-local"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's documented dummy value
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    region: str
+    bucket: str
+    key_arn: str
+    table: str
+
+
+def provision(config: StackConfig, session: Any) -> LocalResources:
+    """Create the key, the image bucket and the session ledger the way the stack configures them."""
+    kms = session.client("kms")
+    key_arn = kms.create_key(Description="Face Liveness images (local)", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"][
+        "Arn"
+    ]
+    kms.enable_key_rotation(KeyId=key_arn)
+    kms.create_alias(AliasName=f"alias/{config.stack_name.lower()}-images", TargetKeyId=key_arn)
+
+    s3 = session.client("s3")
+    bucket_args: dict[str, Any] = {"Bucket": LOCAL_BUCKET}
+    if config.region != "us-east-1":
+        bucket_args["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
+    s3.create_bucket(**bucket_args)
+    s3.put_bucket_versioning(Bucket=LOCAL_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=LOCAL_BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=LOCAL_BUCKET,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=LOCAL_BUCKET,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "ExpireImages",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": config.image_key_prefix},
+                    "Expiration": {"Days": config.image_retention_days},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": config.image_retention_days},
+                }
+            ]
+        },
+    )
+
+    dynamodb = session.client("dynamodb")
+    dynamodb.create_table(
+        TableName=LOCAL_TABLE,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+    )
+    dynamodb.update_time_to_live(
+        TableName=LOCAL_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    dynamodb.update_continuous_backups(
+        TableName=LOCAL_TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    return LocalResources(region=config.region, bucket=LOCAL_BUCKET, key_arn=key_arn, table=LOCAL_TABLE)
+
+
+def handler_environment(config: StackConfig, resources: LocalResources) -> dict[str, str]:
+    """What the handler's process needs: the function's environment plus what Lambda itself provides."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_REGION": resources.region,
+        "AWS_DEFAULT_REGION": resources.region,
+        **function_environment(config, bucket=resources.bucket, key_arn=resources.key_arn, table=resources.table),
+    }

@@ -1,0 +1,147 @@
+"""API Gateway REST proxy events, built the way API Gateway builds them for a Lambda proxy integration.
+
+Shared by the local gateway, the integration tests and the benchmark, so all three feed the handler the
+same shape of event.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from liveness_api.contract import Route, Routes
+
+STAGE = "api"
+LOCAL_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """Who API Gateway says is calling; by default an IAM role, as with the stack's SigV4 authorization."""
+
+    user_arn: str | None = f"arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/local-caller/session"
+    cognito_identity_id: str | None = None
+    user_pool_sub: str | None = None
+
+    @classmethod
+    def iam(cls, name: str) -> CallerIdentity:
+        return cls(user_arn=f"arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{name}/session")
+
+
+def _template_regex(path: str) -> re.Pattern[str]:
+    # A path parameter matches one segment, as in API Gateway.
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+
+
+_ROUTE_PATTERNS = [(route, _template_regex(route.path)) for route in Routes.ALL]
+
+
+def match_route(method: str, path: str, routes: Iterable[Route] | None = None) -> tuple[Route, dict[str, str]] | None:
+    """The deployed route this request would hit, and its path parameters; None where API Gateway has none."""
+    candidates = _ROUTE_PATTERNS if routes is None else [(route, _template_regex(route.path)) for route in routes]
+    for route, pattern in candidates:
+        found = pattern.match(path)
+        if found and route.method == method.upper():
+            return route, found.groupdict()
+    return None
+
+
+def path_exists(path: str) -> bool:
+    return any(pattern.match(path) for _, pattern in _ROUTE_PATTERNS)
+
+
+def api_gateway_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | None = None,
+    headers: Mapping[str, str | list[str]] | None = None,
+    query: Mapping[str, str | list[str]] | None = None,
+    identity: CallerIdentity | None = None,
+    request_id: str | None = None,
+    resource: str | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One REST proxy event. Multi-value headers and query parameters keep every value; the single-value
+    maps keep the last one, as API Gateway does. Binary bodies are base64-encoded."""
+    if resource is None:
+        matched = match_route(method, path)
+        resource, params = (matched[0].path, matched[1]) if matched else (path, {})
+        path_parameters = path_parameters if path_parameters is not None else params
+    multi_headers = _multi(headers)
+    multi_query = _multi(query)
+    is_base64, encoded_body = _encode_body(body, multi_headers)
+    identity = identity or CallerIdentity()
+    request_id = request_id or str(uuid.uuid4())
+    now = datetime.now(UTC)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
+        "stageVariables": None,
+        "body": encoded_body,
+        "isBase64Encoded": is_base64,
+        "requestContext": {
+            "accountId": LOCAL_ACCOUNT,
+            "apiId": "local",
+            "resourceId": "local",
+            "resourcePath": resource,
+            "httpMethod": method.upper(),
+            "path": f"/{STAGE}{path}",
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "domainName": "localhost",
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "authorizer": {"claims": {"sub": identity.user_pool_sub}} if identity.user_pool_sub else None,
+            "identity": {
+                "cognitoIdentityId": identity.cognito_identity_id,
+                "cognitoIdentityPoolId": None,
+                "accountId": LOCAL_ACCOUNT if identity.user_arn else None,
+                "caller": None,
+                "sourceIp": "127.0.0.1",
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": "authenticated" if identity.cognito_identity_id else None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": identity.user_arn,
+                "userAgent": (dict(multi_headers).get("User-Agent") or [None])[-1],
+                "user": None,
+            },
+        },
+    }
+
+
+def _multi(values: Mapping[str, str | list[str]] | None) -> dict[str, list[str]]:
+    if not values:
+        return {}
+    return {name: ([value] if isinstance(value, str) else list(value)) for name, value in values.items()}
+
+
+_TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/x-www-form-urlencoded")
+
+
+def _encode_body(body: bytes | str | None, headers: Mapping[str, list[str]]) -> tuple[bool, str | None]:
+    if body is None:
+        return False, None
+    if isinstance(body, str):
+        return False, body
+    content_type = next((values[-1] for name, values in headers.items() if name.lower() == "content-type"), "")
+    if content_type.startswith(_TEXT_TYPES):
+        try:
+            return False, body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not text after all: send it the way API Gateway sends binary
+    return True, base64.b64encode(body).decode("ascii")
