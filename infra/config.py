@@ -34,8 +34,30 @@ LAMBDA_PYTHON_VERSION: Final = "3.14"
 
 API_GATEWAY_TIMEOUT_SECONDS: Final = 29
 # CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                             2922, 3288, 3653)
+LOG_RETENTION_DAYS: Final = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 CDK_JSON: Final = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -117,7 +139,7 @@ class StackConfig(BaseModel):
     def worst_case_rekognition_seconds(self) -> float:
         """Every attempt timing out, plus botocore's standard-mode backoff (at most 2**attempt seconds)."""
         per_attempt = self.rekognition_connect_timeout_seconds + self.rekognition_read_timeout_seconds
-        backoff = sum(2**attempt for attempt in range(self.rekognition_max_attempts - 1))
+        backoff = sum(1 << attempt for attempt in range(self.rekognition_max_attempts - 1))
         return self.rekognition_max_attempts * per_attempt + backoff
 
     @property

@@ -1,0 +1,180 @@
+"""The REST API in front of the function: IAM-signed routes from the contract, access logs without personal
+data, throttling, and problem+json answers for everything API Gateway rejects on its own."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Final, NamedTuple
+
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.storage import log_group
+from liveness_api import contract
+
+STAGE_NAME: Final = "api"
+
+# Access-log fields. Deliberately absent: $context.identity.sourceIp, .caller, .user, .userArn, .userAgent and the
+# request path (resourcePath is the route template): no personal data reaches the logs.
+ACCESS_LOG_FIELDS: Final = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "integrationLatency": "$context.integrationLatency",
+    "responseLatency": "$context.responseLatency",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+ERROR_MESSAGE: Final = "$context.error.messageString"
+# Headers a SigV4-signing browser client sends; preflight must allow them.
+CORS_ALLOWED_HEADERS: Final = (
+    "Authorization",
+    "Content-Type",
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+    contract.IDEMPOTENCY_HEADER,
+)
+
+
+class GatewayProblem(NamedTuple):
+    """One response API Gateway sends without calling the function, as an RFC 9457 problem."""
+
+    response_type: apigw.ResponseType
+    status: int
+    slug: str
+    title: str
+
+
+# Every type is listed with its status so that the `status` in the body always equals the HTTP status; the
+# DEFAULT_* entries then only catch types API Gateway may add later.
+GATEWAY_PROBLEMS: Final = (
+    GatewayProblem(apigw.ResponseType.ACCESS_DENIED, 403, "access-denied", "Access denied"),
+    # Also API Gateway's answer to a route that does not exist.
+    GatewayProblem(
+        apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 403, "missing-authentication", "Missing authentication"
+    ),
+    GatewayProblem(apigw.ResponseType.INVALID_SIGNATURE, 403, "invalid-signature", "Invalid request signature"),
+    GatewayProblem(apigw.ResponseType.EXPIRED_TOKEN, 403, "expired-token", "Expired security token"),
+    GatewayProblem(apigw.ResponseType.INVALID_API_KEY, 403, "invalid-api-key", "Invalid API key"),
+    GatewayProblem(apigw.ResponseType.WAF_FILTERED, 403, "request-blocked", "Request blocked"),
+    GatewayProblem(apigw.ResponseType.UNAUTHORIZED, 401, "unauthorized", "Unauthorized"),
+    GatewayProblem(apigw.ResponseType.RESOURCE_NOT_FOUND, 404, "not-found", "Not found"),
+    GatewayProblem(apigw.ResponseType.THROTTLED, 429, "throttled", "Too many requests"),
+    GatewayProblem(apigw.ResponseType.QUOTA_EXCEEDED, 429, "quota-exceeded", "Quota exceeded"),
+    GatewayProblem(
+        apigw.ResponseType.BAD_REQUEST_PARAMETERS, 400, "invalid-request-parameters", "Invalid request parameters"
+    ),
+    GatewayProblem(apigw.ResponseType.BAD_REQUEST_BODY, 400, "invalid-request-body", "Invalid request body"),
+    GatewayProblem(apigw.ResponseType.REQUEST_TOO_LARGE, 413, "request-too-large", "Request too large"),
+    GatewayProblem(apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type"),
+    GatewayProblem(apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "upstream-timeout", "Upstream timeout"),
+    GatewayProblem(apigw.ResponseType.INTEGRATION_FAILURE, 502, "upstream-failure", "Upstream failure"),
+    GatewayProblem(apigw.ResponseType.DEFAULT_4_XX, 400, "bad-request", "Bad request"),
+    GatewayProblem(apigw.ResponseType.DEFAULT_5_XX, 500, "internal-error", "Internal error"),
+)
+
+
+def problem_template(problem: GatewayProblem) -> str:
+    """The problem+json body. `detail` is inserted unquoted: $context.error.messageString is already a JSON
+    string literal."""
+    placeholder = "@@detail@@"
+    body = {
+        "type": contract.PROBLEM_TYPE_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": placeholder,
+        "requestId": "$context.requestId",
+    }
+    return json.dumps(body, separators=(",", ":")).replace(json.dumps(placeholder), ERROR_MESSAGE)
+
+
+def path_parameters(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+class LivenessApi(Construct):
+    """A regional REST API whose every route is signed with SigV4 (IAM) and proxied to the function."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, handler: lambda_.IFunction) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_group = log_group(self, "AccessLogs", config)
+        origins = list(config.cors_allowed_origins)
+
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=config.stack_name,
+            description="Face Liveness API: sessions, verdicts and erasure, signed with SigV4",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # The API Gateway CloudWatch Logs role is an account-wide, per-region setting (AWS::ApiGateway::Account)
+            # that one stack must not own or overwrite. Access logging needs it to be set once per account and
+            # region before the first deploy.
+            cloud_watch_role=False,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+                tracing_enabled=True,
+                metrics_enabled=True,
+                data_trace_enabled=False,
+                throttling_rate_limit=config.api_throttle_rate_limit,
+                throttling_burst_limit=config.api_throttle_burst_limit,
+            ),
+            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            # Browsers send preflight unsigned, so OPTIONS (and only OPTIONS) is unauthenticated, and only
+            # when the deployment names the origins allowed to call it.
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=origins,
+                allow_methods=sorted({route.method for route in contract.Routes.ALL}),
+                allow_headers=list(CORS_ALLOWED_HEADERS),
+            )
+            if origins
+            else None,
+        )
+
+        # Request parameters are checked here, before the function runs. Bodies are not: the handler validates
+        # them to answer with field-level 422 problem+json errors, which API Gateway's validator cannot produce
+        # (it only returns one generic BAD_REQUEST_BODY message).
+        self.request_validator = self.rest_api.add_request_validator(
+            "ParameterValidator", validate_request_parameters=True, validate_request_body=False
+        )
+        integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+        self.methods: list[apigw.Method] = [
+            self.rest_api.root.resource_for_path(route.path).add_method(
+                route.method,
+                integration,
+                authorization_type=apigw.AuthorizationType.IAM,
+                request_validator=self.request_validator,
+                request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)}
+                or None,
+            )
+            for route in contract.Routes.ALL
+        ]
+        # RestApi adds its own URL output; the stack exports the same URL as ApiUrl.
+        self.rest_api.node.try_remove_child("Endpoint")
+        self._add_gateway_responses(origins)
+
+    def _add_gateway_responses(self, origins: list[str]) -> None:
+        headers = {"Content-Type": f"'{contract.PROBLEM_CONTENT_TYPE}'"}
+        # A static header can name one origin only; with several, browsers see gateway errors as CORS failures.
+        if len(origins) == 1:
+            headers |= {"Access-Control-Allow-Origin": f"'{origins[0]}'", "Vary": "'Origin'"}
+        for problem in GATEWAY_PROBLEMS:
+            self.rest_api.add_gateway_response(
+                problem.slug,
+                type=problem.response_type,
+                status_code=str(problem.status),
+                response_headers=headers,
+                templates={"application/json": problem_template(problem)},
+            )
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

@@ -1,0 +1,205 @@
+"""Where the stack keeps data: the image key, the image bucket and its access-log bucket, and the session ledger.
+
+Also the two retention rules every stateful resource of the stack follows (`removal_policy`, `log_group`), so
+that the function's and the API's log groups are kept exactly like the rest of the data.
+"""
+
+from __future__ import annotations
+
+from typing import Final, cast
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import StackConfig
+
+# The ledger's item shape is shared with the handler's ledger code: one item per session, expired by DynamoDB TTL.
+LEDGER_PARTITION_KEY: Final = "pk"
+LEDGER_TTL_ATTRIBUTE: Final = "ttl"
+
+# What the key's administrators (the account, through IAM policies) may do: manage the key's lifecycle, policy,
+# rotation, tags and aliases. No Encrypt, Decrypt or GenerateDataKey: using the key needs an explicit statement
+# in the key policy, so an account-wide IAM policy such as AdministratorAccess cannot read the images.
+# Written out rather than as `kms:Create*`-style wildcards, which would include kms:CreateGrant and with it a way
+# to hand oneself the cryptographic operations.
+KEY_ADMIN_ACTIONS: Final = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+# What the function needs from the key, always on behalf of S3 (SSE-KMS writes of the images, made with the
+# caller's credentials) or DynamoDB (the ledger table is encrypted with this key).
+KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
+# S3 server access logs are written by the logging service, which cannot use a KMS key.
+ACCESS_LOG_PREFIX: Final = "image-bucket/"
+# Nothing uploads in parts; an upload left incomplete for a day is debris that would otherwise be billed forever.
+ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(1)
+
+
+def removal_policy(config: StackConfig) -> RemovalPolicy:
+    return RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY
+
+
+def log_group(scope: Construct, construct_id: str, config: StackConfig) -> logs.LogGroup:
+    """A log group kept for `logRetentionDays` and removed (or not) like the rest of the stack's data."""
+    group = logs.LogGroup(scope, construct_id, removal_policy=removal_policy(config))
+    # RetentionDays is a named enum in Python; the config already holds one of the values CloudWatch accepts.
+    cast(logs.CfnLogGroup, group.node.default_child).retention_in_days = config.log_retention_days
+    return group
+
+
+class Storage(Construct):
+    """The KMS key, the image bucket (plus its access-log bucket) and the session ledger table."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._region = Stack.of(self).region
+        removal = removal_policy(config)
+
+        self.key = kms.Key(
+            self,
+            "ImageKey",
+            description=f"{config.stack_name}: Face Liveness reference and audit images, and the session ledger",
+            alias=f"alias/{config.stack_name.lower()}-images",
+            enable_key_rotation=True,
+            # Passing a policy stops CDK from adding its default `kms:*` statement for the account.
+            policy=iam.PolicyDocument(statements=self._key_admin_statements()),
+            removal_policy=removal,
+        )
+
+        self.access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogBucket",
+            # S3 server access logging cannot deliver to a bucket encrypted with a KMS key.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            # Log delivery is granted by a bucket policy (the serverAccessLogsUseBucketPolicy flag), not by ACLs.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=Duration.days(config.log_retention_days),
+                    noncurrent_version_expiration=Duration.days(config.log_retention_days),
+                    abort_incomplete_multipart_upload_after=ABORT_INCOMPLETE_UPLOADS_AFTER,
+                ),
+                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+            ],
+            removal_policy=removal,
+        )
+
+        self.image_bucket = s3.Bucket(
+            self,
+            "ImageBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            # One data key per bucket rather than per object: fewer KMS calls from the function's role.
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix=ACCESS_LOG_PREFIX,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireFaceImages",
+                    expiration=Duration.days(config.image_retention_days),
+                    noncurrent_version_expiration=Duration.days(config.image_retention_days),
+                    abort_incomplete_multipart_upload_after=ABORT_INCOMPLETE_UPLOADS_AFTER,
+                ),
+                # S3 refuses ExpiredObjectDeleteMarker in a rule that also expires by age, hence its own rule.
+                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+            ],
+            # No auto_delete_objects: it adds a custom-resource Lambda. With `destroy`, empty the buckets first.
+            removal_policy=removal,
+        )
+
+        self.table = dynamodb.Table(
+            self,
+            "SessionTable",
+            partition_key=dynamodb.Attribute(name=LEDGER_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            time_to_live_attribute=LEDGER_TTL_ATTRIBUTE,
+            deletion_protection=config.removal_policy == "retain",
+            removal_policy=removal,
+        )
+
+    @property
+    def via_services(self) -> list[str]:
+        """The only services through which the key may be used by the function. Rekognition is listed because it
+        receives the key id in CreateFaceLivenessSession; AWS does not document whether it calls KMS itself."""
+        return [
+            f"s3.{self._region}.amazonaws.com",
+            f"dynamodb.{self._region}.amazonaws.com",
+            f"rekognition.{self._region}.amazonaws.com",
+        ]
+
+    def allow_key_use(self, role: iam.IRole) -> iam.PolicyStatement:
+        """Let `role` use the key through S3 and DynamoDB: adds the key-policy statement and returns the identity
+        statement the role's own policy needs (both are required, since the key policy does not delegate usage to
+        IAM)."""
+        self.key.add_to_resource_policy(self._key_use_statement(principal=role, resource="*"))
+        return self._key_use_statement(principal=None, resource=self.key.key_arn)
+
+    def _key_use_statement(self, *, principal: iam.IPrincipal | None, resource: str) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            sid="UseImageKeyThroughS3AndDynamoDb",
+            actions=list(KEY_USE_ACTIONS),
+            resources=[resource],
+            principals=[principal] if principal else None,
+            conditions={"StringEquals": {"kms:ViaService": self.via_services}},
+        )
+
+    def _key_admin_statements(self) -> list[iam.PolicyStatement]:
+        account = iam.AccountRootPrincipal()
+        return [
+            iam.PolicyStatement(
+                sid="AdministerKeyThroughIam",
+                principals=[account],
+                actions=list(KEY_ADMIN_ACTIONS),
+                resources=["*"],
+            ),
+            # Creating (or updating) a table encrypted with this key makes DynamoDB ask the deploying principal
+            # for a grant to the DynamoDB service itself; nothing else may create grants.
+            iam.PolicyStatement(
+                sid="LetDeployerGrantDynamoDbUseOfKey",
+                principals=[account],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"dynamodb.{self._region}.amazonaws.com"},
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            ),
+        ]

@@ -1,0 +1,33 @@
+"""The Face Liveness API stack: composes the storage, function and API constructs and exports what clients need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.api import LivenessApi
+from infra.constructs.function import LivenessFunction
+from infra.constructs.storage import Storage
+
+
+class FaceLivenessStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, stack_name=config.stack_name, **kwargs)
+        self.config = config
+        self.storage = Storage(self, "Storage", config=config)
+        self.backend = LivenessFunction(self, "Backend", config=config, storage=self.storage)
+        self.api = LivenessApi(self, "Api", config=config, handler=self.backend.invoke_target)
+
+        outputs = {
+            "ApiUrl": (self.api.url, "Base URL of the API; sign every request with SigV4 (service execute-api)"),
+            "ImageBucketName": (self.storage.image_bucket.bucket_name, "Bucket holding reference and audit images"),
+            "ImageKeyArn": (self.storage.key.key_arn, "KMS key encrypting the images and the session ledger"),
+            # The client's FaceLivenessDetector must stream to the region the session was created in.
+            "Region": (self.region, "Region of the Face Liveness sessions; pass it to the client detector"),
+            "SessionTableName": (self.storage.table.table_name, "DynamoDB table of session verdicts"),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)

@@ -1,0 +1,88 @@
+"""Synthesizes the stack once per test session (jsii starts in about 4 s; each synth costs well under 1 s).
+
+`default` is cdk.json as committed. `variant` turns on every optional path at once: SnapStart, CORS with one
+origin, and removalPolicy=destroy, under another stack name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, CfnElement, Stack
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+
+from infra.app_factory import build_app
+from infra.config import StackConfig
+from infra.stack import FaceLivenessStack
+
+VARIANT_CONTEXT: dict[str, Any] = {
+    "stackName": "FaceLivenessVariant",
+    "snapStart": True,
+    "corsAllowedOrigins": ["https://app.example.com"],
+    "removalPolicy": "destroy",
+}
+
+
+@dataclass(frozen=True)
+class Synth:
+    app: App
+    stack: FaceLivenessStack
+    template: Template
+    template_path: Path
+    outdir: Path
+
+    @property
+    def config(self) -> StackConfig:
+        return self.stack.config
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return dict(self.template.to_json())
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {key: dict(value) for key, value in self.template.find_resources(resource_type).items()}
+
+    def only(self, resource_type: str) -> dict[str, Any]:
+        found = list(self.resources(resource_type).values())
+        assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+        return found[0]
+
+    def logical_id(self, construct: IConstruct) -> str:
+        element = construct if isinstance(construct, CfnElement) else construct.node.default_child
+        return Stack.of(construct).get_logical_id(element)  # type: ignore[arg-type]
+
+    def ref(self, construct: IConstruct) -> dict[str, str]:
+        return {"Ref": self.logical_id(construct)}
+
+    def arn(self, construct: IConstruct) -> dict[str, list[str]]:
+        return {"Fn::GetAtt": [self.logical_id(construct), "Arn"]}
+
+
+def synthesize(context: dict[str, Any] | None, outdir: Path) -> Synth:
+    """Synthesize as `cdk synth` does: this runs the cdk-nag validation plugin, so a finding fails here."""
+    app, stack = build_app(context, outdir=str(outdir))
+    assembly = app.synth()
+    artifact = assembly.get_stack_artifact(stack.artifact_id)
+    template_path = outdir / artifact.template_file
+    return Synth(app, stack, Template.from_json(json.loads(template_path.read_text())), template_path, outdir)
+
+
+@pytest.fixture(scope="session")
+def default(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(None, tmp_path_factory.mktemp("cdk-default"))
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(VARIANT_CONTEXT, tmp_path_factory.mktemp("cdk-variant"))
+
+
+@pytest.fixture(scope="session", params=["default", "variant"])
+def synth(request: pytest.FixtureRequest) -> Synth:
+    """Both configurations, for properties that must hold whatever the knobs say."""
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]

@@ -1,0 +1,185 @@
+"""The handler function and its role: runtime, environment, SnapStart, and the complete IAM policy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from infra.config import API_GATEWAY_TIMEOUT_SECONDS, LAMBDA_PYTHON_VERSION
+from liveness_api import contract, metrics_catalogue
+
+if TYPE_CHECKING:
+    from tests.infrastructure.conftest import Synth
+
+
+def function(synth: Synth) -> dict[str, Any]:
+    return synth.only("AWS::Lambda::Function")["Properties"]  # type: ignore[no-any-return]
+
+
+def test_function_settings_come_from_config(synth: Synth) -> None:
+    props = function(synth)
+    config = synth.config
+    assert props["Runtime"] == f"python{LAMBDA_PYTHON_VERSION}" == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "liveness_api.handler.lambda_handler"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["Timeout"] == config.lambda_timeout_seconds
+    assert props["MemorySize"] == config.lambda_memory_mb
+    assert props["Role"] == synth.arn(synth.stack.backend.role)
+    assert props["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": synth.ref(synth.stack.backend.log_group)}
+
+
+def test_timeout_fits_api_gateway_and_rekognition_retries(synth: Synth) -> None:
+    timeout = function(synth)["Timeout"]
+    assert timeout < API_GATEWAY_TIMEOUT_SECONDS
+    assert synth.config.worst_case_rekognition_seconds < timeout
+
+
+def test_function_has_its_own_log_group(synth: Synth) -> None:
+    log_group = synth.json["Resources"][synth.logical_id(synth.stack.backend.log_group)]
+    assert log_group["Properties"] == {"RetentionInDays": synth.config.log_retention_days}
+
+
+def test_environment(synth: Synth) -> None:
+    config = synth.config
+    storage = synth.stack.storage
+    env = contract.EnvVar
+    assert function(synth)["Environment"]["Variables"] == {
+        env.IMAGE_BUCKET: synth.ref(storage.image_bucket),
+        env.IMAGE_KEY_PREFIX: config.image_key_prefix,
+        env.KMS_KEY_ARN: synth.arn(storage.key),
+        env.MAX_AUDIT_IMAGES: str(config.max_audit_images_limit),
+        env.LEDGER_TABLE: synth.ref(storage.table),
+        env.LIVENESS_THRESHOLD: str(config.liveness_threshold),
+        env.RETENTION_DAYS: str(config.session_retention_days),
+        env.ABUSE_MAX_FAILURES: str(config.abuse_max_failures),
+        env.ABUSE_WINDOW_SECONDS: str(config.abuse_window_seconds),
+        env.ABUSE_COOLDOWN_SECONDS: str(config.abuse_cooldown_seconds),
+        env.CORS_ORIGINS: ",".join(config.cors_allowed_origins),
+        env.REKOGNITION_CONNECT_TIMEOUT: str(config.rekognition_connect_timeout_seconds),
+        env.REKOGNITION_READ_TIMEOUT: str(config.rekognition_read_timeout_seconds),
+        env.REKOGNITION_MAX_ATTEMPTS: str(config.rekognition_max_attempts),
+        env.SERVICE_NAME: contract.SERVICE_NAME,
+        env.METRICS_NAMESPACE: metrics_catalogue.NAMESPACE,
+        env.LOG_LEVEL: "INFO",
+    }
+
+
+def test_asset_leaves_out_caches_and_tests(default: Synth) -> None:
+    assets = [path for path in default.outdir.glob("asset.*") if path.is_dir()]
+    assert len(assets) == 1
+    files = [path.relative_to(assets[0]) for path in assets[0].rglob("*")]
+    assert any(path.parts[0] == "liveness_api" for path in files)
+    assert not [p for p in files if "__pycache__" in p.parts or p.suffix == ".pyc" or "tests" in p.parts]
+
+
+def test_without_snapstart_the_api_invokes_the_function(default: Synth) -> None:
+    assert "SnapStart" not in function(default)
+    default.template.resource_count_is("AWS::Lambda::Alias", 0)
+    default.template.resource_count_is("AWS::Lambda::Version", 0)
+    for method in default.resources("AWS::ApiGateway::Method").values():
+        uri = method["Properties"]["Integration"]["Uri"]["Fn::Join"][1]
+        assert default.arn(default.stack.backend.function) in uri
+
+
+def test_with_snapstart_the_api_invokes_the_live_alias(variant: Synth) -> None:
+    assert function(variant)["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    alias = variant.only("AWS::Lambda::Alias")["Properties"]
+    assert alias["Name"] == "live"
+    [version] = variant.resources("AWS::Lambda::Version")
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
+    alias_ref = variant.ref(variant.stack.backend.invoke_target)
+    for method in variant.resources("AWS::ApiGateway::Method").values():
+        if method["Properties"]["HttpMethod"] == "OPTIONS":
+            continue
+        assert alias_ref in method["Properties"]["Integration"]["Uri"]["Fn::Join"][1]
+    for permission in variant.resources("AWS::Lambda::Permission").values():
+        assert permission["Properties"]["FunctionName"] == alias_ref
+
+
+def test_role_is_the_functions_own_with_no_managed_policies(synth: Synth) -> None:
+    role = synth.only("AWS::IAM::Role")["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in role
+    assert "Policies" not in role
+    policy = synth.only("AWS::IAM::Policy")["Properties"]
+    assert policy["Roles"] == [synth.ref(synth.stack.backend.role)]
+    # The role holds its permissions before the function is created (and SnapStart initialises it).
+    depends_on = synth.json["Resources"][synth.logical_id(synth.stack.backend.function)]["DependsOn"]
+    assert synth.logical_id(synth.stack.backend.policy) in depends_on
+
+
+def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
+    storage = synth.stack.storage
+    region = synth.config.region
+    prefix = synth.config.image_key_prefix
+    images = {"Fn::Join": ["", [synth.arn(storage.image_bucket), f"/{prefix}*"]]}
+    expected = [
+        {
+            "Sid": "RunFaceLivenessSessions",
+            "Action": ["rekognition:CreateFaceLivenessSession", "rekognition:GetFaceLivenessSessionResults"],
+            "Effect": "Allow",
+            "Resource": "*",
+        },
+        {"Sid": "WriteSessionImages", "Action": "s3:PutObject", "Effect": "Allow", "Resource": images},
+        {
+            "Sid": "EraseSessionImages",
+            "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Effect": "Allow",
+            "Resource": images,
+        },
+        {
+            "Sid": "ListSessionImageVersions",
+            "Action": "s3:ListBucketVersions",
+            "Condition": {"StringLike": {"s3:prefix": f"{prefix}*"}},
+            "Effect": "Allow",
+            "Resource": synth.arn(storage.image_bucket),
+        },
+        {
+            "Sid": "UseSessionLedger",
+            "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Effect": "Allow",
+            "Resource": synth.arn(storage.table),
+        },
+        {
+            "Sid": "UseImageKeyThroughS3AndDynamoDb",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": [
+                        f"s3.{region}.amazonaws.com",
+                        f"dynamodb.{region}.amazonaws.com",
+                        f"rekognition.{region}.amazonaws.com",
+                    ]
+                }
+            },
+            "Effect": "Allow",
+            "Resource": synth.arn(storage.key),
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            # A log group's Arn attribute ends with `:*`, which covers its streams.
+            "Resource": synth.arn(synth.stack.backend.log_group),
+        },
+        {
+            "Sid": "PublishTraces",
+            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            "Effect": "Allow",
+            "Resource": "*",
+        },
+    ]
+    document = synth.only("AWS::IAM::Policy")["Properties"]["PolicyDocument"]
+    assert document == {"Version": "2012-10-17", "Statement": expected}
+
+
+def test_no_action_wildcards_anywhere(synth: Synth) -> None:
+    for resource_type in ("AWS::IAM::Policy", "AWS::KMS::Key"):
+        for resource in synth.resources(resource_type).values():
+            props = resource["Properties"]
+            document = props.get("PolicyDocument") or props["KeyPolicy"]
+            for statement in document["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not [a for a in actions if "*" in a], statement
