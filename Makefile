@@ -26,7 +26,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 ## synth: the main job, offline: synthesize, check with cdk-nag (fails synth) and cfn-lint, summarize.
 synth: install
 	$(CDK) synth --quiet
-	$(PY) -m cfnlint --ignore-checks W3005 -- cdk.out/$(STACK).template.json
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/$(STACK).template.json
 	$(PY) -m infra.summary cdk.out/$(STACK).template.json
 
 ## test: lint, type-check, then the whole suite (unit, integration, infrastructure, e2e on the local server).

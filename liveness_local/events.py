@@ -117,7 +117,9 @@ def api_gateway_event(
                 "cognitoAuthenticationType": "authenticated" if identity.cognito_identity_id else None,
                 "cognitoAuthenticationProvider": None,
                 "userArn": identity.user_arn,
-                "userAgent": (dict(multi_headers).get("User-Agent") or [None])[-1],
+                "userAgent": next(
+                    (values[-1] for name, values in multi_headers.items() if name.lower() == "user-agent"), None
+                ),
                 "user": None,
             },
         },

@@ -1,12 +1,12 @@
 """The Lambda entry point: thin routes over the domain, and the one place errors become HTTP responses."""
 
-
 import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -36,7 +36,7 @@ app = APIGatewayRestResolver(
     else None,
 )
 
-_PROBLEM_RESPONSES: dict[int | str, Any] = {
+_PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {"description": title, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
     for status, title in (
         (400, "Malformed JSON"),
@@ -62,7 +62,10 @@ def _owner() -> str:
 @app.post(
     _resolver_path(Routes.CREATE_SESSION),
     summary="Create a Face Liveness session",
-    responses={201: {"description": "Session created", "content": {"application/json": {"model": CreateSessionResponse}}}, **_PROBLEM_RESPONSES},
+    responses={
+        201: {"description": "Session created", "content": {"application/json": {"model": CreateSessionResponse}}},
+        **_PROBLEM_RESPONSES,
+    },
 )
 @tracer.capture_method(capture_response=False)
 def create_session(
@@ -75,8 +78,8 @@ def create_session(
         idempotency_key=idempotency_key,
         request_id=app.current_event.request_context.request_id,
     )
-    # A dict, not a JSON string: the resolver validates it against CreateSessionResponse before sending it.
-    return Response(status_code=201, content_type="application/json", body=created.model_dump(mode="json", by_alias=True))
+    # The model itself, not JSON text: the resolver validates it against CreateSessionResponse, then serializes.
+    return Response(status_code=201, content_type="application/json", body=created)
 
 
 @app.get(_resolver_path(Routes.GET_RESULTS), summary="Get the session's verdict", responses=_PROBLEM_RESPONSES)
@@ -101,7 +104,9 @@ def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> 
 # Errors: the only place exceptions become HTTP responses -------------------------------------------------
 
 
-def _json(status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> Response[Any]:
+def _json(
+    status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Response[Any]:
     return Response(status_code=status, content_type=content_type, body=json.dumps(body), headers=headers)
 
 
@@ -119,7 +124,7 @@ def _problem(
         title=title,
         status=status,
         detail=detail,
-        requestId=app.current_event.request_context.request_id,
+        request_id=app.current_event.request_context.request_id,
         errors=errors,
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None

@@ -7,7 +7,7 @@ does not enforce client-side, so a bad value is a 422 here rather than an Invali
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -15,13 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 # Rekognition's `Version` shape: 5-11 characters, three dot-separated numbers without leading zeros.
 ChallengeVersion = Annotated[
     str,
-    StringConstraints(
-        min_length=5, max_length=11, pattern=r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$"
-    ),
+    StringConstraints(min_length=5, max_length=11, pattern=r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$"),
 ]
-SessionId = Annotated[
-    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
+SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -29,7 +25,7 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class ChallengeType(str, Enum):
+class ChallengeType(StrEnum):
     FACE_MOVEMENT_AND_LIGHT = "FaceMovementAndLightChallenge"
     FACE_MOVEMENT = "FaceMovementChallenge"
 

@@ -122,7 +122,7 @@ class LivenessSessions:
         )
         record_metric(SESSION_CREATED)
         logger.info("Session created", extra={"session_id": session_id})
-        return CreateSessionResponse(sessionId=session_id, region=self._region, expiresAt=record.expires_at)
+        return CreateSessionResponse(session_id=session_id, region=self._region, expires_at=record.expires_at)
 
     def results(self, owner: str, session_id: str) -> SessionResultsResponse:
         record = self._owned_session(owner, session_id)
@@ -136,7 +136,9 @@ class LivenessSessions:
         decision = decide(result.status, result.confidence, self._threshold)
         response = self._response(session_id, result, decision)
         if decision != Decision.PENDING:
-            stored, written_now = self._ledger.record_verdict(session_id, response.model_dump(mode="json", by_alias=True))
+            stored, written_now = self._ledger.record_verdict(
+                session_id, response.model_dump(mode="json", by_alias=True)
+            )
             if written_now:
                 self._count_verdict(owner, decision, result.confidence)
             response = SessionResultsResponse.model_validate(stored)
@@ -187,9 +189,8 @@ class LivenessSessions:
 def _image_reference(image: StoredImage | None) -> dict[str, Any] | None:
     if image is None:
         return None
-    return ImageReference(
-        bucket=image.bucket, key=image.key, version=image.version, boundingBox=image.bounding_box
-    ).model_dump(mode="json", by_alias=True)
+    reference = {"bucket": image.bucket, "key": image.key, "version": image.version, "boundingBox": image.bounding_box}
+    return ImageReference.model_validate(reference).model_dump(mode="json", by_alias=True)
 
 
 def _challenge_preference(preference: dict[str, Any]) -> dict[str, Any]:

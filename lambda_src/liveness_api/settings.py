@@ -31,9 +31,7 @@ class Settings(BaseModel):
     abuse_max_failures: int = Field(5, alias=EnvVar.ABUSE_MAX_FAILURES, ge=1)
     abuse_window_seconds: int = Field(180, alias=EnvVar.ABUSE_WINDOW_SECONDS, ge=1)
     abuse_cooldown_seconds: int = Field(1800, alias=EnvVar.ABUSE_COOLDOWN_SECONDS, ge=1)
-    cors_allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_split_csv)] = Field(
-        (), alias=EnvVar.CORS_ORIGINS
-    )
+    cors_allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_split_csv)] = Field((), alias=EnvVar.CORS_ORIGINS)
     rekognition_connect_timeout: float = Field(1.0, alias=EnvVar.REKOGNITION_CONNECT_TIMEOUT, gt=0)
     rekognition_read_timeout: float = Field(2.0, alias=EnvVar.REKOGNITION_READ_TIMEOUT, gt=0)
     rekognition_max_attempts: int = Field(3, alias=EnvVar.REKOGNITION_MAX_ATTEMPTS, ge=1)

@@ -78,11 +78,20 @@ def test_malformed_json_is_400_problem(api: Api, emulator) -> None:
         ({"auditImagesLimit": "two"}, {}, "auditImagesLimit"),
         ({"unknown": True}, {}, "unknown"),
         ({"challengePreferences": [{"type": "Smile"}]}, {}, "challengePreferences.0.type"),
-        ({"challengePreferences": [{"type": "FaceMovementChallenge", "versions": {"minimum": "01.0.0"}}]}, {},
-         "challengePreferences.0.versions.minimum"),
-        ({"challengePreferences": [{"type": "FaceMovementChallenge", "versions": {"minimum": "2.0.0",
-                                                                                   "maximum": "1.0.0"}}]}, {},
-         "challengePreferences.0.versions"),
+        (
+            {"challengePreferences": [{"type": "FaceMovementChallenge", "versions": {"minimum": "01.0.0"}}]},
+            {},
+            "challengePreferences.0.versions.minimum",
+        ),
+        (
+            {
+                "challengePreferences": [
+                    {"type": "FaceMovementChallenge", "versions": {"minimum": "2.0.0", "maximum": "1.0.0"}}
+                ]
+            },
+            {},
+            "challengePreferences.0.versions",
+        ),
         ({"challengePreferences": []}, {}, "challengePreferences"),
         ([1, 2], {}, "body"),
         (None, {"Idempotency-Key": "has spaces"}, "Idempotency-Key"),
@@ -105,7 +114,9 @@ def test_audit_images_above_the_deployments_maximum_is_422(api: Api, backend, em
     response = api.create({"auditImagesLimit": 3})
 
     assert response.status == 422
-    assert response.problem["errors"] == [{"field": "auditImagesLimit", "message": "must be at most 2 in this deployment"}]
+    assert response.problem["errors"] == [
+        {"field": "auditImagesLimit", "message": "must be at most 2 in this deployment"}
+    ]
     assert not create_calls(emulator)
 
 

@@ -247,8 +247,9 @@ def fail_checks(api: Api, emulator, count: int) -> None:
         assert api.results(session_id).body["decision"] in ("FAILED", "NOT_LIVE")
 
 
-def test_too_many_failures_refuse_new_sessions_for_the_cooldown(api: Api, other_api: Api, emulator, backend,
-                                                                capfd) -> None:
+def test_too_many_failures_refuse_new_sessions_for_the_cooldown(
+    api: Api, other_api: Api, emulator, backend, capfd
+) -> None:
     fail_checks(api, emulator, 5)
     capfd.readouterr()
 

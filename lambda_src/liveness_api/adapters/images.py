@@ -30,9 +30,7 @@ class S3ImageStore:
                 versions.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
         for start in range(0, len(versions), _DELETE_BATCH):
             batch = versions[start : start + _DELETE_BATCH]
-            response = self._client.delete_objects(
-                Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True}
-            )
+            response = self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
             if response.get("Errors"):
                 raise ImageEraseIncomplete(f"{len(response['Errors'])} object versions could not be deleted")
         return len(versions)

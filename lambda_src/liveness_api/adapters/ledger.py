@@ -25,7 +25,7 @@ _MAX_WINDOW_ROUNDS = 5
 
 
 def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == _CONDITION_FAILED
+    return bool(error.response.get("Error", {}).get("Code") == _CONDITION_FAILED)
 
 
 def _epoch(moment: datetime) -> int:
@@ -61,9 +61,7 @@ class DynamoSessionLedger:
             "ttl": {"N": str(_epoch(record.created_at + self._retention))},
         }
         try:
-            self._client.put_item(
-                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
+            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
