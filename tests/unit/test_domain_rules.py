@@ -1,0 +1,82 @@
+"""Pure rules: the decision, the owner identity, the idempotency token, the handler's settings."""
+
+import re
+
+import pytest
+
+from liveness_api.decision import decide, is_failure
+from liveness_api.errors import CallerIdentityMissing
+from liveness_api.identity import caller_owner
+from liveness_api.sessions import client_request_token
+from liveness_api.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("status", "confidence", "expected"),
+    [
+        ("SUCCEEDED", 90.0, "LIVE"),
+        ("SUCCEEDED", 100.0, "LIVE"),
+        ("SUCCEEDED", 89.999, "NOT_LIVE"),
+        ("SUCCEEDED", None, "NOT_LIVE"),
+        ("CREATED", None, "PENDING"),
+        ("IN_PROGRESS", None, "PENDING"),
+        ("FAILED", None, "FAILED"),
+        ("EXPIRED", None, "EXPIRED"),
+    ],
+)
+def test_decision_rule(status, confidence, expected) -> None:
+    assert decide(status, confidence, threshold=90.0) == expected
+
+
+def test_only_not_live_and_failed_count_as_failures() -> None:
+    assert [d for d in ("LIVE", "NOT_LIVE", "PENDING", "EXPIRED", "FAILED") if is_failure(d)] == ["NOT_LIVE", "FAILED"]
+
+
+def test_owner_prefers_the_user_pool_sub_then_the_identity_pool_then_iam() -> None:
+    both = {
+        "authorizer": {"claims": {"sub": "abc"}},
+        "identity": {"cognitoIdentityId": "us-east-1:123", "userArn": "arn:aws:sts::1:assumed-role/r/s"},
+    }
+    assert caller_owner(both) == "cognito-user:abc"
+    assert caller_owner({"identity": both["identity"]}) == "cognito-identity:us-east-1:123"
+    assert caller_owner({"identity": {"userArn": "arn:aws:iam::1:user/bob"}}) == "iam:arn:aws:iam::1:user/bob"
+
+
+def test_no_identity_at_all_is_refused() -> None:
+    with pytest.raises(CallerIdentityMissing):
+        caller_owner({"identity": {"userArn": None}})
+
+
+def test_tokens_fit_rekognitions_rule_and_are_scoped_to_owner_and_key() -> None:
+    token = client_request_token("iam:a", "key-1", "req-1")
+
+    assert re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", token)
+    assert token == client_request_token("iam:a", "key-1", "req-2")  # the key, not the request, decides
+    assert token != client_request_token("iam:b", "key-1", "req-1")
+    assert client_request_token("iam:a", None, "req-1") != client_request_token("iam:a", None, "req-2")
+    # A key that happens to equal a request id cannot collide with the request-derived token.
+    assert client_request_token("iam:a", "req-1", "x") != client_request_token("iam:a", None, "req-1")
+
+
+def test_settings_read_the_environment_the_stack_sets() -> None:
+    settings = Settings.from_environ(
+        {
+            "AWS_REGION": "eu-west-1",
+            "IMAGE_BUCKET_NAME": "bucket",
+            "IMAGE_KEY_PREFIX": "liveness/",
+            "IMAGE_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:1:key/k",
+            "SESSION_TABLE_NAME": "table",
+            "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+            "LIVENESS_THRESHOLD": "85.5",
+            "UNRELATED": "ignored",
+        }
+    )
+
+    assert settings.region == "eu-west-1"
+    assert settings.cors_allowed_origins == ("https://a.example", "https://b.example")
+    assert settings.liveness_threshold == 85.5
+
+
+def test_settings_fail_fast_on_a_missing_variable() -> None:
+    with pytest.raises(ValueError, match="IMAGE_BUCKET_NAME"):
+        Settings.from_environ({"AWS_REGION": "us-east-1"})
