@@ -9,7 +9,9 @@ from liveness_api.contract import SERVICE_NAME
 from liveness_api.metrics_catalogue import NAMESPACE, SERVICE_DIMENSION, MetricDef
 
 logger = Logger(service=SERVICE_NAME)
-tracer = Tracer(service=SERVICE_NAME)
+# Only botocore: every AWS call keeps its subsegment, while patch_all would also patch http.client and add a
+# second, raw HTTP subsegment under each of them, at a cost on every request (see docs/performance.md).
+tracer = Tracer(service=SERVICE_NAME, patch_modules=("botocore",))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE_NAME)
 
 
