@@ -3,6 +3,7 @@ behind the handler's own boto3 client, and the Lambda handler itself, unmodified
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import threading
@@ -15,6 +16,7 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from infra.config import StackConfig
 from liveness_local.embedded_aws import LocalResources, handler_environment, provision
@@ -57,10 +59,31 @@ class Clock:
             self._offset_seconds += seconds
 
 
+_moto_lock = threading.Lock()
+
+
+def _serialize_moto_requests() -> None:
+    """Process one moto request at a time. DynamoDB applies each conditional or atomic update as one step;
+    moto does not, so two threads could both pass the same condition. Serializing restores the service's
+    per-request atomicity for the threaded local server and the concurrency tests."""
+    if getattr(BotocoreStubber.process_request, "_serialized", False):
+        return
+    unlocked = BotocoreStubber.process_request
+
+    @functools.wraps(unlocked)
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with _moto_lock:
+            return unlocked(self, request)
+
+    process_request._serialized = True  # type: ignore[attr-defined]
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
 class LocalBackend:
     def __init__(self, config: StackConfig, clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()
+        _serialize_moto_requests()
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

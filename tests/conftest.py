@@ -2,6 +2,11 @@
 
 import os
 
+import pytest
+
+# The caller's own AWS settings, kept only so that tests/e2e can sign requests to a deployed API (API_URL).
+ORIGINAL_AWS_ENVIRON = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -16,3 +21,9 @@ os.environ.update(
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
 )
+
+
+@pytest.fixture(scope="session")
+def original_aws_environ() -> dict[str, str]:
+    """The AWS_* variables pytest was started with, before the fakes above replaced them."""
+    return dict(ORIGINAL_AWS_ENVIRON)

@@ -4,7 +4,10 @@ import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -42,6 +45,7 @@ _PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
         (400, "Malformed JSON"),
         (403, "Missing or invalid credentials"),
         (404, "No such session for this caller"),
+        (415, "Body not sent as application/json"),
         (422, "Validation failed"),
         (429, "Throttled, or refused by the abuse limit; see Retry-After"),
         (500, "Internal error"),
@@ -129,6 +133,31 @@ def _problem(
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
     return _json(status, problem, PROBLEM_CONTENT_TYPE, headers)
+
+
+_UNSUPPORTED_MEDIA_TYPE = (
+    415,
+    "unsupported-media-type",
+    "Unsupported media type",
+    "Send the body as application/json.",
+)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_media_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    return _problem(*_UNSUPPORTED_MEDIA_TYPE)
+
+
+@app.exception_handler(ValueError)
+def _unparseable_body(error: ValueError) -> Response[Any]:
+    # Powertools raises these while reading a body it cannot decode: the client's fault, not ours.
+    if isinstance(error, UnicodeDecodeError):
+        return _problem(400, "malformed-json", "Malformed JSON", "The request body is not valid UTF-8 JSON.")
+    content_type = (app.current_event.headers.get("content-type") or "").strip()
+    if content_type and not content_type.startswith("application/json"):
+        return _problem(*_UNSUPPORTED_MEDIA_TYPE)  # e.g. multipart/form-data without a boundary
+    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+    return _problem(500, DomainError.slug, DomainError.title, DomainError.detail)
 
 
 @app.exception_handler(RequestValidationError)

@@ -1,0 +1,132 @@
+"""Local-only control routes under `/_local/`: they play the end user's browser and Rekognition's moods.
+
+Never part of the deployed API (tests/infrastructure asserts no resource contains `_local`), never behind the
+local gateway's routing, throttling or caller identity:
+
+    POST /_local/sessions/{id}/start      CREATED -> IN_PROGRESS
+    POST /_local/sessions/{id}/complete   {"live": true|false, "confidence": 0-100}  -> SUCCEEDED
+                                          (confidence defaults to 99 when live, 5 when not)
+    POST /_local/sessions/{id}/fail       -> FAILED
+    POST /_local/sessions/{id}/expire     -> EXPIRED
+    POST /_local/faults                   {"code": "ThrottlingException", "times": 1, "operation": null}
+
+Answers: 204 on success; problem+json 404 (unknown session or control route), 409 (the session cannot move
+that way), 422 (bad input, including malformed JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from liveness_local.emulator import (
+    FaceLivenessEmulator,
+    InvalidTransitionError,
+    UnknownSessionError,
+)
+from liveness_local.gateway import GatewayProblem, HttpRequest, HttpResponse, problem_response
+
+PREFIX: Final = "/_local/"
+LIVE_CONFIDENCE: Final = 99.0
+SPOOF_CONFIDENCE: Final = 5.0
+
+_SESSION_ACTION: Final = re.compile(r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire)$")
+_UNKNOWN_SESSION: Final = GatewayProblem(404, "local-session-not-found", "Session not found")
+_UNKNOWN_ROUTE: Final = GatewayProblem(404, "local-route-not-found", "Not found")
+_METHOD_NOT_ALLOWED: Final = GatewayProblem(405, "local-method-not-allowed", "Method not allowed")
+_CONFLICT: Final = GatewayProblem(409, "local-invalid-transition", "Invalid transition")
+_INVALID: Final = GatewayProblem(422, "local-validation-error", "Request validation failed")
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class CompleteRequest(_Input):
+    live: bool = True
+    confidence: float | None = Field(None, ge=0, le=100)
+    challenge_type: Literal["FaceMovementAndLightChallenge", "FaceMovementChallenge"] | None = Field(
+        None, alias="challengeType"
+    )
+
+    def resolved_confidence(self) -> float:
+        if self.confidence is not None:
+            return self.confidence
+        return LIVE_CONFIDENCE if self.live else SPOOF_CONFIDENCE
+
+
+class FaultRequest(_Input):
+    code: Literal[
+        "ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError", "AccessDeniedException"
+    ]
+    times: int = Field(1, ge=1, le=100)
+    operation: Literal["CreateFaceLivenessSession", "GetFaceLivenessSessionResults"] | None = None
+
+
+def is_control_path(target: str) -> bool:
+    return target.split("?", 1)[0].startswith(PREFIX)
+
+
+class LocalControl:
+    def __init__(self, emulator: FaceLivenessEmulator) -> None:
+        self.emulator = emulator
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        path = request.target.split("?", 1)[0]
+        session_action = _SESSION_ACTION.match(path)
+        if session_action is None and path != "/_local/faults":
+            return problem_response(_UNKNOWN_ROUTE, f"No local control route {path}.", request_id)
+        if request.method.upper() != "POST":
+            return problem_response(_METHOD_NOT_ALLOWED, "Control routes accept POST only.", request_id)
+        try:
+            payload = _json_object(request.body)
+            if session_action is None:
+                fault = FaultRequest.model_validate(payload)
+                self.emulator.inject_fault(fault.code, fault.times, fault.operation)
+            else:
+                self._move(session_action["session_id"], session_action["action"], payload)
+        except _BadInput as error:
+            return problem_response(_INVALID, str(error), request_id)
+        except ValidationError as error:
+            detail = "; ".join(
+                f"{'.'.join(str(part) for part in problem['loc']) or 'body'}: {problem['msg']}"
+                for problem in error.errors()
+            )
+            return problem_response(_INVALID, detail, request_id)
+        except UnknownSessionError:
+            return problem_response(_UNKNOWN_SESSION, "The emulator never created this session.", request_id)
+        except InvalidTransitionError as error:
+            return problem_response(_CONFLICT, str(error), request_id)
+        return HttpResponse(204, (("x-amzn-RequestId", request_id),))
+
+    def _move(self, session_id: str, action: str, payload: dict[str, Any]) -> None:
+        if action == "complete":
+            request = CompleteRequest.model_validate(payload)
+            self.emulator.complete(
+                session_id, confidence=request.resolved_confidence(), challenge_type=request.challenge_type
+            )
+            return
+        if payload:
+            raise _BadInput(f"{action} takes no body")
+        getattr(self.emulator, action)(session_id)
+
+
+class _BadInput(ValueError):
+    pass
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _BadInput("The request body is not valid JSON.") from error
+    if not isinstance(payload, dict):
+        raise _BadInput("The request body must be a JSON object.")
+    return payload

@@ -1,0 +1,210 @@
+"""API Gateway, locally: an HTTP request in, a REST proxy event to the handler, the handler's result out as HTTP.
+
+The same rules as the deployed stage, read from the same `StackConfig`:
+- only the routes in `contract.Routes.ALL` reach the handler; any other path or method gets API Gateway's own
+  403 MISSING_AUTHENTICATION_TOKEN answer, in the problem+json shape the stack's gateway responses give it;
+- a body larger than `contract.MAX_BODY_BYTES` is refused with 413;
+- a token bucket with the stage's rate and burst answers 429 with Retry-After once it runs dry.
+
+Pure: no sockets, no AWS. `LocalGateway.handle` takes an `HttpRequest` and returns an `HttpResponse`, so the unit
+tests drive it with a fake handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from infra.config import StackConfig
+from liveness_api.contract import MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, Route, Routes
+from liveness_local.events import CallerIdentity, api_gateway_event, match_route
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+# API Gateway's message for a route it does not have (and for an unsigned request), as $context.error.messageString.
+MISSING_AUTHENTICATION_TOKEN: Final = "Missing Authentication Token"  # noqa: S105 - not a secret
+# Headers that describe one HTTP hop, never forwarded to the handler or copied from its answer.
+_HOP_BY_HOP: Final = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "content-length"}
+)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    # As on the request line: the path, with its query string if any.
+    target: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class GatewayProblem:
+    """An answer API Gateway gives without calling the function; slugs and titles as in infra/constructs/api.py."""
+
+    status: int
+    slug: str
+    title: str
+
+
+MISSING_AUTHENTICATION: Final = GatewayProblem(403, "missing-authentication", "Missing authentication")
+REQUEST_TOO_LARGE: Final = GatewayProblem(413, "request-too-large", "Request too large")
+THROTTLED: Final = GatewayProblem(429, "throttled", "Too many requests")
+
+
+def problem_response(
+    problem: GatewayProblem, detail: str, request_id: str, extra_headers: Iterable[tuple[str, str]] = ()
+) -> HttpResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": detail,
+        "requestId": request_id,
+    }
+    headers = (("Content-Type", PROBLEM_CONTENT_TYPE), ("x-amzn-RequestId", request_id), *extra_headers)
+    return HttpResponse(problem.status, headers, json.dumps(body, separators=(",", ":")).encode())
+
+
+@dataclass
+class TokenBucket:
+    """API Gateway's stage throttling: `burst` tokens, refilled at `rate` per second."""
+
+    rate: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    _tokens: float = field(init=False)
+    _updated: float = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError(f"rate must be positive and burst at least 1, got {self.rate} and {self.burst}")
+        self._tokens = float(self.burst)
+        self._updated = self.clock()
+
+    def take(self) -> float | None:
+        """Take a token: None when there was one, else the seconds until there will be."""
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return None
+            return (1 - self._tokens) / self.rate
+
+
+class LocalGateway:
+    """The deployed stage's behaviour in front of `invoke` (the handler, or anything shaped like it).
+
+    `rate_limit`/`burst_limit` override the config's throttle, for a fuzzer that must not be throttled.
+    """
+
+    def __init__(
+        self,
+        invoke: Invoke,
+        config: StackConfig,
+        *,
+        rate_limit: float | None = None,
+        burst_limit: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        routes: Iterable[Route] = Routes.ALL,
+    ) -> None:
+        self._invoke = invoke
+        self.config = config
+        self.routes = tuple(routes)
+        self.bucket = TokenBucket(
+            rate=rate_limit if rate_limit is not None else config.api_throttle_rate_limit,
+            burst=burst_limit if burst_limit is not None else config.api_throttle_burst_limit,
+            clock=clock,
+        )
+
+    def handle(self, request: HttpRequest, identity: CallerIdentity | None = None) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        split = urlsplit(request.target)
+        path = unquote(split.path) or "/"
+        method = request.method.upper()
+        matched = match_route(method, path, self.routes)
+        if matched is None and not self._is_preflight(method, path):
+            return problem_response(MISSING_AUTHENTICATION, MISSING_AUTHENTICATION_TOKEN, request_id)
+        if len(request.body) > MAX_BODY_BYTES:
+            return problem_response(REQUEST_TOO_LARGE, f"The request body exceeds {MAX_BODY_BYTES} bytes.", request_id)
+        wait = self.bucket.take()
+        if wait is not None:
+            return problem_response(
+                THROTTLED, "Too Many Requests", request_id, [("Retry-After", str(max(1, math.ceil(wait))))]
+            )
+        resource, path_parameters = (matched[0].path, matched[1]) if matched else (path, {})
+        event = api_gateway_event(
+            method,
+            path,
+            body=request.body if request.body else None,
+            headers=_forwarded_headers(request.headers),
+            query=parse_qs(split.query, keep_blank_values=True) if split.query else None,
+            identity=identity or CallerIdentity(),
+            request_id=request_id,
+            resource=resource,
+            path_parameters=path_parameters,
+        )
+        return http_response(self._invoke(event), request_id)
+
+    def _is_preflight(self, method: str, path: str) -> bool:
+        # With CORS origins configured the stack adds OPTIONS to every resource; the handler answers it here.
+        if method != "OPTIONS" or not self.config.cors_allowed_origins:
+            return False
+        return any(match_route(route.method, path, [route]) for route in self.routes)
+
+
+def _forwarded_headers(headers: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    forwarded: dict[str, list[str]] = {}
+    for name, value in headers:
+        if name.lower() in _HOP_BY_HOP or name.lower() == "x-local-caller":
+            continue
+        # API Gateway keeps one spelling per header name: the first one seen.
+        key = next((existing for existing in forwarded if existing.lower() == name.lower()), name)
+        forwarded.setdefault(key, []).append(value)
+    return forwarded
+
+
+def http_response(result: Mapping[str, Any], request_id: str) -> HttpResponse:
+    """A proxy integration's result as API Gateway sends it: `multiValueHeaders` and `headers` merged (a name
+    in `multiValueHeaders` keeps all its values there), base64 bodies decoded."""
+    merged: dict[str, list[str]] = {}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        merged[name] = [str(value) for value in values]
+    for name, value in (result.get("headers") or {}).items():
+        if not any(existing.lower() == name.lower() for existing in merged):
+            merged[name] = [str(value)]
+    headers = [(name, value) for name, values in merged.items() if name.lower() not in _HOP_BY_HOP for value in values]
+    if not any(name.lower() == "x-amzn-requestid" for name, _ in headers):
+        headers.append(("x-amzn-RequestId", request_id))
+    raw_body = result.get("body") or ""
+    body = base64.b64decode(raw_body) if result.get("isBase64Encoded") else str(raw_body).encode()
+    return HttpResponse(int(result["statusCode"]), tuple(headers), body)

@@ -1,0 +1,93 @@
+"""The API's OpenAPI document, generated from the handler's own routes and models.
+
+    python -m liveness_local.openapi --write openapi.json   # regenerate the committed file
+    python -m liveness_local.openapi --check openapi.json   # exit 1 when the committed file is stale
+
+Importing the handler needs the function's environment, so the command line builds a `LocalBackend` first; a
+running local server passes its own handler module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final
+
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
+
+TITLE: Final = "Face Liveness API"
+VERSION: Final = "1.0.0"
+SECURITY_SCHEME: Final = "sigv4"
+DESCRIPTION: Final = (
+    "Create Amazon Rekognition Face Liveness sessions, read their verdicts and erase them. Every request is "
+    "signed with AWS Signature Version 4 (service `execute-api`): API Gateway authorizes it with IAM and the "
+    "caller's identity owns the sessions it creates. Errors are RFC 9457 problem+json."
+)
+DEFAULT_PATH: Final = Path(__file__).resolve().parent.parent / "openapi.json"
+
+
+def openapi_document(handler: ModuleType | None = None) -> dict[str, Any]:
+    """The document as a dict. Without `handler`, the already imported handler module is used."""
+    if handler is None:
+        handler = sys.modules["liveness_api.handler"]
+    schema = handler.app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        servers=[Server(url="/", description="The stage URL (the stack's ApiUrl output), or the local server")],
+        security_schemes={
+            SECURITY_SCHEME: APIKey.model_validate(
+                {
+                    "type": "apiKey",
+                    "in": APIKeyIn.header,
+                    "name": "Authorization",
+                    "description": "AWS SigV4 (service execute-api); API Gateway authorizes the caller with IAM.",
+                }
+            )
+        },
+        security=[{SECURITY_SCHEME: []}],
+    )
+    document: dict[str, Any] = json.loads(schema)
+    document["components"]["securitySchemes"][SECURITY_SCHEME]["x-amazon-apigateway-authtype"] = "awsSigv4"
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m liveness_local.openapi", description=__doc__)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", metavar="FILE", nargs="?", const=str(DEFAULT_PATH), help="write the document")
+    action.add_argument("--check", metavar="FILE", nargs="?", const=str(DEFAULT_PATH), help="fail if FILE is stale")
+    args = parser.parse_args(argv)
+
+    # The handler's package root, as in the Lambda runtime (app.py does the same for the CDK app).
+    lambda_src = str(DEFAULT_PATH.parent / "lambda_src")
+    if lambda_src not in sys.path:
+        sys.path.insert(0, lambda_src)
+    from infra.config import load_cdk_json_config
+    from liveness_local.backend import LocalBackend
+
+    backend = LocalBackend(load_cdk_json_config())
+    try:
+        text = render(openapi_document(backend.handler))
+    finally:
+        backend.stop()
+    if args.write:
+        Path(args.write).write_text(text)
+        print(f"wrote {args.write}")
+        return 0
+    committed = Path(args.check)
+    if not committed.exists() or committed.read_text() != text:
+        print(f"{committed} is stale: run `make openapi` and commit the result", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

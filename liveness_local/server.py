@@ -1,0 +1,223 @@
+"""The local server: the real handler behind a local API Gateway, over HTTP, on moto and the Face Liveness emulator.
+
+    python -m liveness_local [--port 3000] [--host 127.0.0.1]
+
+- `/sessions...`: through `LocalGateway` (the deployed routes, body limit and throttle) to the handler;
+- `/_local/...`: the control routes of `liveness_local.control` (local only);
+- `GET /openapi.json`: the document generated from the handler's routes.
+
+A request may name its caller with `X-Local-Caller: <name>` (an IAM role name); without it the caller is
+`local-user`. The handler's JSON logs and EMF metric lines go to stdout unchanged, as in CloudWatch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+
+from infra.config import StackConfig, load_cdk_json_config
+from liveness_local.backend import LocalBackend
+from liveness_local.control import LocalControl, is_control_path
+from liveness_local.events import CallerIdentity
+from liveness_local.gateway import (
+    REQUEST_TOO_LARGE,
+    GatewayProblem,
+    HttpRequest,
+    HttpResponse,
+    LocalGateway,
+    problem_response,
+)
+from liveness_local.openapi import openapi_document, render
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_CALLER: Final = "local-user"
+CALLER_HEADER: Final = "X-Local-Caller"
+# API Gateway's hard payload limit: a body beyond it is not even read.
+HARD_BODY_LIMIT: Final = 10 * 1024 * 1024
+# The characters IAM allows in a role name.
+_CALLER_NAME: Final = re.compile(r"^[\w+=,.@-]{1,64}$")
+_INVALID_CALLER: Final = GatewayProblem(403, "access-denied", "Access denied")
+_LISTENING: Final = "Face Liveness API (local) listening on"
+
+_backend: LocalBackend | None = None
+_backend_lock = threading.Lock()
+
+
+def shared_backend(config: StackConfig | None = None) -> LocalBackend:
+    """One `LocalBackend` per process: the handler module is imported once, like a Lambda container, and binds
+    its clients to the first backend's resources. Every server in the process shares it."""
+    global _backend
+    with _backend_lock:
+        if _backend is None:
+            _backend = LocalBackend(config or load_cdk_json_config())
+        return _backend
+
+
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], backend: LocalBackend, gateway: LocalGateway) -> None:
+        super().__init__(address, _RequestHandler)
+        self.backend = backend
+        self.gateway = gateway
+        self.control = LocalControl(backend.emulator)
+        self._openapi: bytes | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
+
+    def openapi_bytes(self) -> bytes:
+        if self._openapi is None:
+            self._openapi = render(openapi_document(self.backend.handler)).encode()
+        return self._openapi
+
+    def respond(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and request.target.split("?", 1)[0] == "/openapi.json":
+            return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_bytes())
+        if is_control_path(request.target):
+            return self.control.handle(request)
+        caller = request.header(CALLER_HEADER) or DEFAULT_CALLER
+        if not _CALLER_NAME.match(caller):
+            return problem_response(_INVALID_CALLER, f"{CALLER_HEADER} must be an IAM role name.", "local")
+        return self.gateway.handle(request, CallerIdentity.iam(caller))
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LocalServer
+
+    def _serve(self) -> None:
+        try:
+            body = self._read_body()
+        except _TooLarge:
+            self.close_connection = True
+            self._send(problem_response(REQUEST_TOO_LARGE, "The request body is too large.", "local"))
+            return
+        except ValueError:
+            self.send_error(400, "Bad request body framing")
+            return
+        request = HttpRequest(self.command, self.path, tuple(self.headers.items()), body)
+        self._send(self.server.respond(request))
+
+    def __getattr__(self, name: str) -> Any:
+        # Every method, TRACE and inventions included, reaches the gateway, which answers what API Gateway does.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > HARD_BODY_LIMIT:
+            raise _TooLarge()
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > HARD_BODY_LIMIT:
+                raise _TooLarge()
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD" and response.body:
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # No access log: the console shows what CloudWatch would, the handler's own JSON lines.
+        pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def build_server(
+    config: StackConfig | None = None,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int | None = None,
+    rate_limit: float | None = None,
+    burst_limit: int | None = None,
+) -> LocalServer:
+    backend = shared_backend(config)
+    gateway = LocalGateway(backend.invoke, backend.config, rate_limit=rate_limit, burst_limit=burst_limit)
+    return LocalServer((host, backend.config.local_port if port is None else port), backend, gateway)
+
+
+def serve_in_background(
+    port: int = 0, *, rate_limit: float | None = None, burst_limit: int | None = None
+) -> tuple[LocalServer, str]:
+    """A server on 127.0.0.1 in a daemon thread, for tests: stop it with `server.shutdown()`."""
+    server = build_server(port=port, rate_limit=rate_limit, burst_limit=burst_limit)
+    threading.Thread(target=server.serve_forever, name="liveness-local", daemon=True).start()
+    return server, server.base_url
+
+
+def curl_example(base_url: str) -> str:
+    return "\n".join(
+        [
+            "Try it (no signing locally; add -H 'X-Local-Caller: bob' to call as someone else):",
+            f"  SID=$(curl -s -X POST {base_url}/sessions -H 'Content-Type: application/json' "
+            "-d '{\"auditImagesLimit\": 2}' "
+            "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"sessionId\"])')",
+            f"  curl -s -X POST {base_url}/_local/sessions/$SID/complete -d '{{\"live\": true}}'",
+            f"  curl -s {base_url}/sessions/$SID/results",
+            f"  curl -s -X DELETE -o /dev/null -w '%{{http_code}}\\n' {base_url}/sessions/$SID",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = load_cdk_json_config()
+    parser = argparse.ArgumentParser(prog="python -m liveness_local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=config.local_port, help="0 picks a free port (default: localPort)")
+    parser.add_argument("--throttle-rate", type=float, help="override apiThrottleRateLimit (requests per second)")
+    parser.add_argument("--throttle-burst", type=int, help="override apiThrottleBurstLimit")
+    args = parser.parse_args(argv)
+
+    server = build_server(
+        config, host=args.host, port=args.port, rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
+    )
+    # SIGTERM stops the server the way Ctrl-C does; SIGINT too when started with it ignored (`cmd &` in a script).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    print(f"{_LISTENING} {server.base_url}  (OpenAPI: {server.base_url}/openapi.json; Ctrl-C stops)", flush=True)
+    print(curl_example(server.base_url), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+    finally:
+        server.server_close()
+        if server.backend is not None:
+            server.backend.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
