@@ -95,6 +95,16 @@ class StackConfig(BaseModel):
     abuse_window_seconds: int = Field(180, alias="abuseWindowSeconds", ge=1)
     abuse_cooldown_seconds: int = Field(1800, alias="abuseCooldownSeconds", ge=1)
     local_port: int = Field(3000, alias="localPort", ge=1, le=65535)
+    # Alarms (infra/constructs/observability.py; docs/operations.md says what to do when each fires).
+    alarm_email: str | None = Field(None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    alarm_5xx_rate_percent: float = Field(5.0, alias="alarm5xxRatePercent", gt=0, le=100)
+    alarm_lambda_errors: int = Field(1, alias="alarmLambdaErrors", ge=1)
+    alarm_latency_p99_ms: int = Field(3000, alias="alarmLatencyP99Ms", ge=100, le=29000)
+    alarm_rekognition_throttles_per_minute: int = Field(5, alias="alarmRekognitionThrottlesPerMinute", ge=1)
+    alarm_rekognition_throttle_minutes: int = Field(5, alias="alarmRekognitionThrottleMinutes", ge=1, le=60)
+    alarm_pass_rate_floor_percent: float = Field(50.0, alias="alarmPassRateFloorPercent", ge=0, le=100)
+    alarm_pass_rate_min_checks: int = Field(10, alias="alarmPassRateMinChecks", ge=1)
+    alarm_evaluation_periods: int = Field(3, alias="alarmEvaluationPeriods", ge=1, le=24)
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
@@ -111,6 +121,12 @@ class StackConfig(BaseModel):
             if origin == "*" or not (origin.startswith("https://") or origin.startswith("http://localhost")):
                 raise ValueError(f"{origin!r} is not an exact https:// origin (or http://localhost for development)")
         return origins
+
+    @field_validator("alarm_email", mode="before")
+    @classmethod
+    def _empty_email_is_none(cls, value: Any) -> Any:
+        # `cdk synth -c alarmEmail=` (or an empty string in cdk.json) means no subscription.
+        return None if value == "" else value
 
     @field_validator("log_retention_days")
     @classmethod

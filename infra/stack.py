@@ -1,4 +1,5 @@
-"""The Face Liveness API stack: composes the storage, function and API constructs and exports what clients need."""
+"""The Face Liveness API stack: composes the storage, function, API and observability constructs and exports what
+clients and operators need."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from constructs import Construct
 from infra.config import StackConfig
 from infra.constructs.api import LivenessApi
 from infra.constructs.function import LivenessFunction
+from infra.constructs.observability import Observability
 from infra.constructs.storage import Storage
 
 
@@ -20,9 +22,14 @@ class FaceLivenessStack(Stack):
         self.storage = Storage(self, "Storage", config=config)
         self.backend = LivenessFunction(self, "Backend", config=config, storage=self.storage)
         self.api = LivenessApi(self, "Api", config=config, handler=self.backend.invoke_target)
+        self.observability = Observability(
+            self, "Observability", config=config, storage=self.storage, backend=self.backend, api=self.api
+        )
 
         outputs = {
+            "AlarmTopicArn": (self.observability.topic.topic_arn, "SNS topic every alarm notifies; subscribe to it"),
             "ApiUrl": (self.api.url, "Base URL of the API; sign every request with SigV4 (service execute-api)"),
+            "DashboardName": (self.observability.dashboard.dashboard_name, "CloudWatch dashboard of the service"),
             "ImageBucketName": (self.storage.image_bucket.bucket_name, "Bucket holding reference and audit images"),
             "ImageKeyArn": (self.storage.key.key_arn, "KMS key encrypting the images and the session ledger"),
             # The client's FaceLivenessDetector must stream to the region the session was created in.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -54,6 +54,9 @@ KEY_ADMIN_ACTIONS: Final = (
 # What the function needs from the key, always on behalf of S3 (SSE-KMS writes of the images, made with the
 # caller's credentials) or DynamoDB (the ledger table is encrypted with this key).
 KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
+# What CloudWatch alarms need to publish to a topic encrypted with the key (SNS calls GenerateDataKey and Decrypt
+# for the publisher). Written out: no `kms:GenerateDataKey*` wildcard.
+ALARM_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
 # S3 server access logs are written by the logging service, which cannot use a KMS key.
 ACCESS_LOG_PREFIX: Final = "image-bucket/"
 # Nothing uploads in parts; an upload left incomplete for a day is debris that would otherwise be billed forever.
@@ -171,6 +174,32 @@ class Storage(Construct):
         IAM)."""
         self.key.add_to_resource_policy(self._key_use_statement(principal=role, resource="*"))
         return self._key_use_statement(principal=None, resource=self.key.key_arn)
+
+    def allow_alarm_notifications(self, alarm_name_prefix: str) -> None:
+        """Let CloudWatch alarms named `alarm_name_prefix*` in this account publish to an SNS topic encrypted with
+        the key: SNS asks KMS for a data key on the publisher's behalf, and for an alarm the publisher is the
+        CloudWatch service principal. Scoped by aws:SourceAccount and aws:SourceArn so that no other account's
+        alarms (confused deputy) and no other alarm of this account can use the key."""
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LetStackAlarmsPublishToEncryptedTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=list(ALARM_KEY_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"{alarm_name_prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
 
     def _key_use_statement(self, *, principal: iam.IPrincipal | None, resource: str) -> iam.PolicyStatement:
         return iam.PolicyStatement(

@@ -40,6 +40,8 @@ class ErrorType:
     UNEXPECTED: Final = "Unexpected"
 
     ALL: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, SESSION_NOT_FOUND, UNEXPECTED)
+    # CreateFaceLivenessSession cannot answer SessionNotFound, so a failed create never has that cause.
+    CREATE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, UNEXPECTED)
 
 
 class Operation:
@@ -64,7 +66,7 @@ SESSION_CREATE_FAILED: Final = MetricDef(
     "Count",
     "POST /sessions failed after validation, by the cause of the failure.",
     Dimension.ERROR_TYPE,
-    ErrorType.ALL,
+    ErrorType.CREATE_FAILURES,
 )
 REKOGNITION_LATENCY: Final = MetricDef(
     "RekognitionLatency",

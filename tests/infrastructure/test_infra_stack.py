@@ -8,16 +8,17 @@ from aws_cdk import CfnResource
 
 from infra.constructs.api import LivenessApi
 from infra.constructs.function import LivenessFunction
+from infra.constructs.observability import Observability
 from infra.constructs.storage import Storage
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
 
-OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableName"}
+OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableName", "AlarmTopicArn", "DashboardName"}
 
 
 def test_stack_only_composes_constructs(default: Synth) -> None:
-    composed = (Storage, LivenessFunction, LivenessApi)
+    composed = (Storage, LivenessFunction, LivenessApi, Observability)
     children = default.stack.node.children
     # Outside the constructs there are only outputs, parameters and CDK's references (such as the SSM import).
     built_directly = [

@@ -40,6 +40,7 @@ def test_account_administers_the_key_but_cannot_use_it(synth: Synth) -> None:
     assert set(statements) == {
         "AdministerKeyThroughIam",
         "LetDeployerGrantDynamoDbUseOfKey",
+        "LetStackAlarmsPublishToEncryptedTopic",
         "UseImageKeyThroughS3AndDynamoDb",
     }
     admin = statements["AdministerKeyThroughIam"]

@@ -1,0 +1,294 @@
+"""The dashboard, the alarms and their encrypted topic, the composite alarm and the saved queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.constructs.observability import GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, QUERIES, ROW_TITLES
+from infra.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
+from liveness_api import metrics_catalogue as catalogue
+from liveness_api.contract import SERVICE_NAME, Routes
+from tests.infrastructure.conftest import Synth, synthesize
+
+SERVICE = {"Name": catalogue.SERVICE_DIMENSION, "Value": SERVICE_NAME}
+TUNED = {
+    "stackName": "FaceLivenessTuned",
+    "alarmEmail": "ops@example.com",
+    "alarm5xxRatePercent": 2,
+    "alarmLambdaErrors": 3,
+    "alarmLatencyP99Ms": 1500,
+    "alarmRekognitionThrottlesPerMinute": 7,
+    "alarmRekognitionThrottleMinutes": 10,
+    "alarmPassRateFloorPercent": 70,
+    "alarmPassRateMinChecks": 25,
+    "alarmEvaluationPeriods": 4,
+}
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(TUNED, tmp_path_factory.mktemp("cdk-tuned"))
+
+
+def alarms(synth: Synth) -> dict[str, dict[str, Any]]:
+    found = synth.resources("AWS::CloudWatch::Alarm").values()
+    return {
+        alarm["Properties"]["AlarmName"].removeprefix(f"{synth.config.stack_name}-"): alarm["Properties"]
+        for alarm in found
+    }
+
+
+def single_metric(alarm: dict[str, Any]) -> dict[str, Any]:
+    """The alarm's metric, as one MetricStat whichever form CDK rendered it in."""
+    if "MetricName" in alarm:
+        return {
+            "Namespace": alarm["Namespace"],
+            "MetricName": alarm["MetricName"],
+            "Dimensions": alarm["Dimensions"],
+            "Stat": alarm["Statistic"],
+            "Period": alarm["Period"],
+        }
+    stats = [m for m in alarm["Metrics"] if "MetricStat" in m]
+    assert len(stats) == 1
+    stat = stats[0]["MetricStat"]
+    return {**stat["Metric"], "Stat": stat["Stat"], "Period": stat["Period"]}
+
+
+# --- dashboard ------------------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_has_one_row_per_concern_in_order(default: Synth) -> None:
+    body = dashboard_body(default.json)
+    headers = [w for w in body["widgets"] if w["type"] == "text"]
+    assert [h["properties"]["markdown"].splitlines()[0] for h in headers] == [f"## {t}" for t in ROW_TITLES]
+    assert body["widgets"][0]["type"] == "alarm"
+    # Rows fill the 24-column grid exactly and every widget has a title a person can read.
+    rows: dict[int, int] = {}
+    for widget in body["widgets"]:
+        rows[widget["y"]] = rows.get(widget["y"], 0) + widget["width"]
+        if widget["type"] != "text":
+            assert widget["properties"]["title"]
+        if widget["type"] == "metric":
+            assert widget["properties"]["yAxis"]["left"]["label"] in {
+                "Count",
+                "Milliseconds",
+                "Percent",
+                "Confidence (0-100)",
+            }
+    assert set(rows.values()) == {24}
+
+
+def titles(synth: Synth) -> list[str]:
+    return [w["properties"].get("title", "") for w in dashboard_body(synth.json)["widgets"]]
+
+
+def test_the_traffic_row_shows_requests_errors_and_latency_percentiles_by_route(default: Synth) -> None:
+    body = dashboard_body(default.json)
+    for route in Routes.ALL:
+        widget = next(
+            w for w in body["widgets"] if w["properties"].get("title", "").startswith(f"{route.method} {route.path} ")
+        )
+        metrics = widget["properties"]["metrics"]
+        assert [m[-1]["stat"] for m in metrics] == ["p50", "p90", "p99"]
+        assert all(m[:2] == ["AWS/ApiGateway", "Latency"] and route.path in m for m in metrics)
+    gateway = {name for ns, name, _ in dashboard_metrics(body) if ns == "AWS/ApiGateway"}
+    assert gateway == {"Count", "4XXError", "5XXError", "Latency"}
+
+
+def test_the_compute_row_covers_the_function(default: Synth) -> None:
+    body = dashboard_body(default.json)
+    function = "${" + default.logical_id(default.stack.backend.function) + "}"
+    lambda_metrics = {name for ns, name, dims in dashboard_metrics(body) if ns == "AWS/Lambda"}
+    assert lambda_metrics == {"Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"}
+    assert ("FaceLivenessApi", "ColdStart", (("function_name", function), ("service", SERVICE_NAME))) in (
+        dashboard_metrics(body)
+    )
+    init = next(w for w in body["widgets"] if w["type"] == "log")
+    assert "initDurationMs" in init["properties"]["query"]
+
+
+def test_gateway_429s_and_rekognition_throttles_are_shown_apart(default: Synth) -> None:
+    body = dashboard_body(default.json)
+    widget = next(w for w in body["widgets"] if w["properties"].get("title", "").startswith("Throttling"))
+    metrics = widget["properties"]["metrics"]
+    assert metrics[0][:2] == [GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC]
+    assert metrics[1][:6] == [
+        catalogue.NAMESPACE,
+        "RekognitionError",
+        "ErrorType",
+        "Throttled",
+        "service",
+        SERVICE_NAME,
+    ]
+    assert metrics[1][-1]["yAxis"] == "right"
+    metric_filter = default.only("AWS::Logs::MetricFilter")["Properties"]
+    assert metric_filter["FilterPattern"] == '{ $.status = "429" }'
+    assert metric_filter["LogGroupName"] == default.ref(default.stack.api.access_log_group)
+
+
+def test_every_catalogued_metric_and_dimension_value_is_on_the_dashboard(synth: Synth) -> None:
+    plotted = {
+        (name, dims) for ns, name, dims in dashboard_metrics(dashboard_body(synth.json)) if ns == catalogue.NAMESPACE
+    }
+    for metric in catalogue.ALL_METRICS:
+        values = metric.dimension_values or (None,)
+        for value in values:
+            dims = {catalogue.SERVICE_DIMENSION: SERVICE_NAME} | ({metric.dimension: value} if value else {})
+            assert (metric.name, tuple(sorted(dims.items()))) in plotted, (metric.name, value)
+
+
+def test_the_committed_picture_is_the_synthesized_layout(default: Synth) -> None:
+    assert Path(PICTURE).read_text() == render_svg(dashboard_body(default.json)), (
+        "run: python -m infra.dashboard_picture"
+    )
+
+
+# --- alarms ---------------------------------------------------------------------------------------------------
+
+
+def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_data(default: Synth) -> None:
+    found = alarms(default)
+    config = default.config
+    function = default.ref(default.stack.backend.function)
+    gateway = [{"Name": "ApiName", "Value": config.stack_name}, {"Name": "Stage", "Value": "api"}]
+    expected = {
+        "Api5xxRate": ("AWS/ApiGateway", "5XXError", gateway, "Average", 300, config.alarm_5xx_rate_percent, 3),
+        "LambdaErrors": ("AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": function}], "Sum", 300, 1, 1),
+        "RekognitionThrottling": (
+            catalogue.NAMESPACE,
+            "RekognitionError",
+            [{"Name": "ErrorType", "Value": "Throttled"}, SERVICE],
+            "Sum",
+            60,
+            5,
+            5,
+        ),
+        "LatencyP99": ("AWS/ApiGateway", "Latency", gateway, "p99", 300, 3000, 3),
+    }
+    assert set(found) == {*expected, "PassRateLow"}
+    for name, (namespace, metric_name, dimensions, stat, period, threshold, periods) in expected.items():
+        alarm = found[name]
+        assert single_metric(alarm) == {
+            "Namespace": namespace,
+            "MetricName": metric_name,
+            "Dimensions": dimensions,
+            "Stat": stat,
+            "Period": period,
+        }, name
+        assert alarm["Threshold"] == threshold, name
+        assert alarm["EvaluationPeriods"] == periods, name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        assert alarm["ComparisonOperator"].startswith("GreaterThan"), name
+    assert found["Api5xxRate"]["Metrics"][0]["Expression"] == "100 * errors"
+
+
+def test_the_pass_rate_alarm_divides_live_by_every_verdict(default: Synth) -> None:
+    alarm = alarms(default)["PassRateLow"]
+    inputs = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+    decisions = {stat["Metric"]["Dimensions"][0]["Value"]: metric_id for metric_id, stat in inputs.items()}
+    assert set(decisions) == set(catalogue.Decision.TERMINAL)
+    for stat in inputs.values():
+        assert stat["Metric"]["MetricName"] == "LivenessCheckCompleted"
+        assert stat["Stat"] == "Sum"
+        assert stat["Period"] == 900
+    expression = next(m["Expression"] for m in alarm["Metrics"] if "Expression" in m)
+    assert f"100 * FILL({decisions['LIVE']}, 0) /" in expression
+    assert ">= 10," in expression
+    assert alarm["ComparisonOperator"] == "LessThanThreshold"
+    assert alarm["Threshold"] == 50
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_thresholds_come_from_config(tuned: Synth) -> None:
+    found = alarms(tuned)
+    assert found["Api5xxRate"]["Threshold"] == 2
+    assert found["Api5xxRate"]["EvaluationPeriods"] == 4
+    assert found["LambdaErrors"]["Threshold"] == 3
+    assert found["LatencyP99"]["Threshold"] == 1500
+    assert found["LatencyP99"]["EvaluationPeriods"] == 4
+    assert found["RekognitionThrottling"]["Threshold"] == 7
+    assert found["RekognitionThrottling"]["EvaluationPeriods"] == 10
+    assert found["PassRateLow"]["Threshold"] == 70
+    assert ">= 25," in found["PassRateLow"]["Metrics"][0]["Expression"]
+
+
+def test_every_alarm_and_the_composite_notify_the_topic(synth: Synth) -> None:
+    topic = synth.ref(synth.stack.observability.topic)
+    composite = synth.only("AWS::CloudWatch::CompositeAlarm")["Properties"]
+    for alarm in [*alarms(synth).values(), composite]:
+        assert alarm["AlarmActions"] == [topic]
+        assert alarm["OKActions"] == [topic]
+    rule = composite["AlarmRule"]["Fn::Join"][1]
+    watched = [part["Fn::GetAtt"][0] for part in rule if isinstance(part, dict)]
+    assert sorted(watched) == sorted(synth.resources("AWS::CloudWatch::Alarm"))
+    assert all(part in {'(ALARM("', '") OR ALARM("', '"))'} for part in rule if isinstance(part, str))
+    assert composite["AlarmName"] == f"{synth.config.stack_name}-ServiceUnhealthy"
+
+
+def test_the_topic_is_encrypted_with_the_stack_key_which_lets_only_the_stack_alarms_use_it(synth: Synth) -> None:
+    topic = synth.only("AWS::SNS::Topic")["Properties"]
+    assert topic["KmsMasterKeyId"] == synth.arn(synth.stack.storage.key)
+    key_policy = synth.only("AWS::KMS::Key")["Properties"]["KeyPolicy"]["Statement"]
+    statement = next(s for s in key_policy if s["Sid"] == "LetStackAlarmsPublishToEncryptedTopic")
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert source_arn[-1] == f":alarm:{synth.config.stack_name}-*"
+    policy = synth.only("AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    by_sid = {s["Sid"]: s for s in policy}
+    assert by_sid["AllowPublishThroughSSLOnly"]["Effect"] == "Deny"
+    assert by_sid["LetStackAlarmsPublish"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert by_sid["LetStackAlarmsPublish"]["Condition"]["StringEquals"] == statement["Condition"]["StringEquals"]
+
+
+def test_an_email_subscription_only_when_configured(default: Synth, tuned: Synth) -> None:
+    default.template.resource_count_is("AWS::SNS::Subscription", 0)
+    tuned.template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": tuned.ref(tuned.stack.observability.topic)},
+    )
+
+
+def test_outputs_name_the_dashboard_and_the_topic(default: Synth) -> None:
+    outputs = default.json["Outputs"]
+    assert outputs["DashboardName"]["Value"] == default.ref(default.stack.observability.dashboard)
+    assert outputs["AlarmTopicArn"]["Value"] == default.ref(default.stack.observability.topic)
+
+
+# --- saved queries --------------------------------------------------------------------------------------------
+
+
+def test_the_saved_queries_target_the_right_log_groups(synth: Synth) -> None:
+    found = {q["Properties"]["Name"]: q["Properties"] for q in synth.resources("AWS::Logs::QueryDefinition").values()}
+    prefix = synth.config.stack_name
+    assert set(found) == {f"{prefix}/{q.name}" for q in QUERIES}
+    function_logs = [synth.ref(synth.stack.backend.log_group)]
+    access_logs = [synth.ref(synth.stack.api.access_log_group)]
+    errors = found[f"{prefix}/errors-by-type"]
+    assert errors["LogGroupNames"] == function_logs
+    assert "error_type" in errors["QueryString"]
+    assert "stats count(*) as errors by kind" in errors["QueryString"]
+    slowest = found[f"{prefix}/slowest-requests"]
+    assert slowest["LogGroupNames"] == access_logs
+    assert "sort responseLatency desc" in slowest["QueryString"]
+    decisions = found[f"{prefix}/checks-by-decision"]
+    assert decisions["LogGroupNames"] == function_logs
+    assert 'message = "Liveness check completed"' in decisions["QueryString"]
+    assert "by decision" in decisions["QueryString"]
+
+
+def test_queries_read_only_fields_the_handler_and_access_log_write() -> None:
+    from infra.constructs.api import ACCESS_LOG_FIELDS
+
+    slowest = next(q for q in QUERIES if q.name == "slowest-requests")
+    for field in ("httpMethod", "resourcePath", "status", "responseLatency", "integrationLatency", "requestId"):
+        assert field in ACCESS_LOG_FIELDS
+        assert field in slowest.query
+    handler = (Path(__file__).parents[2] / "lambda_src" / "liveness_api" / "handler.py").read_text()
+    sessions = (Path(__file__).parents[2] / "lambda_src" / "liveness_api" / "sessions.py").read_text()
+    assert '"error_type"' in handler
+    assert '"Liveness check completed", extra={"decision"' in sessions
