@@ -4,10 +4,7 @@ import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from liveness_api.contract import IDEMPOTENCY_HEADER, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, Route, Routes
 from liveness_api.dependencies import build_dependencies
-from liveness_api.errors import DomainError, LivenessAccessDenied, RequestInvalid
+from liveness_api.errors import DomainError, LivenessCallFailed, RequestInvalid
 from liveness_api.identity import caller_owner
 from liveness_api.metrics_catalogue import RESULTS_FETCHED
 from liveness_api.models import (
@@ -114,6 +111,14 @@ def _json(
     return Response(status_code=status, content_type=content_type, body=json.dumps(body), headers=headers)
 
 
+def _problem_document(
+    status: int, slug: str, title: str, detail: str, request_id: str, errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return Problem(
+        type=PROBLEM_TYPE_BASE + slug, title=title, status=status, detail=detail, request_id=request_id, errors=errors
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
 def _problem(
     status: int,
     slug: str,
@@ -123,41 +128,14 @@ def _problem(
     errors: list[dict[str, str]] | None = None,
     retry_after_seconds: int | None = None,
 ) -> Response[Any]:
-    problem = Problem(
-        type=PROBLEM_TYPE_BASE + slug,
-        title=title,
-        status=status,
-        detail=detail,
-        request_id=app.current_event.request_context.request_id,
-        errors=errors,
-    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    problem = _problem_document(status, slug, title, detail, app.current_event.request_context.request_id, errors)
     headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
     return _json(status, problem, PROBLEM_CONTENT_TYPE, headers)
 
 
-_UNSUPPORTED_MEDIA_TYPE = (
-    415,
-    "unsupported-media-type",
-    "Unsupported media type",
-    "Send the body as application/json.",
-)
-
-
-@app.exception_handler(RequestUnsupportedContentType)
-def _unsupported_media_type(_: RequestUnsupportedContentType) -> Response[Any]:
-    return _problem(*_UNSUPPORTED_MEDIA_TYPE)
-
-
-@app.exception_handler(ValueError)
-def _unparseable_body(error: ValueError) -> Response[Any]:
-    # Powertools raises these while reading a body it cannot decode: the client's fault, not ours.
-    if isinstance(error, UnicodeDecodeError):
-        return _problem(400, "malformed-json", "Malformed JSON", "The request body is not valid UTF-8 JSON.")
-    content_type = (app.current_event.headers.get("content-type") or "").strip()
-    if content_type and not content_type.startswith("application/json"):
-        return _problem(*_UNSUPPORTED_MEDIA_TYPE)  # e.g. multipart/form-data without a boundary
-    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
-    return _problem(500, DomainError.slug, DomainError.title, DomainError.detail)
+@app.exception_handler(UnicodeDecodeError)
+def _undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    return _problem(400, "malformed-json", "Malformed JSON", "The request body is not valid UTF-8 JSON.")
 
 
 @app.exception_handler(RequestValidationError)
@@ -182,9 +160,8 @@ def _invalid_for_deployment(error: RequestInvalid) -> Response[Any]:
 
 @app.exception_handler(DomainError)
 def _domain_error(error: DomainError) -> Response[Any]:
-    if isinstance(error, LivenessAccessDenied):
-        logger.error(error.log_hint)
-    elif error.status >= 500:
+    # Failed Rekognition calls were logged where they failed, with the operation and error code.
+    if error.status >= 500 and not isinstance(error, LivenessCallFailed):
         logger.exception("Request failed", extra={"error_type": type(error).__name__})
     return _problem(
         error.status, error.slug, error.title, error.public_detail, retry_after_seconds=error.retry_after_seconds
@@ -207,4 +184,31 @@ def _no_route(_: Exception) -> Response[Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _carries_non_json_body(event):
+        return _unsupported_media_type(event)
     return app.resolve(event, context)
+
+
+def _carries_non_json_body(event: dict[str, Any]) -> bool:
+    """The API speaks JSON only. The resolver would parse form and multipart bodies too, and answer them
+    with confusing field errors or 500s, so such requests are refused before it sees them."""
+    content_type: str | None = next(
+        (str(value) for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), None
+    )
+    if not event.get("body") or not content_type:
+        return False
+    # Exactly as the resolver matches it (case-sensitively), so nothing it would refuse gets through.
+    return content_type.split(";")[0].strip() != "application/json"
+
+
+def _unsupported_media_type(event: dict[str, Any]) -> dict[str, Any]:
+    request_id = (event.get("requestContext") or {}).get("requestId", "")
+    problem = _problem_document(
+        415, "unsupported-media-type", "Unsupported media type", "Send the body as application/json.", request_id
+    )
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "body": json.dumps(problem),
+        "isBase64Encoded": False,
+    }

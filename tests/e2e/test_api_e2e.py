@@ -126,7 +126,9 @@ def test_malformed_json_is_400(client: Client) -> None:
     assert_problem(client.request("POST", "/sessions", data='{"auditImagesLimit": '), 400, "malformed-json")
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded", "text/json"]
+)
 def test_a_body_not_sent_as_json_is_415(client: Client, content_type: str) -> None:
     response = client.request("POST", "/sessions", data="{}", headers={"Content-Type": content_type})
     assert_problem(response, 415, "unsupported-media-type")

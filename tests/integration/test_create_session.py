@@ -7,6 +7,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from liveness_api.metrics_catalogue import Operation
+from liveness_local.events import api_gateway_event
 from tests.integration.conftest import Api, emitted_metrics, log_records
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -238,3 +239,38 @@ def test_no_identity_is_403(backend, emulator) -> None:
 
     assert response.status == 403
     assert response.problem["type"].endswith("caller-identity-missing")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "text/plain; charset=utf-8",
+        "application/ld+json",
+        "Application/JSON",
+    ],
+)
+def test_a_body_that_is_not_json_is_415_before_anything_else(api: Api, emulator, content_type) -> None:
+    # curl -d sends form encoding by default: a JSON-looking form body must not be read as form fields.
+    response = api.create(raw='{"auditImagesLimit": 2}', headers={"Content-Type": content_type})
+
+    assert response.status == 415
+    assert response.problem["type"].endswith("unsupported-media-type")
+    assert not create_calls(emulator)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"])
+def test_json_with_or_without_parameters_is_accepted(api: Api, content_type) -> None:
+    assert api.create(raw="{}", headers={"Content-Type": content_type}).status == 201
+
+
+def test_a_body_that_is_not_utf8_is_400(backend, api: Api) -> None:
+    event = api_gateway_event(
+        "POST", "/sessions", body=b"\xff\xfe{", headers={"Content-Type": "application/json"}, identity=api.identity
+    )
+
+    response = backend.invoke(event)
+
+    assert response["statusCode"] == 400
+    assert "malformed-json" in response["body"]
