@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.config import StackConfig, function_environment
+from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 
 LOCAL_BUCKET = "face-liveness-images-local"
 LOCAL_TABLE = "face-liveness-sessions-local"
@@ -78,13 +79,13 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
     dynamodb = session.client("dynamodb")
     dynamodb.create_table(
         TableName=LOCAL_TABLE,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": LEDGER_PARTITION_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": LEDGER_PARTITION_KEY, "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
         SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
     )
     dynamodb.update_time_to_live(
-        TableName=LOCAL_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+        TableName=LOCAL_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": LEDGER_TTL_ATTRIBUTE}
     )
     dynamodb.update_continuous_backups(
         TableName=LOCAL_TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}

@@ -24,7 +24,15 @@ from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.config import StackConfig
-from liveness_api.contract import MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, Route, Routes
+from liveness_api.contract import (
+    GATEWAY_ERRORS,
+    MAX_BODY_BYTES,
+    PROBLEM_CONTENT_TYPE,
+    PROBLEM_TYPE_BASE,
+    GatewayError,
+    Route,
+    Routes,
+)
 from liveness_local.events import CallerIdentity, api_gateway_event, match_route
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -37,6 +45,12 @@ _HOP_BY_HOP: Final = frozenset(
 )
 
 
+def last_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The last value of a header, matched case-insensitively, as API Gateway's single-value map keeps it."""
+    values = [value for key, value in headers if key.lower() == name.lower()]
+    return values[-1] if values else None
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     method: str
@@ -46,8 +60,7 @@ class HttpRequest:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        return values[-1] if values else None
+        return last_header(self.headers, name)
 
 
 @dataclass(frozen=True)
@@ -57,25 +70,17 @@ class HttpResponse:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        return values[-1] if values else None
+        return last_header(self.headers, name)
 
     def json(self) -> Any:
         return json.loads(self.body)
 
 
-@dataclass(frozen=True)
-class GatewayProblem:
-    """An answer API Gateway gives without calling the function; slugs and titles as in infra/constructs/api.py."""
-
-    status: int
-    slug: str
-    title: str
-
-
-MISSING_AUTHENTICATION: Final = GatewayProblem(403, "missing-authentication", "Missing authentication")
-REQUEST_TOO_LARGE: Final = GatewayProblem(413, "request-too-large", "Request too large")
-THROTTLED: Final = GatewayProblem(429, "throttled", "Too many requests")
+# The local gateway answers like API Gateway, with the same problem types the stack configures.
+GatewayProblem = GatewayError
+MISSING_AUTHENTICATION: Final = GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"]
+REQUEST_TOO_LARGE: Final = GATEWAY_ERRORS["REQUEST_TOO_LARGE"]
+THROTTLED: Final = GATEWAY_ERRORS["THROTTLED"]
 
 
 def problem_response(

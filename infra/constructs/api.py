@@ -52,32 +52,8 @@ class GatewayProblem(NamedTuple):
     title: str
 
 
-# Every type is listed with its status so that the `status` in the body always equals the HTTP status; the
-# DEFAULT_* entries then only catch types API Gateway may add later.
-GATEWAY_PROBLEMS: Final = (
-    GatewayProblem(apigw.ResponseType.ACCESS_DENIED, 403, "access-denied", "Access denied"),
-    # Also API Gateway's answer to a route that does not exist.
-    GatewayProblem(
-        apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 403, "missing-authentication", "Missing authentication"
-    ),
-    GatewayProblem(apigw.ResponseType.INVALID_SIGNATURE, 403, "invalid-signature", "Invalid request signature"),
-    GatewayProblem(apigw.ResponseType.EXPIRED_TOKEN, 403, "expired-token", "Expired security token"),
-    GatewayProblem(apigw.ResponseType.INVALID_API_KEY, 403, "invalid-api-key", "Invalid API key"),
-    GatewayProblem(apigw.ResponseType.WAF_FILTERED, 403, "request-blocked", "Request blocked"),
-    GatewayProblem(apigw.ResponseType.UNAUTHORIZED, 401, "unauthorized", "Unauthorized"),
-    GatewayProblem(apigw.ResponseType.RESOURCE_NOT_FOUND, 404, "not-found", "Not found"),
-    GatewayProblem(apigw.ResponseType.THROTTLED, 429, "throttled", "Too many requests"),
-    GatewayProblem(apigw.ResponseType.QUOTA_EXCEEDED, 429, "quota-exceeded", "Quota exceeded"),
-    GatewayProblem(
-        apigw.ResponseType.BAD_REQUEST_PARAMETERS, 400, "invalid-request-parameters", "Invalid request parameters"
-    ),
-    GatewayProblem(apigw.ResponseType.BAD_REQUEST_BODY, 400, "invalid-request-body", "Invalid request body"),
-    GatewayProblem(apigw.ResponseType.REQUEST_TOO_LARGE, 413, "request-too-large", "Request too large"),
-    GatewayProblem(apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type"),
-    GatewayProblem(apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "upstream-timeout", "Upstream timeout"),
-    GatewayProblem(apigw.ResponseType.INTEGRATION_FAILURE, 502, "upstream-failure", "Upstream failure"),
-    GatewayProblem(apigw.ResponseType.DEFAULT_4_XX, 400, "bad-request", "Bad request"),
-    GatewayProblem(apigw.ResponseType.DEFAULT_5_XX, 500, "internal-error", "Internal error"),
+GATEWAY_PROBLEMS: Final = tuple(
+    GatewayProblem(getattr(apigw.ResponseType, name), *error) for name, error in contract.GATEWAY_ERRORS.items()
 )
 
 

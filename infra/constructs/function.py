@@ -11,9 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import LAMBDA_PYTHON_VERSION, StackConfig
+from infra.config import LAMBDA_PYTHON_VERSION, StackConfig, function_environment
 from infra.constructs.storage import Storage, log_group
-from liveness_api import contract, metrics_catalogue
 
 LAMBDA_SRC: Final = Path(__file__).resolve().parents[2] / "lambda_src"
 HANDLER: Final = "liveness_api.handler.lambda_handler"
@@ -81,7 +80,12 @@ class LivenessFunction(Construct):
                     ssm.StringParameter.value_for_string_parameter(self, config.powertools_layer_parameter),
                 )
             ],
-            environment=self._environment(config, storage),
+            environment=function_environment(
+                config,
+                bucket=storage.image_bucket.bucket_name,
+                key_arn=storage.key.key_arn,
+                table=storage.table.table_name,
+            ),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
         )
         # The role must hold its permissions before the function's first (SnapStart) initialisation.
@@ -93,29 +97,6 @@ class LivenessFunction(Construct):
             if config.snap_start
             else self.function
         )
-
-    @staticmethod
-    def _environment(config: StackConfig, storage: Storage) -> dict[str, str]:
-        env = contract.EnvVar
-        return {
-            env.IMAGE_BUCKET: storage.image_bucket.bucket_name,
-            env.IMAGE_KEY_PREFIX: config.image_key_prefix,
-            env.KMS_KEY_ARN: storage.key.key_arn,
-            env.MAX_AUDIT_IMAGES: str(config.max_audit_images_limit),
-            env.LEDGER_TABLE: storage.table.table_name,
-            env.LIVENESS_THRESHOLD: str(config.liveness_threshold),
-            env.RETENTION_DAYS: str(config.session_retention_days),
-            env.ABUSE_MAX_FAILURES: str(config.abuse_max_failures),
-            env.ABUSE_WINDOW_SECONDS: str(config.abuse_window_seconds),
-            env.ABUSE_COOLDOWN_SECONDS: str(config.abuse_cooldown_seconds),
-            env.CORS_ORIGINS: ",".join(config.cors_allowed_origins),
-            env.REKOGNITION_CONNECT_TIMEOUT: str(config.rekognition_connect_timeout_seconds),
-            env.REKOGNITION_READ_TIMEOUT: str(config.rekognition_read_timeout_seconds),
-            env.REKOGNITION_MAX_ATTEMPTS: str(config.rekognition_max_attempts),
-            env.SERVICE_NAME: contract.SERVICE_NAME,
-            env.METRICS_NAMESPACE: metrics_catalogue.NAMESPACE,
-            env.LOG_LEVEL: "INFO",
-        }
 
     def _statements(self, config: StackConfig, storage: Storage) -> list[iam.PolicyStatement]:
         """Every permission of the handler. Each statement has a Sid, which also keeps CDK's policy minimisation

@@ -6,7 +6,7 @@ that the function's and the API's log groups are kept exactly like the rest of t
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -17,10 +17,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import StackConfig
+from liveness_api import contract
 
 # The ledger's item shape is shared with the handler's ledger code: one item per session, expired by DynamoDB TTL.
-LEDGER_PARTITION_KEY: Final = "pk"
-LEDGER_TTL_ATTRIBUTE: Final = "ttl"
+LEDGER_PARTITION_KEY: Final = contract.LEDGER_PARTITION_KEY
+LEDGER_TTL_ATTRIBUTE: Final = contract.LEDGER_TTL_ATTRIBUTE
 
 # What the key's administrators (the account, through IAM policies) may do: manage the key's lifecycle, policy,
 # rotation, tags and aliases. No Encrypt, Decrypt or GenerateDataKey: using the key needs an explicit statement
@@ -57,7 +58,7 @@ KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey
 # What CloudWatch alarms need to publish to a topic encrypted with the key (SNS calls GenerateDataKey and Decrypt
 # for the publisher). Written out: no `kms:GenerateDataKey*` wildcard.
 ALARM_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
-# S3 server access logs are written by the logging service, which cannot use a KMS key.
+# Where the image bucket's server access logs go inside the access-log bucket.
 ACCESS_LOG_PREFIX: Final = "image-bucket/"
 # Nothing uploads in parts; an upload left incomplete for a day is debris that would otherwise be billed forever.
 ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(1)
@@ -94,53 +95,25 @@ class Storage(Construct):
             removal_policy=removal,
         )
 
-        self.access_log_bucket = s3.Bucket(
-            self,
+        self.access_log_bucket = self._hardened_bucket(
             "AccessLogBucket",
+            rule_id="ExpireAccessLogs",
+            retention_days=config.log_retention_days,
+            removal=removal,
             # S3 server access logging cannot deliver to a bucket encrypted with a KMS key.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # Log delivery is granted by a bucket policy (the serverAccessLogsUseBucketPolicy flag), not by ACLs.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireAccessLogs",
-                    expiration=Duration.days(config.log_retention_days),
-                    noncurrent_version_expiration=Duration.days(config.log_retention_days),
-                    abort_incomplete_multipart_upload_after=ABORT_INCOMPLETE_UPLOADS_AFTER,
-                ),
-                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
-            ],
-            removal_policy=removal,
         )
-
-        self.image_bucket = s3.Bucket(
-            self,
+        self.image_bucket = self._hardened_bucket(
             "ImageBucket",
+            rule_id="ExpireFaceImages",
+            retention_days=config.image_retention_days,
+            removal=removal,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             # One data key per bucket rather than per object: fewer KMS calls from the function's role.
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix=ACCESS_LOG_PREFIX,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireFaceImages",
-                    expiration=Duration.days(config.image_retention_days),
-                    noncurrent_version_expiration=Duration.days(config.image_retention_days),
-                    abort_incomplete_multipart_upload_after=ABORT_INCOMPLETE_UPLOADS_AFTER,
-                ),
-                # S3 refuses ExpiredObjectDeleteMarker in a rule that also expires by age, hence its own rule.
-                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
-            ],
-            # No auto_delete_objects: it adds a custom-resource Lambda. With `destroy`, empty the buckets first.
-            removal_policy=removal,
         )
 
         self.table = dynamodb.Table(
@@ -156,6 +129,39 @@ class Storage(Construct):
             time_to_live_attribute=LEDGER_TTL_ATTRIBUTE,
             deletion_protection=config.removal_policy == "retain",
             removal_policy=removal,
+        )
+
+    def _hardened_bucket(
+        self,
+        construct_id: str,
+        *,
+        rule_id: str,
+        retention_days: int,
+        removal: RemovalPolicy,
+        **encryption_and_logging: Any,
+    ) -> s3.Bucket:
+        """Private, TLS-only, owner-enforced and versioned, with every version expiring after `retention_days`.
+        No auto_delete_objects: it adds a custom-resource Lambda. With `destroy`, empty the buckets first."""
+        return s3.Bucket(
+            self,
+            construct_id,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            # Log delivery is granted by a bucket policy (the serverAccessLogsUseBucketPolicy flag), not by ACLs.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id=rule_id,
+                    expiration=Duration.days(retention_days),
+                    noncurrent_version_expiration=Duration.days(retention_days),
+                    abort_incomplete_multipart_upload_after=ABORT_INCOMPLETE_UPLOADS_AFTER,
+                ),
+                # S3 refuses ExpiredObjectDeleteMarker in a rule that also expires by age, hence its own rule.
+                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+            ],
+            removal_policy=removal,
+            **encryption_and_logging,
         )
 
     @property

@@ -46,7 +46,42 @@ class Routes:
     ALL: Final = (CREATE_SESSION, GET_RESULTS, ERASE_SESSION)
 
 
+class GatewayError(NamedTuple):
+    """A problem answered without the handler: by API Gateway, or by the local gateway standing in for it."""
+
+    status: int
+    slug: str
+    title: str
+
+
+# API Gateway's own answers (its gateway responses), by aws_apigateway.ResponseType name. Every type is listed
+# with its status, so the body's `status` always equals the HTTP status; DEFAULT_* only catch types added later.
+GATEWAY_ERRORS: Final = {
+    "ACCESS_DENIED": GatewayError(403, "access-denied", "Access denied"),
+    # Also API Gateway's answer to a route that does not exist.
+    "MISSING_AUTHENTICATION_TOKEN": GatewayError(403, "missing-authentication", "Missing authentication"),
+    "INVALID_SIGNATURE": GatewayError(403, "invalid-signature", "Invalid request signature"),
+    "EXPIRED_TOKEN": GatewayError(403, "expired-token", "Expired security token"),
+    "INVALID_API_KEY": GatewayError(403, "invalid-api-key", "Invalid API key"),
+    "WAF_FILTERED": GatewayError(403, "request-blocked", "Request blocked"),
+    "UNAUTHORIZED": GatewayError(401, "unauthorized", "Unauthorized"),
+    "RESOURCE_NOT_FOUND": GatewayError(404, "not-found", "Not found"),
+    "THROTTLED": GatewayError(429, "throttled", "Too many requests"),
+    "QUOTA_EXCEEDED": GatewayError(429, "quota-exceeded", "Quota exceeded"),
+    "BAD_REQUEST_PARAMETERS": GatewayError(400, "invalid-request-parameters", "Invalid request parameters"),
+    "BAD_REQUEST_BODY": GatewayError(400, "invalid-request-body", "Invalid request body"),
+    "REQUEST_TOO_LARGE": GatewayError(413, "request-too-large", "Request too large"),
+    "UNSUPPORTED_MEDIA_TYPE": GatewayError(415, "unsupported-media-type", "Unsupported media type"),
+    "INTEGRATION_TIMEOUT": GatewayError(504, "upstream-timeout", "Upstream timeout"),
+    "INTEGRATION_FAILURE": GatewayError(502, "upstream-failure", "Upstream failure"),
+    "DEFAULT_4_XX": GatewayError(400, "bad-request", "Bad request"),
+    "DEFAULT_5_XX": GatewayError(500, "internal-error", "Internal error"),
+}
+
 SERVICE_NAME: Final = "face-liveness-api"
+# The session ledger's key and TTL attribute: the table (infra) and the ledger adapter (handler) must agree.
+LEDGER_PARTITION_KEY: Final = "pk"
+LEDGER_TTL_ATTRIBUTE: Final = "ttl"
 # Rekognition's documented session lifetime: results and images vanish from its API after this.
 SESSION_LIFETIME_SECONDS: Final = 180
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from infra.config import API_GATEWAY_TIMEOUT_SECONDS, LAMBDA_PYTHON_VERSION
-from liveness_api import contract, metrics_catalogue
+from infra.config import API_GATEWAY_TIMEOUT_SECONDS, LAMBDA_PYTHON_VERSION, function_environment
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
@@ -39,29 +38,14 @@ def test_function_has_its_own_log_group(synth: Synth) -> None:
     assert log_group["Properties"] == {"RetentionInDays": synth.config.log_retention_days}
 
 
-def test_environment(synth: Synth) -> None:
-    config = synth.config
+def test_environment_is_the_shared_function_environment(synth: Synth) -> None:
     storage = synth.stack.storage
-    env = contract.EnvVar
-    assert function(synth)["Environment"]["Variables"] == {
-        env.IMAGE_BUCKET: synth.ref(storage.image_bucket),
-        env.IMAGE_KEY_PREFIX: config.image_key_prefix,
-        env.KMS_KEY_ARN: synth.arn(storage.key),
-        env.MAX_AUDIT_IMAGES: str(config.max_audit_images_limit),
-        env.LEDGER_TABLE: synth.ref(storage.table),
-        env.LIVENESS_THRESHOLD: str(config.liveness_threshold),
-        env.RETENTION_DAYS: str(config.session_retention_days),
-        env.ABUSE_MAX_FAILURES: str(config.abuse_max_failures),
-        env.ABUSE_WINDOW_SECONDS: str(config.abuse_window_seconds),
-        env.ABUSE_COOLDOWN_SECONDS: str(config.abuse_cooldown_seconds),
-        env.CORS_ORIGINS: ",".join(config.cors_allowed_origins),
-        env.REKOGNITION_CONNECT_TIMEOUT: str(config.rekognition_connect_timeout_seconds),
-        env.REKOGNITION_READ_TIMEOUT: str(config.rekognition_read_timeout_seconds),
-        env.REKOGNITION_MAX_ATTEMPTS: str(config.rekognition_max_attempts),
-        env.SERVICE_NAME: contract.SERVICE_NAME,
-        env.METRICS_NAMESPACE: metrics_catalogue.NAMESPACE,
-        env.LOG_LEVEL: "INFO",
-    }
+    assert function(synth)["Environment"]["Variables"] == function_environment(
+        synth.config,
+        bucket=synth.ref(storage.image_bucket),
+        key_arn=synth.arn(storage.key),
+        table=synth.ref(storage.table),
+    )
 
 
 def test_asset_leaves_out_caches_and_tests(default: Synth) -> None:

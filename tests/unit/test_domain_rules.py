@@ -80,3 +80,37 @@ def test_settings_read_the_environment_the_stack_sets() -> None:
 def test_settings_fail_fast_on_a_missing_variable() -> None:
     with pytest.raises(ValueError, match="IMAGE_BUCKET_NAME"):
         Settings.from_environ({"AWS_REGION": "us-east-1"})
+
+
+def test_the_handler_reads_exactly_the_environment_the_stack_sets() -> None:
+    from infra.config import function_environment, load_config
+
+    config = load_config({"livenessThreshold": 85, "corsAllowedOrigins": ["https://app.example"]}.get)
+    environment = function_environment(
+        config, bucket="images", key_arn="arn:aws:kms:us-east-1:1:key/k", table="sessions"
+    )
+
+    settings = Settings.from_environ({**environment, "AWS_REGION": "us-east-1"})
+
+    assert (settings.image_bucket, settings.kms_key_arn, settings.ledger_table) == (
+        "images",
+        environment["IMAGE_KMS_KEY_ARN"],
+        "sessions",
+    )
+    assert settings.image_key_prefix == config.image_key_prefix
+    assert settings.liveness_threshold == 85
+    assert settings.cors_allowed_origins == ("https://app.example",)
+    assert settings.max_audit_images_limit == config.max_audit_images_limit
+    assert (settings.abuse_max_failures, settings.abuse_window_seconds, settings.abuse_cooldown_seconds) == (
+        config.abuse_max_failures,
+        config.abuse_window_seconds,
+        config.abuse_cooldown_seconds,
+    )
+    assert settings.rekognition_max_attempts == config.rekognition_max_attempts
+    # Every variable the stack sets is read by Settings or by Powertools itself: none is dead.
+    read = {field.alias for field in Settings.model_fields.values()}
+    assert set(environment) - read == {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+    }

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.errors import SessionNotFound
 from liveness_api.ports import SessionRecord
 
@@ -54,14 +55,19 @@ class DynamoSessionLedger:
 
     def record_session(self, record: SessionRecord) -> SessionRecord:
         item = {
-            "pk": {"S": _session_key(record.session_id)},
+            LEDGER_PARTITION_KEY: {"S": _session_key(record.session_id)},
             "owner": {"S": record.owner},
             "createdAt": {"S": record.created_at.isoformat()},
             "expiresAt": {"S": record.expires_at.isoformat()},
-            "ttl": {"N": str(_epoch(record.created_at + self._retention))},
+            LEDGER_TTL_ATTRIBUTE: {"N": str(_epoch(record.created_at + self._retention))},
         }
         try:
-            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": LEDGER_PARTITION_KEY},
+            )
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
@@ -74,9 +80,7 @@ class DynamoSessionLedger:
         return record
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        response = self._client.get_item(
-            TableName=self._table, Key={"pk": {"S": _session_key(session_id)}}, ConsistentRead=True
-        )
+        response = self._client.get_item(TableName=self._table, Key=_key(_session_key(session_id)), ConsistentRead=True)
         item = response.get("Item")
         if item is None:
             return None
@@ -92,9 +96,10 @@ class DynamoSessionLedger:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": _session_key(session_id)}},
+                Key=_key(_session_key(session_id)),
                 UpdateExpression="SET verdict = :verdict",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(verdict)",
+                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(verdict)",
+                ExpressionAttributeNames={"#pk": LEDGER_PARTITION_KEY},
                 ExpressionAttributeValues={":verdict": {"S": json.dumps(verdict, separators=(",", ":"))}},
             )
         except ClientError as error:
@@ -107,14 +112,14 @@ class DynamoSessionLedger:
         return verdict, True
 
     def delete_session(self, session_id: str) -> None:
-        self._client.delete_item(TableName=self._table, Key={"pk": {"S": _session_key(session_id)}})
+        self._client.delete_item(TableName=self._table, Key=_key(_session_key(session_id)))
 
     # Abuse limit ---------------------------------------------------------------------------------------
 
     def blocked_until(self, owner: str, now: datetime) -> datetime | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key={"pk": {"S": _caller_key(owner)}},
+            Key=_key(_caller_key(owner)),
             ProjectionExpression="blockedUntil",
             ConsistentRead=True,
         )
@@ -130,9 +135,9 @@ class DynamoSessionLedger:
             # ADD-free SET: later failures during the cool-down simply extend it.
             self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": _caller_key(owner)}},
+                Key=_key(_caller_key(owner)),
                 UpdateExpression="SET blockedUntil = :until, #ttl = :ttl",
-                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
                 ExpressionAttributeValues={
                     ":until": {"N": str(_epoch(until))},
                     ":ttl": {"N": str(_epoch(until + self._failure_window))},
@@ -140,7 +145,7 @@ class DynamoSessionLedger:
             )
 
     def _count_failure_in_window(self, owner: str, now: datetime) -> int:
-        key = {"pk": {"S": _caller_key(owner)}}
+        key = _key(_caller_key(owner))
         cutoff = str(_epoch(now - self._failure_window))
         ttl = str(_epoch(now + self._failure_window + self._cooldown))
         for _ in range(_MAX_WINDOW_ROUNDS):
@@ -150,7 +155,7 @@ class DynamoSessionLedger:
                     Key=key,
                     UpdateExpression="ADD failures :one SET #ttl = :ttl",
                     ConditionExpression="windowStart > :cutoff",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
                     ExpressionAttributeValues={":one": {"N": "1"}, ":cutoff": {"N": cutoff}, ":ttl": {"N": ttl}},
                     ReturnValues="UPDATED_NEW",
                 )
@@ -164,7 +169,7 @@ class DynamoSessionLedger:
                     Key=key,
                     UpdateExpression="SET windowStart = :now, failures = :one, #ttl = :ttl",
                     ConditionExpression="attribute_not_exists(windowStart) OR windowStart <= :cutoff",
-                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
                     ExpressionAttributeValues={
                         ":now": {"N": str(_epoch(now))},
                         ":one": {"N": "1"},
@@ -177,6 +182,10 @@ class DynamoSessionLedger:
                 if not _is_condition_failure(error):
                     raise
         raise RuntimeError("could not count a failed check: the caller's window kept changing")
+
+
+def _key(partition_key: str) -> dict[str, dict[str, str]]:
+    return {LEDGER_PARTITION_KEY: {"S": partition_key}}
 
 
 def _session_key(session_id: str) -> str:
