@@ -217,4 +217,5 @@ def function_environment(config: StackConfig, *, bucket: str, key_arn: str, tabl
         EnvVar.SERVICE_NAME: SERVICE_NAME,
         EnvVar.METRICS_NAMESPACE: NAMESPACE,
         EnvVar.LOG_LEVEL: "INFO",
+        EnvVar.PYDANTIC_PLUGINS: "__all__",
     }

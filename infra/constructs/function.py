@@ -13,9 +13,9 @@ from constructs import Construct
 
 from infra.config import LAMBDA_PYTHON_VERSION, StackConfig, function_environment
 from infra.constructs.storage import Storage, log_group
+from liveness_api.contract import LAMBDA_HANDLER
 
 LAMBDA_SRC: Final = Path(__file__).resolve().parents[2] / "lambda_src"
-HANDLER: Final = "liveness_api.handler.lambda_handler"
 # Nothing that only serves development may reach the deployment package.
 ASSET_EXCLUDES: Final = [
     "**/__pycache__",
@@ -62,7 +62,7 @@ class LivenessFunction(Construct):
             description="Face Liveness API: creates sessions, records verdicts, erases sessions",
             runtime=runtime(),
             architecture=ARCHITECTURE,
-            handler=HANDLER,
+            handler=LAMBDA_HANDLER,
             code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES),
             # Immutable for CDK: the tracing and logging helpers would otherwise append their own statements
             # (xray on `*`, logs:CreateLogGroup) to the role; the policy above is the complete list.

@@ -28,6 +28,9 @@ class EnvVar:
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
     LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+    # Read by Pydantic: the function uses no Pydantic plugins, so Pydantic need not search the installed
+    # distributions' entry points for them on every cold start.
+    PYDANTIC_PLUGINS: Final = "PYDANTIC_DISABLE_PLUGINS"
 
 
 class Route(NamedTuple):
@@ -79,6 +82,8 @@ GATEWAY_ERRORS: Final = {
 }
 
 SERVICE_NAME: Final = "face-liveness-api"
+# What Lambda imports and calls: the entry module initializes the handler with the garbage collector paused.
+LAMBDA_HANDLER: Final = "liveness_api.entry.lambda_handler"
 # The session ledger's key and TTL attribute: the table (infra) and the ledger adapter (handler) must agree.
 LEDGER_PARTITION_KEY: Final = "pk"
 LEDGER_TTL_ATTRIBUTE: Final = "ttl"

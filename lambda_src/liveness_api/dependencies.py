@@ -7,8 +7,9 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader
 
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
@@ -35,17 +36,48 @@ def rekognition_config(settings: Settings) -> Config:
     )
 
 
+# Every AWS service this function calls.
+SERVICES = ("dynamodb", "rekognition", "s3")
+
+
+class KnownServicesLoader(Loader):  # type: ignore[misc]  # botocore ships no type hints
+    """botocore's data loader, told which services the function uses.
+
+    Before it loads a model, botocore checks the service name against every service it ships, listing some 450
+    directories once per kind of model, on every cold start (docs/performance.md has the cost). Clients here
+    are only ever made for SERVICES, so the check is answered from that list. Everything else about loading
+    (which files, which API version, caching) stays botocore's own, and any other service is still refused.
+    """
+
+    def __init__(self, services: tuple[str, ...]) -> None:
+        super().__init__()
+        self._services = sorted(services)
+
+    def list_available_services(self, type_name: str) -> list[str]:
+        return list(self._services)
+
+
+def aws_session() -> botocore.session.Session:
+    # botocore's session rather than boto3's: the function uses neither resources nor s3transfer, which
+    # importing boto3 would load on every cold start.
+    session = botocore.session.get_session()
+    session.register_component("data_loader", KnownServicesLoader(SERVICES))
+    return session
+
+
 def build_dependencies(settings: Settings) -> Dependencies:
-    session = boto3.session.Session(region_name=settings.region)
-    rekognition = session.client("rekognition", config=rekognition_config(settings))
-    dynamodb = session.client(
-        "dynamodb", config=Config(retries={"mode": "standard"}, connect_timeout=1, read_timeout=2)
+    session = aws_session()
+    rekognition = session.create_client("rekognition", region_name=settings.region, config=rekognition_config(settings))
+    dynamodb = session.create_client(
+        "dynamodb",
+        region_name=settings.region,
+        config=Config(retries={"mode": "standard"}, connect_timeout=1, read_timeout=2),
     )
 
     @cache
     def image_store() -> S3ImageStore:
         return S3ImageStore(
-            session.client("s3", config=Config(retries={"mode": "standard"})),
+            session.create_client("s3", region_name=settings.region, config=Config(retries={"mode": "standard"})),
             bucket=settings.image_bucket,
             key_prefix=settings.image_key_prefix,
         )

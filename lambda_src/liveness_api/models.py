@@ -22,7 +22,7 @@ IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, p
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class ChallengeType(StrEnum):

@@ -19,7 +19,7 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
     config = synth.config
     assert props["Runtime"] == f"python{LAMBDA_PYTHON_VERSION}" == "python3.14"
     assert props["Architectures"] == ["arm64"]
-    assert props["Handler"] == "liveness_api.handler.lambda_handler"
+    assert props["Handler"] == "liveness_api.entry.lambda_handler"
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Timeout"] == config.lambda_timeout_seconds
     assert props["MemorySize"] == config.lambda_memory_mb
