@@ -1,26 +1,34 @@
 """Warm requests: one variant in a process of its own, driven with POST /sessions events in a loop.
 
-Run by bench.run as `python -P bench/warm_child.py <module> <requests> <warmup> <result.json>`. The stand-in is
-in-process, as in the integration tests: moto for S3, KMS and DynamoDB, the Face Liveness emulator attached at
-the Rekognition client's before-send. Two more before-send hooks on every client the request uses (one first,
-one last) measure the time spent inside the stand-ins, so that it can be reported apart from our own time.
-Writes per-request nanoseconds (total and inside the stand-ins) to the result file.
+Run by bench.run as `python -P bench/warm_child.py <mode> <module> <requests> <warmup> <result.json>`. The
+stand-ins are in-process. Mode `emulated`, as in the integration tests: moto for S3, KMS and DynamoDB, the Face
+Liveness emulator attached at the Rekognition client's before-send. Mode `replayed`: canned happy-path replies
+(Replayer), so that nothing but the variant's own code runs in the process.
+
+Two more before-send hooks on every client the request uses (one first, one last) measure the time spent inside
+the stand-ins, so that it can be reported apart from our own time, and a timer around each client's API calls
+measures the time spent in the AWS SDK. Writes per-request nanoseconds (total, inside the stand-ins, inside SDK
+calls) to the result file.
 """
 
+import gc
 import importlib
 import json
 import os
 import sys
 import time
 import uuid
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from bench.cold_child import _Context
 from infra.config import load_cdk_json_config
-from liveness_local.embedded_aws import handler_environment, provision
+from liveness_local.embedded_aws import LocalResources, handler_environment, provision
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.events import api_gateway_event
 
@@ -46,27 +54,101 @@ class StandInClock:
         client.meta.events.register_last("before-send", self.leave, unique_id="bench-standin-leave")
 
 
+class SdkClock:
+    """Nanoseconds spent inside the AWS SDK calls the variant makes, X-Ray's subsegment around each included.
+
+    Wraps the client instance's `_make_api_call`, which is what every operation method calls. The instance
+    attribute shadows the class's method, which X-Ray's botocore patch has already wrapped: so the timer sits
+    outside the patch, and a call's subsegment counts as SDK time."""
+
+    def __init__(self) -> None:
+        self.total_ns = 0
+
+    def watch(self, client: Any) -> None:
+        make_api_call = client._make_api_call
+
+        def timed(operation_name: str, api_params: dict[str, Any]) -> Any:
+            started = time.perf_counter_ns()
+            try:
+                return make_api_call(operation_name, api_params)
+            finally:
+                self.total_ns += time.perf_counter_ns() - started
+
+        client._make_api_call = timed
+
+
 def _trace_header() -> str:
     # Lambda sets a new one for every invocation; X-Ray's Lambda context starts a new facade segment from it.
     return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
 
 
+class Replayer:
+    """The other stand-in: every AWS call answered at before-send with the reply AWS gives on the happy path
+    (a new SessionId; no caller item; the write accepted), built in microseconds. With no stand-in work between
+    them, the variants' own code runs as it would between network waits, which is what this mode measures."""
+
+    _CONTENT_TYPES = {"dynamodb": "application/x-amz-json-1.0", "rekognition": "application/x-amz-json-1.1"}
+
+    def attach(self, client: Any) -> None:
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-send.{service}", self._reply, unique_id=f"bench-replay-{service}")
+
+    def _reply(self, request: Any, **_kwargs: Any) -> AWSResponse:
+        operation = request.headers["X-Amz-Target"].decode().rpartition(".")[2]
+        body = json.dumps({"SessionId": str(uuid.uuid4())} if operation == "CreateFaceLivenessSession" else {}).encode()
+        service = "rekognition" if operation == "CreateFaceLivenessSession" else "dynamodb"
+        headers = {
+            "Content-Type": self._CONTENT_TYPES[service],
+            "x-amzn-RequestId": str(uuid.uuid4()),
+            "x-amz-crc32": str(zlib.crc32(body)),  # DynamoDB sends it and botocore checks it
+        }
+        return AWSResponse(request.url, 200, headers, _Body(body))
+
+
+class _Body:
+    """The raw stream botocore reads a response body from."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def stream(self, **_kwargs: Any) -> Iterator[bytes]:
+        yield self._content
+
+
 def main() -> None:
-    module_name, requests, warmup, result_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    mode, module_name, requests, warmup = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    result_path = sys.argv[5]
     config = load_cdk_json_config()
     mock = mock_aws(config=MOTO_CONFIG)
-    mock.start()
     session = boto3.session.Session(region_name=config.region)
-    os.environ.update(handler_environment(config, provision(config, session)))
+    if mode == "emulated":
+        mock.start()
+        resources = provision(config, session)
+    else:
+        resources = LocalResources(
+            config.region, "bench-images", f"arn:aws:kms:{config.region}:123456789012:key/bench", "bench"
+        )
+    os.environ.update(handler_environment(config, resources))
+    # The stand-in's own heap (moto, the emulator) does not exist on Lambda: keep it out of the collector's
+    # walks for both variants alike, so neither pays for it on every collection.
+    gc.collect()
+    gc.freeze()
     module = importlib.import_module(module_name)
     if module_name == "baseline_handler":
         used = [module.rekognition]
     else:
-        used = [module.dependencies.rekognition, module.dependencies.dynamodb]
-    clock = StandInClock()
+        dependencies = importlib.import_module("liveness_api.handler").dependencies
+        used = [dependencies.rekognition, dependencies.dynamodb]
+    clock, sdk = StandInClock(), SdkClock()
     for client in used:
-        clock.watch(client)  # before the emulator attaches, so that its time counts as the stand-in's
-    FaceLivenessEmulator(session.client("s3"), region=config.region).attach(used[0])
+        clock.watch(client)  # before a stand-in attaches, so that its time counts as the stand-in's
+        sdk.watch(client)
+    if mode == "emulated":
+        FaceLivenessEmulator(session.client("s3"), region=config.region).attach(used[0])
+    else:
+        replayer = Replayer()
+        for client in used:
+            replayer.attach(client)
 
     body = json.dumps({"auditImagesLimit": 2})
     events = [
@@ -80,10 +162,11 @@ def main() -> None:
     handler = module.lambda_handler
     totals: list[int] = []
     standins: list[int] = []
+    in_sdk: list[int] = []
     statuses: set[int] = set()
     for index, (event, trace_header) in enumerate(events):
         os.environ["_X_AMZN_TRACE_ID"] = trace_header
-        standin_before = clock.total_ns
+        standin_before, sdk_before = clock.total_ns, sdk.total_ns
         started = time.perf_counter_ns()
         response = handler(event, context)
         elapsed = time.perf_counter_ns() - started
@@ -91,9 +174,11 @@ def main() -> None:
         if index >= warmup:
             totals.append(elapsed)
             standins.append(clock.total_ns - standin_before)
-    mock.stop()
+            in_sdk.append(sdk.total_ns - sdk_before)
+    if mode == "emulated":
+        mock.stop()
     with open(result_path, "w") as sink:
-        json.dump({"total_ns": totals, "standin_ns": standins, "statuses": sorted(statuses)}, sink)
+        json.dump({"total_ns": totals, "standin_ns": standins, "sdk_ns": in_sdk, "statuses": sorted(statuses)}, sink)
 
 
 if __name__ == "__main__":
