@@ -56,7 +56,7 @@ LABELS = {BASELINE: "Baseline (bare boto3)", "handler": "Handler", "handler_untr
 LAYER_EQUIVALENT = ("aws-lambda-powertools", "pydantic", "pydantic_core", "aws-xray-sdk")
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 _CACHES = ("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache")
-COLD_PHASES = ("import_ms", "first_request_ms", "total_ms", "wall_ms")
+COLD_PHASES = ("cold_start_ms", "startup_ms", "import_ms", "first_request_ms", "total_ms", "wall_ms")
 WARM_FIGURES = (
     "median_us",
     "p99_us",
@@ -135,8 +135,17 @@ def post_sessions_event() -> dict[str, Any]:
 # Cold start ---------------------------------------------------------------------------------------------------
 
 
+# perf_counter clocks that one process can compare with another's: each child's readings are subtracted from the
+# parent's moment of starting it.
+_SHARED_CLOCKS = ("CLOCK_MONOTONIC", "mach_absolute_time")
+
+
 def measure_cold(runs: int, roots: dict[str, Path], workdir: Path) -> dict[str, Any]:
     from bench.standin import LoopbackStandIn
+
+    clock = time.get_clock_info("perf_counter").implementation
+    if not any(shared in clock for shared in _SHARED_CLOCKS):
+        raise RuntimeError(f"perf_counter is {clock}, not a clock shared by processes: cold starts cannot be timed")
 
     config = load_cdk_json_config()
     standin = LoopbackStandIn(config)
@@ -162,7 +171,16 @@ def measure_cold(runs: int, roots: dict[str, Path], workdir: Path) -> dict[str, 
                 phases = json.loads(lines[-1])
                 if phases["status"] != 201:
                     raise RuntimeError(f"cold start of {name} answered {phases['status']}:\n{done.stdout}")
-                samples[name].append({"wall_ms": wall_ms, **{k: phases[k] for k in phases if k.endswith("_ms")}})
+                samples[name].append(
+                    {
+                        # The issue's figure: from a fresh process to the first response, interpreter start-up
+                        # included, as Lambda's init duration includes the runtime's start.
+                        "cold_start_ms": (phases["answered_at"] - started) * 1000,
+                        "startup_ms": (phases["first_line_at"] - started) * 1000,
+                        "wall_ms": wall_ms,
+                        **{key: phases[key] for key in ("import_ms", "first_request_ms", "total_ms")},
+                    }
+                )
     finally:
         standin.stop()
     variants = {
@@ -357,7 +375,7 @@ def targets(results: dict[str, Any]) -> dict[str, Any]:
     size = results["size"]["code_asset_zip_bytes"]
     judged: dict[str, Any] = {}
     for name in COMPARED:
-        cold = results["cold_start"]["ratio_to_baseline"][name]["total_ms"]
+        cold = results["cold_start"]["ratio_to_baseline"][name]["cold_start_ms"]
         warm = results["warm"]["difference"][name]
         replayed = results["warm_replayed"]["difference"][name]
         judged[name] = {
@@ -394,10 +412,12 @@ def table(results: dict[str, Any]) -> str:
         (
             cold,
             (
-                ("Cold start: import + first request (ms, median)", "total_ms"),
+                ("Cold start: process start to first response (ms, median)", "cold_start_ms"),
+                ("  interpreter start-up (ms)", "startup_ms"),
                 ("  import phase (ms)", "import_ms"),
                 ("  first POST /sessions (ms)", "first_request_ms"),
-                ("  parent-observed process wall time (ms)", "wall_ms"),
+                ("  import + first request (ms)", "total_ms"),
+                ("  process wall time, exit included (ms)", "wall_ms"),
             ),
         ),
         (

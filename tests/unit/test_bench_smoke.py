@@ -30,6 +30,11 @@ def test_bench_writes_every_figure_for_every_variant(tmp_path: Path) -> None:
     assert set(run.VARIANTS) == {run.BASELINE, *run.COMPARED}
     assert (warm["stand_in"], replayed["stand_in"]) == ("emulated", "replayed")
     assert (warm["requests"], warm["rounds"]) == (replayed["requests"], replayed["rounds"]) == (6, 2)
+    for name in run.VARIANTS:
+        # The whole cold start, timed from the parent's side, contains the child's own phases.
+        phases = cold["variants"][name]
+        assert phases["cold_start_ms"] >= phases["total_ms"] >= phases["import_ms"]
+        assert phases["cold_start_ms"] >= phases["startup_ms"] > 0
     for name in run.COMPARED:
         for phase in run.COLD_PHASES:
             base, ours = cold["variants"][run.BASELINE][phase], cold["variants"][name][phase]
