@@ -1,5 +1,5 @@
-"""The interfaces the domain needs from AWS. Adapters implement them with boto3; tests use the real
-adapters against moto and the Face Liveness emulator, or in-memory twins for pure domain tests."""
+"""The interfaces the domain needs from AWS. Adapters implement them with botocore clients; tests use the
+real adapters against moto and the Face Liveness emulator, or in-memory twins for pure domain tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""LivenessService on boto3's Rekognition client: the only module that knows Rekognition's wire names."""
+"""LivenessService on botocore's Rekognition client: the only module that knows Rekognition's wire names."""
 
 from __future__ import annotations
 
