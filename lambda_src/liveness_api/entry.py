@@ -1,11 +1,11 @@
 """What Lambda imports (contract.LAMBDA_HANDLER): the handler, initialized with the garbage collector paused.
 
 Initialization builds about 130,000 objects that live as long as the container (modules, classes, botocore
-service models, Pydantic validators) and almost no garbage, so the collections Python would run while importing
-them walk only objects that can never be freed, a sizeable share of every cold start (docs/performance.md). Pausing
-the collector for the import and then freezing what it built, the pattern `gc.freeze` is documented for, also
-keeps those objects out of every later collection, so warm requests do not walk them either. Cycles left over
-from init, if any, stay allocated for the container's life: a bounded, one-off cost.
+service models, Pydantic validators) and almost no garbage, so the collections Python would run during the
+imports walk only objects that can never be freed: a sizeable share of every cold start (docs/performance.md).
+Pausing the collector for the import and then freezing what it built, the pattern `gc.freeze` is documented
+for, also keeps those objects out of every later collection, so warm requests do not walk them either. Cycles
+left over from init, if any, stay allocated for the container's life: a bounded, one-off cost.
 """
 
 import gc

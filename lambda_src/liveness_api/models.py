@@ -22,6 +22,8 @@ IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, p
 
 
 class ApiModel(BaseModel):
+    # Validators are built on first use, so a cold start that creates a session never builds the results or
+    # problem models.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
