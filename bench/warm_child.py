@@ -8,7 +8,7 @@ Liveness emulator attached at the Rekognition client's before-send. Mode `replay
 Two more before-send hooks on every client the request uses (one first, one last) measure the time spent inside
 the stand-ins, so that it can be reported apart from our own time, and a timer around each client's API calls
 measures the time spent in the AWS SDK. Writes per-request nanoseconds (total, inside the stand-ins, inside SDK
-calls) to the result file.
+calls) and the AWS operations each request called to the result file.
 """
 
 import gc
@@ -19,7 +19,6 @@ import sys
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -29,7 +28,7 @@ from moto import mock_aws
 from bench.cold_child import _Context
 from infra.config import load_cdk_json_config
 from liveness_local.embedded_aws import LocalResources, handler_environment, provision
-from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
+from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator, RawBody
 from liveness_local.events import api_gateway_event
 
 
@@ -63,11 +62,14 @@ class SdkClock:
 
     def __init__(self) -> None:
         self.total_ns = 0
+        self.operations: list[str] = []  # every call, in order
 
     def watch(self, client: Any) -> None:
         make_api_call = client._make_api_call
+        service = client.meta.service_model.service_id
 
         def timed(operation_name: str, api_params: dict[str, Any]) -> Any:
+            self.operations.append(f"{service} {operation_name}")
             started = time.perf_counter_ns()
             try:
                 return make_api_call(operation_name, api_params)
@@ -102,17 +104,7 @@ class Replayer:
             "x-amzn-RequestId": str(uuid.uuid4()),
             "x-amz-crc32": str(zlib.crc32(body)),  # DynamoDB sends it and botocore checks it
         }
-        return AWSResponse(request.url, 200, headers, _Body(body))
-
-
-class _Body:
-    """The raw stream botocore reads a response body from."""
-
-    def __init__(self, content: bytes) -> None:
-        self._content = content
-
-    def stream(self, **_kwargs: Any) -> Iterator[bytes]:
-        yield self._content
+        return AWSResponse(request.url, 200, headers, RawBody(body))
 
 
 def main() -> None:
@@ -163,10 +155,11 @@ def main() -> None:
     totals: list[int] = []
     standins: list[int] = []
     in_sdk: list[int] = []
+    calls: list[list[str]] = []
     statuses: set[int] = set()
     for index, (event, trace_header) in enumerate(events):
         os.environ["_X_AMZN_TRACE_ID"] = trace_header
-        standin_before, sdk_before = clock.total_ns, sdk.total_ns
+        standin_before, sdk_before, calls_before = clock.total_ns, sdk.total_ns, len(sdk.operations)
         started = time.perf_counter_ns()
         response = handler(event, context)
         elapsed = time.perf_counter_ns() - started
@@ -175,10 +168,20 @@ def main() -> None:
             totals.append(elapsed)
             standins.append(clock.total_ns - standin_before)
             in_sdk.append(sdk.total_ns - sdk_before)
+            calls.append(sdk.operations[calls_before:])
     if mode == "emulated":
         mock.stop()
     with open(result_path, "w") as sink:
-        json.dump({"total_ns": totals, "standin_ns": standins, "sdk_ns": in_sdk, "statuses": sorted(statuses)}, sink)
+        json.dump(
+            {
+                "total_ns": totals,
+                "standin_ns": standins,
+                "sdk_ns": in_sdk,
+                "calls": calls,
+                "statuses": sorted(statuses),
+            },
+            sink,
+        )
 
 
 if __name__ == "__main__":

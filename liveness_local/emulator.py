@@ -166,7 +166,7 @@ class _ServiceError(Exception):
         self.message = message
 
 
-class _RawBody:
+class RawBody:
     """The `raw` object of an AWSResponse: botocore reads the body through `stream()`."""
 
     def __init__(self, data: bytes) -> None:
@@ -440,7 +440,7 @@ def _json_response(url: str, status: int, body: Mapping[str, Any], error_type: s
     headers = {"content-type": _CONTENT_TYPE, "content-length": str(len(data)), "x-amzn-RequestId": str(uuid.uuid4())}
     if error_type is not None:
         headers["x-amzn-ErrorType"] = error_type
-    return AWSResponse(url, status, headers, _RawBody(data))
+    return AWSResponse(url, status, headers, RawBody(data))
 
 
 def _error_response(url: str, error: _ServiceError) -> AWSResponse:

@@ -53,6 +53,18 @@ def test_bench_writes_every_figure_for_every_variant(tmp_path: Path) -> None:
             "code_asset_lt_100_kb",
         }
         assert f"Targets, {run.LABELS[name]}:" in done.stdout
+    # The calls are counted as they are made, not written into the report.
+    for section in (warm, replayed):
+        made = {name: section["aws_calls_per_request"][name] for name in run.VARIANTS}
+        assert made[run.BASELINE] == [{"calls": ["Rekognition CreateFaceLivenessSession"], "requests": 6}]
+        for name in run.COMPARED:
+            assert made[name] == [
+                {
+                    "calls": ["DynamoDB GetItem", "Rekognition CreateFaceLivenessSession", "DynamoDB PutItem"],
+                    "requests": 6,
+                }
+            ]
+    assert "handler 3 (DynamoDB GetItem, Rekognition CreateFaceLivenessSession, DynamoDB PutItem)" in done.stdout
     assert results["size"]["code_asset_zip_bytes"] > 0
     assert set(results["size"]["layer_equivalent_packages"]) == set(run.LAYER_EQUIVALENT)
     assert results["synth"]["cdk_synth_status"] == "skipped (--no-synth)"

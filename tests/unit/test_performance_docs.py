@@ -29,7 +29,8 @@ def synthetic_results() -> dict[str, Any]:
     """Figures of the right shape with placeholder values, to ask the bench which rows and columns it prints."""
     cold_variants = {name: dict.fromkeys(run.COLD_PHASES, 1.0) for name in run.VARIANTS}
     warm_variants = {name: dict.fromkeys(run.WARM_FIGURES, 1.0) for name in run.VARIANTS}
-    warm = {"requests": 1, "rounds": 1, "warmup_requests_per_round": 1}
+    calls = {name: [{"calls": ["Service Operation"], "requests": 1}] for name in run.VARIANTS}
+    warm = {"requests": 1, "rounds": 1, "warmup_requests_per_round": 1, "aws_calls_per_request": calls}
     results: dict[str, Any] = {
         "machine": {"cpus": 2, "cpu_model": "x", "python": "3", "lambda_python": "3", "platform": "x"},
         "cold_start": {"runs": 1, "variants": cold_variants, **run.compare(cold_variants, run.COLD_PHASES)},
