@@ -36,14 +36,14 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
     images = f"{_arn_of(stack.storage.image_bucket)}/{config.image_key_prefix}*"
     return [
         Acknowledgement(
-            stack.backend.policy,
+            stack.function.policy,
             "AwsSolutions-IAM5[Resource::*]",
             "Rekognition Face Liveness sessions and X-Ray trace segments have no ARNs: "
             "CreateFaceLivenessSession, GetFaceLivenessSessionResults, PutTraceSegments and PutTelemetryRecords "
             "support no resource-level permissions, so `*` is the narrowest resource",
         ),
         Acknowledgement(
-            stack.backend.policy,
+            stack.function.policy,
             f"AwsSolutions-IAM5[Resource::{images}]",
             "Rekognition names each session's image objects itself under the configured key prefix, so PutObject "
             "and erasure's DeleteObject/DeleteObjectVersion can only be scoped to that prefix, not to known keys",

@@ -20,11 +20,10 @@ class FaceLivenessStack(Stack):
         super().__init__(scope, construct_id, stack_name=config.stack_name, **kwargs)
         self.config = config
         self.storage = Storage(self, "Storage", config=config)
-        self.backend = LivenessFunction(self, "Backend", config=config, storage=self.storage)
-        self.api = LivenessApi(self, "Api", config=config, handler=self.backend.invoke_target)
-        self.observability = Observability(
-            self, "Observability", config=config, storage=self.storage, backend=self.backend, api=self.api
-        )
+        # The construct id stays "Backend": it is part of every logical id under it (role, function, log group).
+        self.function = LivenessFunction(self, "Backend", config=config, storage=self.storage)
+        self.api = LivenessApi(self, "Api", config=config, handler=self.function.invoke_target)
+        self.observability = Observability(self, "Observability", config=config, function=self.function, api=self.api)
 
         outputs = {
             "AlarmTopicArn": (self.observability.topic.topic_arn, "SNS topic every alarm notifies; subscribe to it"),

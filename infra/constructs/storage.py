@@ -1,14 +1,15 @@
 """Where the stack keeps data: the image key, the image bucket and its access-log bucket, and the session ledger.
 
 Also the two retention rules every stateful resource of the stack follows (`removal_policy`, `log_group`), so
-that the function's and the API's log groups are kept exactly like the rest of the data.
+that the function's and the API's log groups are kept exactly like the rest of the data, and the administration
+statement every KMS key of the stack starts its policy with (`key_admin_statement`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,9 +24,10 @@ from liveness_api import contract
 LEDGER_PARTITION_KEY: Final = contract.LEDGER_PARTITION_KEY
 LEDGER_TTL_ATTRIBUTE: Final = contract.LEDGER_TTL_ATTRIBUTE
 
-# What the key's administrators (the account, through IAM policies) may do: manage the key's lifecycle, policy,
-# rotation, tags and aliases. No Encrypt, Decrypt or GenerateDataKey: using the key needs an explicit statement
-# in the key policy, so an account-wide IAM policy such as AdministratorAccess cannot read the images.
+# What a key's administrators (the account, through IAM policies) may do: manage the key's lifecycle, policy,
+# rotation, tags and aliases. No Encrypt, Decrypt or GenerateDataKey: using a key needs an explicit statement
+# in its key policy, so an account-wide IAM policy such as AdministratorAccess cannot read the images (or the
+# alarm notifications, whose topic has a key of its own).
 # Written out rather than as `kms:Create*`-style wildcards, which would include kms:CreateGrant and with it a way
 # to hand oneself the cryptographic operations.
 KEY_ADMIN_ACTIONS: Final = (
@@ -55,9 +57,6 @@ KEY_ADMIN_ACTIONS: Final = (
 # What the function needs from the key, always on behalf of S3 (SSE-KMS writes of the images, made with the
 # caller's credentials) or DynamoDB (the ledger table is encrypted with this key).
 KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
-# What CloudWatch alarms need to publish to a topic encrypted with the key (SNS calls GenerateDataKey and Decrypt
-# for the publisher). Written out: no `kms:GenerateDataKey*` wildcard.
-ALARM_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
 # Where the image bucket's server access logs go inside the access-log bucket.
 ACCESS_LOG_PREFIX: Final = "image-bucket/"
 # Nothing uploads in parts; an upload left incomplete for a day is debris that would otherwise be billed forever.
@@ -66,6 +65,17 @@ ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(1)
 
 def removal_policy(config: StackConfig) -> RemovalPolicy:
     return RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY
+
+
+def key_admin_statement() -> iam.PolicyStatement:
+    """The key-policy statement that lets the account administer a key through IAM (KEY_ADMIN_ACTIONS) without
+    using it. Every key of the stack starts its policy with it."""
+    return iam.PolicyStatement(
+        sid="AdministerKeyThroughIam",
+        principals=[iam.AccountRootPrincipal()],
+        actions=list(KEY_ADMIN_ACTIONS),
+        resources=["*"],
+    )
 
 
 def log_group(scope: Construct, construct_id: str, config: StackConfig) -> logs.LogGroup:
@@ -181,32 +191,6 @@ class Storage(Construct):
         self.key.add_to_resource_policy(self._key_use_statement(principal=role, resource="*"))
         return self._key_use_statement(principal=None, resource=self.key.key_arn)
 
-    def allow_alarm_notifications(self, alarm_name_prefix: str) -> None:
-        """Let CloudWatch alarms named `alarm_name_prefix*` in this account publish to an SNS topic encrypted with
-        the key: SNS asks KMS for a data key on the publisher's behalf, and for an alarm the publisher is the
-        CloudWatch service principal. Scoped by aws:SourceAccount and aws:SourceArn so that no other account's
-        alarms (confused deputy) and no other alarm of this account can use the key."""
-        stack = Stack.of(self)
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="LetStackAlarmsPublishToEncryptedTopic",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=list(ALARM_KEY_ACTIONS),
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name=f"{alarm_name_prefix}*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    },
-                },
-            )
-        )
-
     def _key_use_statement(self, *, principal: iam.IPrincipal | None, resource: str) -> iam.PolicyStatement:
         return iam.PolicyStatement(
             sid="UseImageKeyThroughS3AndDynamoDb",
@@ -217,19 +201,13 @@ class Storage(Construct):
         )
 
     def _key_admin_statements(self) -> list[iam.PolicyStatement]:
-        account = iam.AccountRootPrincipal()
         return [
-            iam.PolicyStatement(
-                sid="AdministerKeyThroughIam",
-                principals=[account],
-                actions=list(KEY_ADMIN_ACTIONS),
-                resources=["*"],
-            ),
+            key_admin_statement(),
             # Creating (or updating) a table encrypted with this key makes DynamoDB ask the deploying principal
             # for a grant to the DynamoDB service itself; nothing else may create grants.
             iam.PolicyStatement(
                 sid="LetDeployerGrantDynamoDbUseOfKey",
-                principals=[account],
+                principals=[iam.AccountRootPrincipal()],
                 actions=["kms:CreateGrant"],
                 resources=["*"],
                 conditions={

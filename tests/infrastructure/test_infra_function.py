@@ -23,8 +23,8 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Timeout"] == config.lambda_timeout_seconds
     assert props["MemorySize"] == config.lambda_memory_mb
-    assert props["Role"] == synth.arn(synth.stack.backend.role)
-    assert props["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": synth.ref(synth.stack.backend.log_group)}
+    assert props["Role"] == synth.arn(synth.stack.function.role)
+    assert props["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": synth.ref(synth.stack.function.log_group)}
 
 
 def test_timeout_fits_api_gateway_and_rekognition_retries(synth: Synth) -> None:
@@ -34,7 +34,7 @@ def test_timeout_fits_api_gateway_and_rekognition_retries(synth: Synth) -> None:
 
 
 def test_function_has_its_own_log_group(synth: Synth) -> None:
-    log_group = synth.json["Resources"][synth.logical_id(synth.stack.backend.log_group)]
+    log_group = synth.json["Resources"][synth.logical_id(synth.stack.function.log_group)]
     assert log_group["Properties"] == {"RetentionInDays": synth.config.log_retention_days}
 
 
@@ -62,7 +62,7 @@ def test_without_snapstart_the_api_invokes_the_function(default: Synth) -> None:
     default.template.resource_count_is("AWS::Lambda::Version", 0)
     for method in default.resources("AWS::ApiGateway::Method").values():
         uri = method["Properties"]["Integration"]["Uri"]["Fn::Join"][1]
-        assert default.arn(default.stack.backend.function) in uri
+        assert default.arn(default.stack.function.function) in uri
 
 
 def test_with_snapstart_the_api_invokes_the_live_alias(variant: Synth) -> None:
@@ -71,7 +71,7 @@ def test_with_snapstart_the_api_invokes_the_live_alias(variant: Synth) -> None:
     assert alias["Name"] == "live"
     [version] = variant.resources("AWS::Lambda::Version")
     assert alias["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
-    alias_ref = variant.ref(variant.stack.backend.invoke_target)
+    alias_ref = variant.ref(variant.stack.function.invoke_target)
     for method in variant.resources("AWS::ApiGateway::Method").values():
         if method["Properties"]["HttpMethod"] == "OPTIONS":
             continue
@@ -88,10 +88,10 @@ def test_role_is_the_functions_own_with_no_managed_policies(synth: Synth) -> Non
     assert "ManagedPolicyArns" not in role
     assert "Policies" not in role
     policy = synth.only("AWS::IAM::Policy")["Properties"]
-    assert policy["Roles"] == [synth.ref(synth.stack.backend.role)]
+    assert policy["Roles"] == [synth.ref(synth.stack.function.role)]
     # The role holds its permissions before the function is created (and SnapStart initialises it).
-    depends_on = synth.json["Resources"][synth.logical_id(synth.stack.backend.function)]["DependsOn"]
-    assert synth.logical_id(synth.stack.backend.policy) in depends_on
+    depends_on = synth.json["Resources"][synth.logical_id(synth.stack.function.function)]["DependsOn"]
+    assert synth.logical_id(synth.stack.function.policy) in depends_on
 
 
 def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
@@ -146,7 +146,7 @@ def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Effect": "Allow",
             # A log group's Arn attribute ends with `:*`, which covers its streams.
-            "Resource": synth.arn(synth.stack.backend.log_group),
+            "Resource": synth.arn(synth.stack.function.log_group),
         },
         {
             "Sid": "PublishTraces",

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from infra.constructs.observability import GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, QUERIES, ROW_TITLES
+from infra.constructs.storage import KEY_ADMIN_ACTIONS
 from infra.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, Routes
+from liveness_api.vocabulary import TERMINAL_VERDICTS
 from tests.infrastructure.conftest import Synth, synthesize
 
 SERVICE = {"Name": catalogue.SERVICE_DIMENSION, "Value": SERVICE_NAME}
@@ -100,7 +102,7 @@ def test_the_traffic_row_shows_requests_errors_and_latency_percentiles_by_route(
 
 def test_the_compute_row_covers_the_function(default: Synth) -> None:
     body = dashboard_body(default.json)
-    function = "${" + default.logical_id(default.stack.backend.function) + "}"
+    function = "${" + default.logical_id(default.stack.function.function) + "}"
     lambda_metrics = {name for ns, name, dims in dashboard_metrics(body) if ns == "AWS/Lambda"}
     assert lambda_metrics == {"Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"}
     assert ("FaceLivenessApi", "ColdStart", (("function_name", function), ("service", SERVICE_NAME))) in (
@@ -152,7 +154,7 @@ def test_the_committed_picture_is_the_synthesized_layout(default: Synth) -> None
 def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_data(default: Synth) -> None:
     found = alarms(default)
     config = default.config
-    function = default.ref(default.stack.backend.function)
+    function = default.ref(default.stack.function.function)
     gateway = [{"Name": "ApiName", "Value": config.stack_name}, {"Name": "Stage", "Value": "api"}]
     expected = {
         "Api5xxRate": ("AWS/ApiGateway", "5XXError", gateway, "Average", 300, config.alarm_5xx_rate_percent, 3),
@@ -189,7 +191,7 @@ def test_the_pass_rate_alarm_divides_live_by_every_verdict(default: Synth) -> No
     alarm = alarms(default)["PassRateLow"]
     inputs = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
     decisions = {stat["Metric"]["Dimensions"][0]["Value"]: metric_id for metric_id, stat in inputs.items()}
-    assert set(decisions) == set(catalogue.Decision.TERMINAL)
+    assert set(decisions) == set(TERMINAL_VERDICTS)
     for stat in inputs.values():
         assert stat["Metric"]["MetricName"] == "LivenessCheckCompleted"
         assert stat["Stat"] == "Sum"
@@ -228,15 +230,31 @@ def test_every_alarm_and_the_composite_notify_the_topic(synth: Synth) -> None:
     assert composite["AlarmName"] == f"{synth.config.stack_name}-ServiceUnhealthy"
 
 
-def test_the_topic_is_encrypted_with_the_stack_key_which_lets_only_the_stack_alarms_use_it(synth: Synth) -> None:
+def test_the_topic_is_encrypted_with_its_own_key_which_lets_only_the_stack_alarms_use_it(synth: Synth) -> None:
     topic = synth.only("AWS::SNS::Topic")["Properties"]
-    assert topic["KmsMasterKeyId"] == synth.arn(synth.stack.storage.key)
-    key_policy = synth.only("AWS::KMS::Key")["Properties"]["KeyPolicy"]["Statement"]
-    statement = next(s for s in key_policy if s["Sid"] == "LetStackAlarmsPublishToEncryptedTopic")
+    topic_key = synth.stack.observability.topic_key
+    assert topic["KmsMasterKeyId"] == synth.arn(topic_key)
+    assert synth.logical_id(topic_key) != synth.logical_id(synth.stack.storage.key)
+    key = synth.json["Resources"][synth.logical_id(topic_key)]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    key_policy = key["Properties"]["KeyPolicy"]["Statement"]
+    by_key_sid = {s["Sid"]: s for s in key_policy}
+    assert set(by_key_sid) == {"AdministerKeyThroughIam", "LetStackAlarmsPublishToEncryptedTopic"}
+    # Administered like the image key: the same explicit, non-cryptographic actions, for the account.
+    admin = by_key_sid["AdministerKeyThroughIam"]
+    assert admin["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
+    assert set(admin["Action"]) == set(KEY_ADMIN_ACTIONS)
+    assert "Condition" not in admin
+    statement = by_key_sid["LetStackAlarmsPublishToEncryptedTopic"]
+    # CloudWatch is the key's only user, and may only Decrypt and GenerateDataKey (no wildcard).
+    assert [s["Sid"] for s in key_policy if "Service" in s["Principal"]] == [statement["Sid"]]
     assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Effect"] == "Allow"
+    assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert source_arn[0] == f"arn:aws:cloudwatch:{synth.config.region}:"
     assert source_arn[-1] == f":alarm:{synth.config.stack_name}-*"
     policy = synth.only("AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
     by_sid = {s["Sid"]: s for s in policy}
@@ -266,7 +284,7 @@ def test_the_saved_queries_target_the_right_log_groups(synth: Synth) -> None:
     found = {q["Properties"]["Name"]: q["Properties"] for q in synth.resources("AWS::Logs::QueryDefinition").values()}
     prefix = synth.config.stack_name
     assert set(found) == {f"{prefix}/{q.name}" for q in QUERIES}
-    function_logs = [synth.ref(synth.stack.backend.log_group)]
+    function_logs = [synth.ref(synth.stack.function.log_group)]
     access_logs = [synth.ref(synth.stack.api.access_log_group)]
     errors = found[f"{prefix}/errors-by-type"]
     assert errors["LogGroupNames"] == function_logs

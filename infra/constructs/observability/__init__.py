@@ -1,0 +1,83 @@
+"""What operators watch: one CloudWatch dashboard, the alarms and their encrypted SNS topic, a composite "service
+unhealthy" alarm, and saved Logs Insights queries.
+
+`Observability` composes the parts, each in a module of its own: `metrics` (every metric the alarms and the
+dashboard share, built from the handler's catalogue), `alarms` (the alarms, the composite alarm, the topic and its
+KMS key), `dashboard` (the rows, from one definition) and `queries` (the saved Logs Insights queries). Every
+resource is a direct child of `Observability`, so its logical id does not depend on which module builds it.
+
+Hand-written with aws_cloudwatch rather than cdk-monitoring-constructs: see docs/operations.md ("Why not
+cdk-monitoring-constructs").
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.api import LivenessApi
+from infra.constructs.function import LivenessFunction
+from infra.constructs.observability.alarms import (
+    alarm_name_prefix,
+    alarm_topic,
+    alarm_topic_key,
+    notify,
+    service_alarms,
+    service_unhealthy,
+)
+from infra.constructs.observability.dashboard import ROW_TITLES, ROWS, DashboardInputs, dashboard
+from infra.constructs.observability.metrics import (
+    COLD_START_DIMENSIONS,
+    COLD_START_METRIC,
+    GATEWAY_NAMESPACE,
+    GATEWAY_THROTTLED_METRIC,
+    catalogue_metric,
+    gateway_throttle_filter,
+)
+from infra.constructs.observability.queries import QUERIES, QueryDef, saved_queries
+
+__all__ = [
+    "COLD_START_DIMENSIONS",
+    "COLD_START_METRIC",
+    "GATEWAY_NAMESPACE",
+    "GATEWAY_THROTTLED_METRIC",
+    "QUERIES",
+    "ROWS",
+    "ROW_TITLES",
+    "Observability",
+    "QueryDef",
+    "catalogue_metric",
+]
+
+
+class Observability(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        function: LivenessFunction,
+        api: LivenessApi,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.alarm_name_prefix = alarm_name_prefix(config)
+
+        self.topic_key = alarm_topic_key(self, config)
+        self.topic = alarm_topic(self, config, self.topic_key)
+        self.gateway_throttled = gateway_throttle_filter(self, api.access_log_group)
+        self.alarms = service_alarms(self, config, function=function.function)
+        self.service_unhealthy = service_unhealthy(self, config, self.alarms)
+        notify(self.topic, [*self.alarms, self.service_unhealthy])
+
+        self.queries = saved_queries(self, config, function_logs=function.log_group, access_logs=api.access_log_group)
+        self.dashboard = dashboard(
+            self,
+            DashboardInputs(
+                config=config,
+                function=function.function,
+                function_logs=function.log_group,
+                gateway_throttled=self.gateway_throttled,
+                alarms=[*self.alarms, self.service_unhealthy],
+            ),
+        )

@@ -1,0 +1,210 @@
+"""The alarms, the composite "service unhealthy" alarm, and the SNS topic they notify with its own KMS key.
+
+docs/operations.md ("Alarms") holds each alarm's runbook. Each alarm is named `<stackName>-<Alarm>`; the topic's
+policy and its key's policy let only alarms of this account named with that prefix publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.observability.metrics import (
+    ALARM_PERIOD,
+    PASS_RATE_PERIOD,
+    gateway_metric,
+    pass_rate,
+    rekognition_throttles,
+)
+from infra.constructs.storage import key_admin_statement, removal_policy
+
+# What CloudWatch alarms need to publish to a topic encrypted with a KMS key (SNS calls GenerateDataKey and
+# Decrypt for the publisher). Written out: no `kms:GenerateDataKey*` wildcard.
+ALARM_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
+
+
+def alarm_name_prefix(config: StackConfig) -> str:
+    return f"{config.stack_name}-"
+
+
+def alarm_topic_key(scope: Construct, config: StackConfig) -> kms.Key:
+    """The topic's own key, so that the image key's policy names no service beyond those the function uses.
+
+    Administered like the image key (explicit admin actions for the account, none of them cryptographic); its only
+    user is CloudWatch, on behalf of this account's alarms named `<stackName>-*`: SNS asks KMS for a data key on the
+    publisher's behalf, and for an alarm the publisher is the CloudWatch service principal. Scoped by
+    aws:SourceAccount and aws:SourceArn so that no other account's alarms (confused deputy) and no other alarm of
+    this account can use the key."""
+    stack = Stack.of(scope)
+    return kms.Key(
+        scope,
+        "AlarmTopicKey",
+        description=f"{config.stack_name}: the alarm notification topic",
+        enable_key_rotation=True,
+        # Passing a policy stops CDK from adding its default `kms:*` statement for the account.
+        policy=iam.PolicyDocument(
+            statements=[
+                key_admin_statement(),
+                iam.PolicyStatement(
+                    sid="LetStackAlarmsPublishToEncryptedTopic",
+                    principals=[iam.ServicePrincipal(CLOUDWATCH)],
+                    actions=list(ALARM_KEY_ACTIONS),
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {
+                            "aws:SourceArn": stack.format_arn(
+                                service="cloudwatch",
+                                resource="alarm",
+                                resource_name=f"{alarm_name_prefix(config)}*",
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                            )
+                        },
+                    },
+                ),
+            ]
+        ),
+        removal_policy=removal_policy(config),
+    )
+
+
+def alarm_topic(scope: Construct, config: StackConfig, key: kms.IKey) -> sns.Topic:
+    topic = sns.Topic(
+        scope,
+        "AlarmTopic",
+        display_name=f"{config.stack_name} alarms",
+        master_key=key,
+        enforce_ssl=True,
+    )
+    # enforce_ssl gives the topic a policy of its own, which replaces SNS's default one: allow the stack's
+    # alarms (and only them) to publish.
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="LetStackAlarmsPublish",
+            principals=[iam.ServicePrincipal(CLOUDWATCH)],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": topic.stack.account},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{topic.stack.partition}:cloudwatch:{topic.stack.region}:"
+                    f"{topic.stack.account}:alarm:{alarm_name_prefix(config)}*"
+                },
+            },
+        )
+    )
+    if config.alarm_email:
+        topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+    return topic
+
+
+def service_alarms(scope: Construct, config: StackConfig, *, function: lambda_.IFunction) -> list[cw.Alarm]:
+    """One alarm per failure an operator must act on; thresholds are the config's `alarm*` knobs."""
+    prefix = alarm_name_prefix(config)
+    evaluation = config.alarm_evaluation_periods
+    api_name = config.stack_name  # the RestApi's name, which is API Gateway's ApiName dimension
+    server_errors = cw.MathExpression(
+        expression="100 * errors",
+        # 5XXError is 0 or 1 per request, so its Average is the share of requests that failed.
+        using_metrics={"errors": gateway_metric(api_name, "5XXError", "Average", "5xx")},
+        label="API 5xx rate (%)",
+        period=ALARM_PERIOD,
+    )
+    return [
+        cw.Alarm(
+            scope,
+            "Api5xxRate",
+            alarm_name=f"{prefix}Api5xxRate",
+            alarm_description=f"More than {config.alarm_5xx_rate_percent}% of API requests answered 5xx in "
+            f"{evaluation} consecutive 5-minute periods. No requests means no data, which is not a failure "
+            "(notBreaching).",
+            metric=server_errors,
+            threshold=config.alarm_5xx_rate_percent,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=evaluation,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+        cw.Alarm(
+            scope,
+            "LambdaErrors",
+            alarm_name=f"{prefix}LambdaErrors",
+            alarm_description=f"The function failed at least {config.alarm_lambda_errors} time(s) in 5 minutes "
+            "(crash, timeout, out of memory: the handler answers its own errors, so any is a bug). Lambda "
+            "publishes Errors only when invoked, so missing data is no invocations (notBreaching).",
+            metric=function.metric_errors(statistic="Sum", period=ALARM_PERIOD),
+            threshold=config.alarm_lambda_errors,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+        cw.Alarm(
+            scope,
+            "RekognitionThrottling",
+            alarm_name=f"{prefix}RekognitionThrottling",
+            alarm_description=f"Rekognition throttled more than {config.alarm_rekognition_throttles_per_minute} "
+            f"calls a minute for {config.alarm_rekognition_throttle_minutes} minutes in a row. The handler "
+            "emits the metric only when a call is throttled, so missing data means none (notBreaching).",
+            metric=rekognition_throttles(),
+            threshold=config.alarm_rekognition_throttles_per_minute,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=config.alarm_rekognition_throttle_minutes,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+        cw.Alarm(
+            scope,
+            "LatencyP99",
+            alarm_name=f"{prefix}LatencyP99",
+            alarm_description=f"p99 API latency above {config.alarm_latency_p99_ms} ms in {evaluation} "
+            "consecutive 5-minute periods. No requests means no latency to judge (notBreaching).",
+            metric=gateway_metric(api_name, "Latency", "p99", "API latency p99").with_(period=ALARM_PERIOD),
+            threshold=config.alarm_latency_p99_ms,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=evaluation,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+        cw.Alarm(
+            scope,
+            "PassRateLow",
+            alarm_name=f"{prefix}PassRateLow",
+            alarm_description=f"Fewer than {config.alarm_pass_rate_floor_percent}% of liveness checks were "
+            f"LIVE in two consecutive 15-minute periods with at least {config.alarm_pass_rate_min_checks} "
+            "checks each: a spike in spoof attempts, or a broken client. Quiet periods produce no value, "
+            "which says nothing about the pass rate (notBreaching).",
+            metric=pass_rate(PASS_RATE_PERIOD, config.alarm_pass_rate_min_checks),
+            threshold=config.alarm_pass_rate_floor_percent,
+            comparison_operator=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+    ]
+
+
+def service_unhealthy(scope: Construct, config: StackConfig, alarms: Sequence[cw.IAlarm]) -> cw.CompositeAlarm:
+    return cw.CompositeAlarm(
+        scope,
+        "ServiceUnhealthy",
+        composite_alarm_name=f"{alarm_name_prefix(config)}ServiceUnhealthy",
+        alarm_description="One signal for the whole service: ALARM while any of the service's alarms is "
+        "in ALARM. See docs/operations.md for each alarm's runbook.",
+        alarm_rule=cw.AlarmRule.any_of(*(cw.AlarmRule.from_alarm(a, cw.AlarmState.ALARM) for a in alarms)),
+    )
+
+
+def notify(topic: sns.ITopic, alarms: Sequence[cw.Alarm | cw.CompositeAlarm]) -> None:
+    """Every alarm tells the topic both when it fires and when it clears."""
+    action = cw_actions.SnsAction(topic)
+    for alarm in alarms:
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)

@@ -1,0 +1,279 @@
+"""The service's CloudWatch dashboard: the alarms' status, then one titled row per concern.
+
+`ROWS` is the one definition of the rows: each entry's title and subtitle make the row's header and its builder
+makes the row's widgets, in that order. Widths in a row add up to the 24-column grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, NamedTuple
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.observability.metrics import (
+    DASHBOARD_PERIOD,
+    catalogue_metric,
+    cold_starts,
+    gateway_metric,
+    lambda_metric,
+    pass_rate,
+    rekognition_throttles,
+)
+from infra.constructs.observability.queries import INIT_DURATION_QUERY
+from liveness_api import contract
+from liveness_api import metrics_catalogue as catalogue
+from liveness_api.metrics_catalogue import ErrorType
+from liveness_api.vocabulary import TERMINAL_VERDICTS
+
+WIDGET_HEIGHT: Final = 6
+
+COUNT: Final = cw.YAxisProps(label="Count", min=0, show_units=False)
+MILLISECONDS: Final = cw.YAxisProps(label="Milliseconds", min=0, show_units=False)
+PERCENT: Final = cw.YAxisProps(label="Percent", min=0, max=100, show_units=False)
+CONFIDENCE: Final = cw.YAxisProps(label="Confidence (0-100)", min=0, max=100, show_units=False)
+
+
+@dataclass(frozen=True)
+class DashboardInputs:
+    """What the rows plot that is not a catalogue metric."""
+
+    config: StackConfig
+    function: lambda_.IFunction
+    function_logs: logs.ILogGroup
+    gateway_throttled: cw.IMetric
+    alarms: Sequence[cw.IAlarm]
+
+    @property
+    def api_name(self) -> str:
+        return self.config.stack_name  # the RestApi's name, which is API Gateway's ApiName dimension
+
+
+def graph(
+    title: str,
+    left: Sequence[cw.IMetric],
+    axis: cw.YAxisProps,
+    width: int,
+    *,
+    stacked: bool = False,
+    right: Sequence[cw.IMetric] = (),
+    right_axis: cw.YAxisProps | None = None,
+    annotation: tuple[float, str] | None = None,
+) -> cw.GraphWidget:
+    return cw.GraphWidget(
+        title=title,
+        left=list(left),
+        right=list(right),
+        left_y_axis=axis,
+        right_y_axis=right_axis,
+        width=width,
+        height=WIDGET_HEIGHT,
+        stacked=stacked,
+        legend_position=cw.LegendPosition.BOTTOM,
+        left_annotations=[cw.HorizontalAnnotation(value=annotation[0], label=annotation[1])] if annotation else None,
+    )
+
+
+def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
+    api = inputs.api_name
+    requests = graph(
+        "API requests and errors (count per 5 min)",
+        [
+            gateway_metric(api, "Count", "Sum", "Requests"),
+            gateway_metric(api, "4XXError", "Sum", "4xx"),
+            gateway_metric(api, "5XXError", "Sum", "5xx"),
+        ],
+        COUNT,
+        6,
+    )
+    rates = graph(
+        "API 4xx and 5xx rate (% of requests)",
+        [
+            cw.MathExpression(
+                expression="100 * e4",
+                using_metrics={"e4": gateway_metric(api, "4XXError", "Average", "4xx share")},
+                label="4xx %",
+                period=DASHBOARD_PERIOD,
+            ),
+            cw.MathExpression(
+                expression="100 * e5",
+                using_metrics={"e5": gateway_metric(api, "5XXError", "Average", "5xx share")},
+                label="5xx %",
+                period=DASHBOARD_PERIOD,
+            ),
+        ],
+        PERCENT,
+        6,
+    )
+    latency = [
+        graph(
+            f"{route.method} {route.path} latency (ms)",
+            [gateway_metric(api, "Latency", stat, f"{stat}", route) for stat in ("p50", "p90", "p99")],
+            MILLISECONDS,
+            4,
+            annotation=(inputs.config.alarm_latency_p99_ms, "p99 alarm"),
+        )
+        for route in contract.Routes.ALL
+    ]
+    return [requests, rates, *latency]
+
+
+def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
+    sessions = graph(
+        "Sessions (count per 5 min)",
+        [
+            catalogue_metric(catalogue.SESSION_CREATED, label="Created"),
+            catalogue_metric(catalogue.RESULTS_FETCHED, label="Results fetched"),
+            catalogue_metric(catalogue.SESSION_ERASED, label="Erased"),
+        ],
+        COUNT,
+        6,
+    )
+    verdicts = graph(
+        "Checks completed by decision (count per 5 min)",
+        [catalogue_metric(catalogue.LIVENESS_CHECK_COMPLETED, verdict) for verdict in TERMINAL_VERDICTS],
+        COUNT,
+        6,
+        stacked=True,
+    )
+    live_share = graph(
+        "Pass rate (% LIVE of all verdicts)",
+        [pass_rate(DASHBOARD_PERIOD)],
+        PERCENT,
+        4,
+        annotation=(inputs.config.alarm_pass_rate_floor_percent, "Alarm floor"),
+    )
+    confidence = graph(
+        "Liveness confidence (percentiles)",
+        [catalogue_metric(catalogue.LIVENESS_CONFIDENCE, statistic=stat, label=stat) for stat in ("p10", "p50", "p90")],
+        CONFIDENCE,
+        4,
+    )
+    refused = graph(
+        "Refused by the abuse limit (count per 5 min)",
+        [catalogue_metric(catalogue.SESSION_REFUSED_BY_ABUSE_LIMIT, label="Refused (429)")],
+        COUNT,
+        4,
+    )
+    return [sessions, verdicts, live_share, confidence, refused]
+
+
+def dependency_row(inputs: DashboardInputs) -> list[cw.IWidget]:
+    errors = graph(
+        "Rekognition errors by type (count per 5 min)",
+        [catalogue_metric(catalogue.REKOGNITION_ERROR, error_type) for error_type in ErrorType.ALL],
+        COUNT,
+        6,
+        stacked=True,
+    )
+    create_failures = graph(
+        "Session create failures by cause (count per 5 min)",
+        [
+            catalogue_metric(catalogue.SESSION_CREATE_FAILED, value)
+            for value in catalogue.SESSION_CREATE_FAILED.dimension_values
+        ],
+        COUNT,
+        6,
+        stacked=True,
+    )
+    latency = graph(
+        "Rekognition latency by operation (ms)",
+        [
+            catalogue_metric(catalogue.REKOGNITION_LATENCY, operation, statistic=stat, label=f"{operation} {stat}")
+            for operation in catalogue.REKOGNITION_LATENCY.dimension_values
+            for stat in ("p50", "p99")
+        ],
+        MILLISECONDS,
+        6,
+    )
+    throttles = graph(
+        "Throttling (count per minute)",
+        [inputs.gateway_throttled],
+        COUNT,
+        6,
+        right=[rekognition_throttles()],
+        right_axis=COUNT,
+    )
+    return [errors, create_failures, latency, throttles]
+
+
+def compute_row(inputs: DashboardInputs) -> list[cw.IWidget]:
+    function = inputs.function
+    invocations = graph(
+        "Lambda invocations, errors, throttles (count per 5 min)",
+        [
+            lambda_metric(function, "Invocations", "Sum", "Invocations"),
+            lambda_metric(function, "Errors", "Sum", "Errors"),
+            lambda_metric(function, "Throttles", "Sum", "Throttles"),
+        ],
+        COUNT,
+        6,
+    )
+    duration = graph(
+        "Lambda duration (ms)",
+        [lambda_metric(function, "Duration", stat, stat) for stat in ("p50", "p99")],
+        MILLISECONDS,
+        5,
+    )
+    concurrency = graph(
+        "Concurrent executions (max)",
+        [lambda_metric(function, "ConcurrentExecutions", "Maximum", "Concurrent executions")],
+        COUNT,
+        4,
+    )
+    cold = graph("Cold starts (count per 5 min)", [cold_starts(function)], COUNT, 4)
+    init = cw.LogQueryWidget(
+        title="Cold-start init duration (ms, from platform.report)",
+        log_group_names=[inputs.function_logs.log_group_name],
+        query_string=INIT_DURATION_QUERY,
+        view=cw.LogQueryVisualizationType.TABLE,
+        width=5,
+        height=WIDGET_HEIGHT,
+    )
+    return [invocations, duration, concurrency, cold, init]
+
+
+class Row(NamedTuple):
+    title: str
+    subtitle: str
+    widgets: Callable[[DashboardInputs], list[cw.IWidget]]
+
+
+# The dashboard's rows, top to bottom, below the alarm status.
+ROWS: Final = (
+    Row("Traffic", "API Gateway: requests, errors and latency by route", traffic_row),
+    Row("Business", "Sessions and liveness verdicts", business_row),
+    Row("Dependency", "Amazon Rekognition Face Liveness and throttling", dependency_row),
+    Row("Compute", "The Lambda function", compute_row),
+)
+ROW_TITLES: Final = tuple(row.title for row in ROWS)
+
+
+def header(row: Row) -> list[cw.IWidget]:
+    return [cw.TextWidget(markdown=f"## {row.title}\n{row.subtitle}", width=24, height=2)]
+
+
+def dashboard_rows(inputs: DashboardInputs) -> list[list[cw.IWidget]]:
+    """The alarm status across the top, then each of ROWS as its header and its widgets."""
+    rows: list[list[cw.IWidget]] = [
+        [cw.AlarmStatusWidget(title="Alarms", alarms=list(inputs.alarms), width=24, height=3)]
+    ]
+    for row in ROWS:
+        rows += [header(row), row.widgets(inputs)]
+    return rows
+
+
+def dashboard(scope: Construct, inputs: DashboardInputs) -> cw.Dashboard:
+    return cw.Dashboard(
+        scope,
+        "Dashboard",
+        dashboard_name=inputs.config.stack_name,
+        default_interval=Duration.hours(3),
+        widgets=dashboard_rows(inputs),
+    )
