@@ -13,6 +13,10 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from liveness_api.contract import SERVICE_NAME
+from liveness_api.environment import EnvVar, join_list, split_list
+from liveness_api.metrics_catalogue import NAMESPACE
+
 # Regions where Face Liveness is offered, from the AWS quota table (see ../shared/docs/face-liveness-facts.md).
 # A new region can be used before this list learns of it with `allowUnlistedRegion: true`.
 FACE_LIVENESS_REGIONS: Final = (
@@ -110,9 +114,7 @@ class StackConfig(BaseModel):
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # `cdk synth -c corsAllowedOrigins=a,b` arrives as one string.
-        if isinstance(value, str):
-            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
-        return value
+        return split_list(value) if isinstance(value, str) else value
 
     @field_validator("cors_allowed_origins")
     @classmethod
@@ -196,9 +198,6 @@ def load_cdk_json_config(path: Path = CDK_JSON) -> StackConfig:
 
 def function_environment(config: StackConfig, *, bucket: str, key_arn: str, table: str) -> dict[str, str]:
     """The Lambda function's environment: built here once for the stack and for the local server alike."""
-    from liveness_api.contract import SERVICE_NAME, EnvVar
-    from liveness_api.metrics_catalogue import NAMESPACE
-
     return {
         EnvVar.IMAGE_BUCKET: bucket,
         EnvVar.IMAGE_KEY_PREFIX: config.image_key_prefix,
@@ -210,7 +209,7 @@ def function_environment(config: StackConfig, *, bucket: str, key_arn: str, tabl
         EnvVar.ABUSE_MAX_FAILURES: str(config.abuse_max_failures),
         EnvVar.ABUSE_WINDOW_SECONDS: str(config.abuse_window_seconds),
         EnvVar.ABUSE_COOLDOWN_SECONDS: str(config.abuse_cooldown_seconds),
-        EnvVar.CORS_ORIGINS: ",".join(config.cors_allowed_origins),
+        EnvVar.CORS_ORIGINS: join_list(config.cors_allowed_origins),
         EnvVar.REKOGNITION_CONNECT_TIMEOUT: str(config.rekognition_connect_timeout_seconds),
         EnvVar.REKOGNITION_READ_TIMEOUT: str(config.rekognition_read_timeout_seconds),
         EnvVar.REKOGNITION_MAX_ATTEMPTS: str(config.rekognition_max_attempts),

@@ -19,27 +19,29 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from liveness_api.problems import ProblemKind
+from liveness_api.vocabulary import ChallengeType, FaultCode, LivenessOperation
 from liveness_local.emulator import (
     FaceLivenessEmulator,
     InvalidTransitionError,
     UnknownSessionError,
 )
-from liveness_local.gateway import GatewayProblem, HttpRequest, HttpResponse, problem_response
+from liveness_local.gateway import HttpRequest, HttpResponse, problem_response
 
 PREFIX: Final = "/_local/"
 LIVE_CONFIDENCE: Final = 99.0
 SPOOF_CONFIDENCE: Final = 5.0
 
 _SESSION_ACTION: Final = re.compile(r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire)$")
-_UNKNOWN_SESSION: Final = GatewayProblem(404, "local-session-not-found", "Session not found")
-_UNKNOWN_ROUTE: Final = GatewayProblem(404, "local-route-not-found", "Not found")
-_METHOD_NOT_ALLOWED: Final = GatewayProblem(405, "local-method-not-allowed", "Method not allowed")
-_CONFLICT: Final = GatewayProblem(409, "local-invalid-transition", "Invalid transition")
-_INVALID: Final = GatewayProblem(422, "local-validation-error", "Request validation failed")
+_UNKNOWN_SESSION: Final = ProblemKind(404, "local-session-not-found", "Session not found")
+_UNKNOWN_ROUTE: Final = ProblemKind(404, "local-route-not-found", "Not found")
+_METHOD_NOT_ALLOWED: Final = ProblemKind(405, "local-method-not-allowed", "Method not allowed")
+_CONFLICT: Final = ProblemKind(409, "local-invalid-transition", "Invalid transition")
+_INVALID: Final = ProblemKind(422, "local-validation-error", "Request validation failed")
 
 
 class _Input(BaseModel):
@@ -49,9 +51,8 @@ class _Input(BaseModel):
 class CompleteRequest(_Input):
     live: bool = True
     confidence: float | None = Field(None, ge=0, le=100)
-    challenge_type: Literal["FaceMovementAndLightChallenge", "FaceMovementChallenge"] | None = Field(
-        None, alias="challengeType"
-    )
+    # Enums are given by value in JSON: strict mode would take only enum instances.
+    challenge_type: ChallengeType | None = Field(None, alias="challengeType", strict=False)
 
     def resolved_confidence(self) -> float:
         if self.confidence is not None:
@@ -60,11 +61,9 @@ class CompleteRequest(_Input):
 
 
 class FaultRequest(_Input):
-    code: Literal[
-        "ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError", "AccessDeniedException"
-    ]
+    code: FaultCode = Field(strict=False)
     times: int = Field(1, ge=1, le=100)
-    operation: Literal["CreateFaceLivenessSession", "GetFaceLivenessSessionResults"] | None = None
+    operation: LivenessOperation | None = Field(None, strict=False)
 
 
 def is_control_path(target: str) -> bool:

@@ -15,7 +15,11 @@ Where the service's behaviour is not documented, the emulator assumes (each in o
 - an output bucket the service cannot reach (missing, or in another region) gives AccessDeniedException;
 - objects are written under `{S3KeyPrefix}{SessionId}/reference.jpg` and
   `{S3KeyPrefix}{SessionId}/audit_images/{n}.jpg`, SSE-KMS with the session's key;
-- the challenge is the first one asked for, at the version in `_CHALLENGE_VERSIONS`.
+- the challenge is the first one asked for, at the version in `vocabulary.CHALLENGE_VERSIONS`.
+
+The closed sets (statuses, challenges, fault codes, operations) and the result's parts (bounding box, challenge)
+are the backend's own (`liveness_api.vocabulary`, `liveness_api.models`); only their PascalCase wire form is
+written here, as the service writes it.
 """
 
 import base64
@@ -27,7 +31,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 import botocore.session
@@ -35,46 +38,37 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
+from liveness_api.models import BoundingBox, Challenge
+from liveness_api.vocabulary import (
+    CHALLENGE_VERSIONS,
+    DEFAULT_CHALLENGE,
+    ChallengeType,
+    FaultCode,
+    LivenessOperation,
+    RekognitionErrorCode,
+    SessionStatus,
+)
 from liveness_local.jpeg import reference_jpeg
 from liveness_local.service_model import validate
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
 
-CREATE_SESSION: Final = "CreateFaceLivenessSession"
-GET_RESULTS: Final = "GetFaceLivenessSessionResults"
-EMULATED_OPERATIONS: Final = (CREATE_SESSION, GET_RESULTS)
 SUCCESS: Final = "Success"
 # moto settings under which the emulator can answer: moto must not handle Rekognition calls itself.
 MOTO_CONFIG: Final["DefaultConfig"] = {"core": {"passthrough": {"services": ["rekognition"]}}}
 
 _TARGET_PREFIX: Final = "RekognitionService"
 _CONTENT_TYPE: Final = "application/x-amz-json-1.1"
-# Codes `inject_fault` accepts, with the message the service sends. Every other error is a consequence of the
-# request or the session state, so it is produced by the emulation itself rather than injected.
-_FAULT_MESSAGES: Final[Mapping[str, str]] = {
-    "ThrottlingException": "Rate exceeded",
-    "ProvisionedThroughputExceededException": "Provisioned rate exceeded",
-    "InternalServerError": "Internal server error",
-    "AccessDeniedException": "User is not authorized to perform this action",
+# The message the service sends with each fault `inject_fault` can inject.
+FAULT_MESSAGES: Final[Mapping[FaultCode, str]] = {
+    FaultCode.THROTTLING: "Rate exceeded",
+    FaultCode.PROVISIONED_THROUGHPUT_EXCEEDED: "Provisioned rate exceeded",
+    FaultCode.INTERNAL_SERVER_ERROR: "Internal server error",
+    FaultCode.ACCESS_DENIED: "User is not authorized to perform this action",
 }
-_SERVER_ERRORS: Final = frozenset({"InternalServerError"})
-_DEFAULT_CHALLENGE: Final = "FaceMovementAndLightChallenge"
-_CHALLENGE_VERSIONS: Final[Mapping[str, str]] = {
-    "FaceMovementAndLightChallenge": "2.0.0",
-    "FaceMovementChallenge": "1.0.0",
-}
-
-
-class LivenessStatus(StrEnum):
-    CREATED = "CREATED"
-    IN_PROGRESS = "IN_PROGRESS"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    EXPIRED = "EXPIRED"
-
-
-_OPEN: Final = frozenset({LivenessStatus.CREATED, LivenessStatus.IN_PROGRESS})
+_SERVER_ERRORS: Final = frozenset({RekognitionErrorCode.INTERNAL_SERVER_ERROR.value})
+_OPEN: Final = frozenset({SessionStatus.CREATED, SessionStatus.IN_PROGRESS})
 
 
 class UnknownSessionError(KeyError):
@@ -83,19 +77,6 @@ class UnknownSessionError(KeyError):
 
 class InvalidTransitionError(ValueError):
     """The session cannot move to the requested state: it is already finished or past its lifetime."""
-
-
-@dataclass(frozen=True)
-class BoundingBox:
-    """Where the face is, as ratios of the image's width and height."""
-
-    width: float
-    height: float
-    left: float
-    top: float
-
-    def to_wire(self) -> dict[str, float]:
-        return {"Width": self.width, "Height": self.height, "Left": self.left, "Top": self.top}
 
 
 @dataclass(frozen=True)
@@ -109,7 +90,10 @@ class LivenessImage:
     data: bytes | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        image: dict[str, Any] = {"BoundingBox": self.bounding_box.to_wire()}
+        box = self.bounding_box
+        image: dict[str, Any] = {
+            "BoundingBox": {"Width": box.width, "Height": box.height, "Left": box.left, "Top": box.top}
+        }
         if self.bucket is None:
             image["Bytes"] = self.data
         else:
@@ -120,18 +104,12 @@ class LivenessImage:
 
 
 @dataclass(frozen=True)
-class Challenge:
-    type: str
-    version: str
-
-
-@dataclass(frozen=True)
 class EmulatedSession:
     """What the emulator knows about one session. Sessions are replaced, never changed, so a snapshot handed
     out stays as it was."""
 
     session_id: str
-    status: LivenessStatus
+    status: SessionStatus
     created_at: datetime
     expires_at: datetime
     client_request_token: str | None
@@ -207,8 +185,8 @@ class FaceLivenessEmulator:
         self._faults: list[_Fault] = []
         self._calls: list[RecordedCall] = []
         self._operations: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-            CREATE_SESSION: self._create_session,
-            GET_RESULTS: self._get_results,
+            LivenessOperation.CREATE_SESSION: self._create_session,
+            LivenessOperation.GET_RESULTS: self._get_results,
         }
 
     def attach(self, rekognition_client: Any) -> None:
@@ -226,23 +204,23 @@ class FaceLivenessEmulator:
 
     def start(self, session_id: str) -> None:
         """The end user's client began streaming: CREATED -> IN_PROGRESS."""
-        self._move(session_id, frozenset({LivenessStatus.CREATED}), LivenessStatus.IN_PROGRESS)
+        self._move(session_id, frozenset({SessionStatus.CREATED}), SessionStatus.IN_PROGRESS)
 
-    def complete(self, session_id: str, *, confidence: float, challenge_type: str | None = None) -> None:
+    def complete(self, session_id: str, *, confidence: float, challenge_type: ChallengeType | None = None) -> None:
         """The check finished: the session SUCCEEDED with this Confidence (0-100) and its images are stored.
 
         Accepts a CREATED session too, so a test need not call `start` first.
         """
         if not 0 <= confidence <= 100:
             raise ValueError(f"confidence must be 0-100, got {confidence}")
-        if challenge_type is not None and challenge_type not in _CHALLENGE_VERSIONS:
-            raise ValueError(f"challenge_type must be one of {', '.join(_CHALLENGE_VERSIONS)}, got {challenge_type}")
+        if challenge_type is not None and challenge_type not in CHALLENGE_VERSIONS:
+            raise ValueError(f"challenge_type must be one of {', '.join(ChallengeType)}, got {challenge_type}")
         with self._lock:
             session = self._open_session(session_id, _OPEN)
             reference, *audit = self._store_images(session)
             self._sessions[session_id] = dataclasses.replace(
                 session,
-                status=LivenessStatus.SUCCEEDED,
+                status=SessionStatus.SUCCEEDED,
                 confidence=float(confidence),
                 challenge=_choose_challenge(session.settings, challenge_type),
                 reference_image=reference,
@@ -251,23 +229,23 @@ class FaceLivenessEmulator:
 
     def fail(self, session_id: str) -> None:
         """The check finished and the service could not decide: FAILED, with no confidence and no images."""
-        self._move(session_id, _OPEN, LivenessStatus.FAILED)
+        self._move(session_id, _OPEN, SessionStatus.FAILED)
 
     def expire(self, session_id: str) -> None:
         """Nobody finished the check: EXPIRED, as the service reports an abandoned session."""
-        self._move(session_id, _OPEN, LivenessStatus.EXPIRED)
+        self._move(session_id, _OPEN, SessionStatus.EXPIRED)
 
     def inject_fault(self, error_code: str, times: int = 1, operation: str | None = None) -> None:
         """Make the next `times` attempts (of `operation` only, when given) fail with `error_code`.
 
         Each attempt botocore makes consumes one, retries included, as with the real service.
         """
-        if error_code not in _FAULT_MESSAGES:
-            raise ValueError(f"error_code must be one of {', '.join(_FAULT_MESSAGES)}, got {error_code}")
+        if error_code not in FAULT_MESSAGES:
+            raise ValueError(f"error_code must be one of {', '.join(FaultCode)}, got {error_code}")
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
-        if operation is not None and operation not in EMULATED_OPERATIONS:
-            raise ValueError(f"operation must be one of {', '.join(EMULATED_OPERATIONS)}, got {operation}")
+        if operation is not None and operation not in tuple(LivenessOperation):
+            raise ValueError(f"operation must be one of {', '.join(LivenessOperation)}, got {operation}")
         with self._lock:
             self._faults.append(_Fault(error_code, times, operation))
 
@@ -292,13 +270,14 @@ class FaceLivenessEmulator:
 
     def _on_before_send(self, request: Any, **_kwargs: Any) -> AWSResponse:
         # botocore encodes header values to UTF-8 bytes before `before-send`.
-        target_prefix, _, operation = request.headers.get("X-Amz-Target", b"").decode().partition(".")
-        handler = self._operations.get(operation) if target_prefix == _TARGET_PREFIX else None
+        target_prefix, _, target = request.headers.get("X-Amz-Target", b"").decode().partition(".")
+        handler = self._operations.get(target) if target_prefix == _TARGET_PREFIX else None
         if handler is None:
             # Returning None would let botocore send the request to the real endpoint.
             raise NotImplementedError(
-                f"FaceLivenessEmulator emulates only {', '.join(EMULATED_OPERATIONS)}, not {operation or 'this call'}"
+                f"FaceLivenessEmulator emulates only {', '.join(LivenessOperation)}, not {target or 'this call'}"
             )
+        operation = LivenessOperation(target)
         params: dict[str, Any] = json.loads(request.body or b"{}")
         with self._lock:
             try:
@@ -313,17 +292,17 @@ class FaceLivenessEmulator:
             self._calls.append(RecordedCall(operation, params, SUCCESS))
         return _json_response(request.url, 200, body)
 
-    def _raise_injected_fault(self, operation: str) -> None:
+    def _raise_injected_fault(self, operation: LivenessOperation) -> None:
         fault = next((f for f in self._faults if f.operation in (None, operation)), None)
         if fault is None:
             return
         fault.remaining -= 1
         if fault.remaining == 0:
             self._faults.remove(fault)
-        raise _ServiceError(fault.code, _FAULT_MESSAGES[fault.code])
+        raise _ServiceError(fault.code, FAULT_MESSAGES[FaultCode(fault.code)])
 
     def _create_session(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid(CREATE_SESSION, params)
+        _require_valid(LivenessOperation.CREATE_SESSION, params)
         token = params.get("ClientRequestToken")
         if token is not None and token in self._sessions_by_token:
             return {"SessionId": self._sessions_by_token[token]}
@@ -333,7 +312,7 @@ class FaceLivenessEmulator:
         now = self._clock()
         session = EmulatedSession(
             session_id=str(uuid.uuid4()),
-            status=LivenessStatus.CREATED,
+            status=SessionStatus.CREATED,
             created_at=now,
             expires_at=now + self._lifetime,
             client_request_token=token,
@@ -346,21 +325,21 @@ class FaceLivenessEmulator:
         return {"SessionId": session.session_id}
 
     def _get_results(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid(GET_RESULTS, params)
+        _require_valid(LivenessOperation.GET_RESULTS, params)
         session_id = params["SessionId"]
         session = self._sessions.get(session_id)
         # The service drops everything about a session once its lifetime is over.
         if session is None or self._clock() >= session.expires_at:
-            raise _ServiceError("SessionNotFoundException", f"Session not found: {session_id}")
+            raise _ServiceError(RekognitionErrorCode.SESSION_NOT_FOUND, f"Session not found: {session_id}")
         results: dict[str, Any] = {"SessionId": session_id, "Status": session.status.value}
-        if session.status is LivenessStatus.SUCCEEDED:
+        if session.status is SessionStatus.SUCCEEDED:
             assert session.reference_image is not None
             assert session.challenge is not None
             results |= {
                 "Confidence": session.confidence,
                 "ReferenceImage": session.reference_image.to_wire(),
                 "AuditImages": [image.to_wire() for image in session.audit_images],
-                "Challenge": {"Type": session.challenge.type, "Version": session.challenge.version},
+                "Challenge": {"Type": session.challenge.type.value, "Version": session.challenge.version},
             }
         return results
 
@@ -368,16 +347,16 @@ class FaceLivenessEmulator:
         try:
             bucket_region = self._s3.head_bucket(Bucket=bucket).get("BucketRegion")
         except ClientError as error:
-            raise _ServiceError("AccessDeniedException", f"Cannot access S3 bucket {bucket}") from error
+            raise _ServiceError(RekognitionErrorCode.ACCESS_DENIED, f"Cannot access S3 bucket {bucket}") from error
         if bucket_region != self._region:
-            raise _ServiceError("AccessDeniedException", f"S3 bucket {bucket} is not in {self._region}")
+            raise _ServiceError(RekognitionErrorCode.ACCESS_DENIED, f"S3 bucket {bucket} is not in {self._region}")
 
-    def _move(self, session_id: str, allowed: frozenset[LivenessStatus], status: LivenessStatus) -> None:
+    def _move(self, session_id: str, allowed: frozenset[SessionStatus], status: SessionStatus) -> None:
         with self._lock:
             session = self._open_session(session_id, allowed)
             self._sessions[session_id] = dataclasses.replace(session, status=status)
 
-    def _open_session(self, session_id: str, allowed: frozenset[LivenessStatus]) -> EmulatedSession:
+    def _open_session(self, session_id: str, allowed: frozenset[SessionStatus]) -> EmulatedSession:
         session = self._sessions.get(session_id)
         if session is None:
             raise UnknownSessionError(session_id)
@@ -409,10 +388,12 @@ class FaceLivenessEmulator:
         return images
 
 
-def _choose_challenge(settings: Mapping[str, Any], override: str | None) -> Challenge:
-    preferences = settings.get("ChallengePreferences") or [{"Type": _DEFAULT_CHALLENGE}]
-    challenge_type = override or preferences[0]["Type"]
-    return Challenge(challenge_type, _CHALLENGE_VERSIONS[challenge_type])
+def _choose_challenge(settings: Mapping[str, Any], override: ChallengeType | None) -> Challenge:
+    preferences = settings.get("ChallengePreferences") or [{"Type": DEFAULT_CHALLENGE}]
+    challenge_type = ChallengeType(override or preferences[0]["Type"])
+    # model_construct: the emulator answers with whatever its table says, so that the output check below it
+    # (against the service model) is what catches a bad version, as it would catch the service's own.
+    return Challenge.model_construct(type=challenge_type, version=CHALLENGE_VERSIONS[challenge_type])
 
 
 def _bounding_box(index: int) -> BoundingBox:
@@ -425,11 +406,11 @@ def _service_model() -> Any:
     return botocore.session.get_session().get_service_model("rekognition")
 
 
-def _operation_model(operation: str) -> Any:
+def _operation_model(operation: LivenessOperation) -> Any:
     return _service_model().operation_model(operation)
 
 
-def _require_valid(operation: str, params: Mapping[str, Any]) -> None:
+def _require_valid(operation: LivenessOperation, params: Mapping[str, Any]) -> None:
     problems = validate(_operation_model(operation).input_shape, params)
     if problems:
         raise _ServiceError("InvalidParameterException", f"Request has invalid parameters: {'; '.join(problems)}")

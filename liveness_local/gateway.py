@@ -24,15 +24,8 @@ from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.config import StackConfig
-from liveness_api.contract import (
-    GATEWAY_ERRORS,
-    MAX_BODY_BYTES,
-    PROBLEM_CONTENT_TYPE,
-    PROBLEM_TYPE_BASE,
-    GatewayError,
-    Route,
-    Routes,
-)
+from liveness_api.contract import MAX_BODY_BYTES, Route, Routes
+from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
 from liveness_local.events import CallerIdentity, api_gateway_event, match_route
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -77,24 +70,17 @@ class HttpResponse:
 
 
 # The local gateway answers like API Gateway, with the same problem types the stack configures.
-GatewayProblem = GatewayError
 MISSING_AUTHENTICATION: Final = GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"]
 REQUEST_TOO_LARGE: Final = GATEWAY_ERRORS["REQUEST_TOO_LARGE"]
 THROTTLED: Final = GATEWAY_ERRORS["THROTTLED"]
 
 
 def problem_response(
-    problem: GatewayProblem, detail: str, request_id: str, extra_headers: Iterable[tuple[str, str]] = ()
+    kind: ProblemKind, detail: str, request_id: str, extra_headers: Iterable[tuple[str, str]] = ()
 ) -> HttpResponse:
-    body = {
-        "type": PROBLEM_TYPE_BASE + problem.slug,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": detail,
-        "requestId": request_id,
-    }
+    body = problem_document(kind, detail, request_id)
     headers = (("Content-Type", PROBLEM_CONTENT_TYPE), ("x-amzn-RequestId", request_id), *extra_headers)
-    return HttpResponse(problem.status, headers, json.dumps(body, separators=(",", ":")).encode())
+    return HttpResponse(kind.status, headers, json.dumps(body, separators=(",", ":")).encode())
 
 
 @dataclass

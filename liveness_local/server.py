@@ -21,12 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
 from infra.config import StackConfig, load_cdk_json_config
+from liveness_api.problems import GATEWAY_ERRORS
 from liveness_local.backend import LocalBackend
 from liveness_local.control import LocalControl, is_control_path
 from liveness_local.events import CallerIdentity
 from liveness_local.gateway import (
     REQUEST_TOO_LARGE,
-    GatewayProblem,
     HttpRequest,
     HttpResponse,
     LocalGateway,
@@ -41,7 +41,7 @@ CALLER_HEADER: Final = "X-Local-Caller"
 HARD_BODY_LIMIT: Final = 10 * 1024 * 1024
 # The characters IAM allows in a role name.
 _CALLER_NAME: Final = re.compile(r"^[\w+=,.@-]{1,64}$")
-_INVALID_CALLER: Final = GatewayProblem(403, "access-denied", "Access denied")
+_INVALID_CALLER: Final = GATEWAY_ERRORS["ACCESS_DENIED"]
 _LISTENING: Final = "Face Liveness API (local) listening on"
 
 _backend: LocalBackend | None = None

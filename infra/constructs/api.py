@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Final, NamedTuple
+from typing import Final
 
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
@@ -14,6 +14,7 @@ from constructs import Construct
 from infra.config import StackConfig
 from infra.constructs.storage import log_group
 from liveness_api import contract
+from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
 
 STAGE_NAME: Final = "api"
 
@@ -43,31 +44,11 @@ CORS_ALLOWED_HEADERS: Final = (
 )
 
 
-class GatewayProblem(NamedTuple):
-    """One response API Gateway sends without calling the function, as an RFC 9457 problem."""
-
-    response_type: apigw.ResponseType
-    status: int
-    slug: str
-    title: str
-
-
-GATEWAY_PROBLEMS: Final = tuple(
-    GatewayProblem(getattr(apigw.ResponseType, name), *error) for name, error in contract.GATEWAY_ERRORS.items()
-)
-
-
-def problem_template(problem: GatewayProblem) -> str:
-    """The problem+json body. `detail` is inserted unquoted: $context.error.messageString is already a JSON
-    string literal."""
+def problem_template(kind: ProblemKind) -> str:
+    """The problem+json body as a gateway-response template. `detail` is inserted unquoted:
+    $context.error.messageString is already a JSON string literal."""
     placeholder = "@@detail@@"
-    body = {
-        "type": contract.PROBLEM_TYPE_BASE + problem.slug,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": placeholder,
-        "requestId": "$context.requestId",
-    }
+    body = problem_document(kind, placeholder, "$context.requestId")
     return json.dumps(body, separators=(",", ":")).replace(json.dumps(placeholder), ERROR_MESSAGE)
 
 
@@ -138,17 +119,17 @@ class LivenessApi(Construct):
         self._add_gateway_responses(origins)
 
     def _add_gateway_responses(self, origins: list[str]) -> None:
-        headers = {"Content-Type": f"'{contract.PROBLEM_CONTENT_TYPE}'"}
+        headers = {"Content-Type": f"'{PROBLEM_CONTENT_TYPE}'"}
         # A static header can name one origin only; with several, browsers see gateway errors as CORS failures.
         if len(origins) == 1:
             headers |= {"Access-Control-Allow-Origin": f"'{origins[0]}'", "Vary": "'Origin'"}
-        for problem in GATEWAY_PROBLEMS:
+        for response_type, kind in GATEWAY_ERRORS.items():
             self.rest_api.add_gateway_response(
-                problem.slug,
-                type=problem.response_type,
-                status_code=str(problem.status),
+                kind.slug,
+                type=getattr(apigw.ResponseType, response_type),
+                status_code=str(kind.status),
                 response_headers=headers,
-                templates={"application/json": problem_template(problem)},
+                templates={"application/json": problem_template(kind)},
             )
 
     @property

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from liveness_api.metrics_catalogue import Decision
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
-_BY_STATUS = {
-    "CREATED": Decision.PENDING,
-    "IN_PROGRESS": Decision.PENDING,
-    "FAILED": Decision.FAILED,
-    "EXPIRED": Decision.EXPIRED,
-}
+from liveness_api.vocabulary import SessionStatus, Verdict
+
+# Every status but SUCCEEDED, whose verdict depends on the confidence. A unit test checks that each status has
+# exactly one answer, so a status added to the vocabulary cannot go undecided.
+VERDICT_BY_STATUS: Final[Mapping[SessionStatus, Verdict]] = MappingProxyType(
+    {
+        SessionStatus.CREATED: Verdict.PENDING,
+        SessionStatus.IN_PROGRESS: Verdict.PENDING,
+        SessionStatus.FAILED: Verdict.FAILED,
+        SessionStatus.EXPIRED: Verdict.EXPIRED,
+    }
+)
+FAILURES: Final = frozenset({Verdict.NOT_LIVE, Verdict.FAILED})
 
 
-def decide(status: str, confidence: float | None, threshold: float) -> str:
+def decide(status: SessionStatus, confidence: float | None, threshold: float) -> Verdict:
     """LIVE only for a SUCCEEDED check whose confidence reaches the threshold; a SUCCEEDED check without a
     confidence is not evidence of liveness."""
-    if status == "SUCCEEDED":
-        return Decision.LIVE if confidence is not None and confidence >= threshold else Decision.NOT_LIVE
-    return _BY_STATUS[status]
+    if status == SessionStatus.SUCCEEDED:
+        return Verdict.LIVE if confidence is not None and confidence >= threshold else Verdict.NOT_LIVE
+    return VERDICT_BY_STATUS[status]
 
 
-def is_failure(decision: str) -> bool:
+def is_failure(verdict: Verdict) -> bool:
     """Failures that count towards the abuse limit. EXPIRED does not: nobody attempted the check."""
-    return decision in (Decision.NOT_LIVE, Decision.FAILED)
+    return verdict in FAILURES

@@ -82,6 +82,17 @@ class UnexpectedServiceError(LivenessCallFailed):
     """An AWS error code this code does not know; logged with its code, answered as a plain 500."""
 
 
+class UnknownSessionStatus(LivenessCallFailed):
+    """Rekognition reported a session status this version of the backend does not know (one added after it was
+    written). Nothing is decided or recorded on it: the client is told to retry, and by the session's 3-minute
+    expiry at the latest the status is one the backend knows (or the session is gone, which is EXPIRED)."""
+
+    status = 503
+    slug = "unknown-session-status"
+    title = "Verdict not available yet"
+    detail = "Face Liveness reported a session state this deployment cannot judge yet. Retry after Retry-After."
+
+
 class LivenessSessionGone(Exception):
     """Rekognition no longer knows the session (it forgets sessions 3 minutes after creation).
     Never reaches a client: the domain turns it into an EXPIRED verdict."""

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from liveness_api.contract import IDEMPOTENCY_HEADER, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, Route, Routes
+from liveness_api.contract import IDEMPOTENCY_HEADER, Route, Routes
 from liveness_api.dependencies import build_dependencies
 from liveness_api.errors import DomainError, LivenessCallFailed, RequestInvalid
 from liveness_api.identity import caller_owner
@@ -24,6 +24,7 @@ from liveness_api.models import (
     SessionResultsResponse,
 )
 from liveness_api.observability import logger, metrics, record_metric, tracer
+from liveness_api.problems import PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
 from liveness_api.settings import Settings
 
 dependencies = build_dependencies(Settings.from_environ())
@@ -102,20 +103,6 @@ def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> 
 # Errors: the only place exceptions become HTTP responses -------------------------------------------------
 
 
-def _json(
-    status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None
-) -> Response[Any]:
-    return Response(status_code=status, content_type=content_type, body=json.dumps(body), headers=headers)
-
-
-def _problem_document(
-    status: int, slug: str, title: str, detail: str, request_id: str, errors: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
-    return Problem(
-        type=PROBLEM_TYPE_BASE + slug, title=title, status=status, detail=detail, request_id=request_id, errors=errors
-    ).model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
 def _problem(
     status: int,
     slug: str,
@@ -124,10 +111,16 @@ def _problem(
     *,
     errors: list[dict[str, str]] | None = None,
     retry_after_seconds: int | None = None,
-) -> Response[Any]:
-    problem = _problem_document(status, slug, title, detail, app.current_event.request_context.request_id, errors)
+    request_id: str | None = None,
+) -> Response[str]:
+    document = problem_document(
+        ProblemKind(status, slug, title),
+        detail,
+        app.current_event.request_context.request_id if request_id is None else request_id,
+        errors,
+    )
     headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
-    return _json(status, problem, PROBLEM_CONTENT_TYPE, headers)
+    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(document), headers=headers)
 
 
 @app.exception_handler(UnicodeDecodeError)
@@ -201,13 +194,16 @@ def _carries_non_json_body(event: dict[str, Any]) -> bool:
 
 
 def _unsupported_media_type(event: dict[str, Any]) -> dict[str, Any]:
-    request_id = (event.get("requestContext") or {}).get("requestId", "")
-    problem = _problem_document(
-        415, "unsupported-media-type", "Unsupported media type", "Send the body as application/json.", request_id
+    response = _problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Send the body as application/json.",
+        request_id=(event.get("requestContext") or {}).get("requestId", ""),
     )
     return {
-        "statusCode": 415,
-        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
-        "body": json.dumps(problem),
+        "statusCode": response.status_code,
+        "headers": response.headers,
+        "body": response.body,
         "isBase64Encoded": False,
     }

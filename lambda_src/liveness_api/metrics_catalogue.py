@@ -8,6 +8,8 @@ carries a session id, an owner or any other per-user value.
 from dataclasses import dataclass
 from typing import Final
 
+from liveness_api.vocabulary import TERMINAL_VERDICTS, LivenessOperation
+
 NAMESPACE: Final = "FaceLivenessApi"
 # Powertools adds this dimension (the service name) to every metric it emits.
 SERVICE_DIMENSION: Final = "service"
@@ -17,16 +19,6 @@ class Dimension:
     DECISION: Final = "Decision"
     ERROR_TYPE: Final = "ErrorType"
     OPERATION: Final = "Operation"
-
-
-class Decision:
-    LIVE: Final = "LIVE"
-    NOT_LIVE: Final = "NOT_LIVE"
-    PENDING: Final = "PENDING"
-    EXPIRED: Final = "EXPIRED"
-    FAILED: Final = "FAILED"
-
-    TERMINAL: Final = (LIVE, NOT_LIVE, EXPIRED, FAILED)
 
 
 class ErrorType:
@@ -42,13 +34,6 @@ class ErrorType:
     ALL: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, SESSION_NOT_FOUND, UNEXPECTED)
     # CreateFaceLivenessSession cannot answer SessionNotFound, so a failed create never has that cause.
     CREATE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, UNEXPECTED)
-
-
-class Operation:
-    CREATE_SESSION: Final = "CreateFaceLivenessSession"
-    GET_RESULTS: Final = "GetFaceLivenessSessionResults"
-
-    ALL: Final = (CREATE_SESSION, GET_RESULTS)
 
 
 @dataclass(frozen=True)
@@ -73,7 +58,7 @@ REKOGNITION_LATENCY: Final = MetricDef(
     "Milliseconds",
     "Wall time of one Rekognition call, retries included.",
     Dimension.OPERATION,
-    Operation.ALL,
+    tuple(LivenessOperation),
 )
 REKOGNITION_ERROR: Final = MetricDef(
     "RekognitionError",
@@ -87,7 +72,7 @@ LIVENESS_CHECK_COMPLETED: Final = MetricDef(
     "Count",
     "A session reached its final verdict (recorded once per session).",
     Dimension.DECISION,
-    Decision.TERMINAL,
+    TERMINAL_VERDICTS,
 )
 LIVENESS_CONFIDENCE: Final = MetricDef(
     "LivenessConfidence",

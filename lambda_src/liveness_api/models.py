@@ -7,10 +7,11 @@ does not enforce client-side, so a bad value is a 422 here rather than an Invali
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from liveness_api.vocabulary import ChallengeType, SessionStatus, Verdict
 
 # Rekognition's `Version` shape: 5-11 characters, three dot-separated numbers without leading zeros.
 ChallengeVersion = Annotated[
@@ -25,11 +26,6 @@ class ApiModel(BaseModel):
     # Validators are built on first use, so a cold start that creates a session never builds the results or
     # problem models.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-
-class ChallengeType(StrEnum):
-    FACE_MOVEMENT_AND_LIGHT = "FaceMovementAndLightChallenge"
-    FACE_MOVEMENT = "FaceMovementChallenge"
 
 
 class ChallengeVersions(ApiModel):
@@ -88,18 +84,14 @@ class ImageReference(ApiModel):
 
 
 class Challenge(ApiModel):
-    type: str
-    version: str
-
-
-Decision = Literal["LIVE", "NOT_LIVE", "PENDING", "EXPIRED", "FAILED"]
-LivenessStatus = Literal["CREATED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "EXPIRED"]
+    type: ChallengeType
+    version: ChallengeVersion
 
 
 class SessionResultsResponse(ApiModel):
     session_id: SessionId = Field(alias="sessionId")
-    status: LivenessStatus
-    decision: Decision
+    status: SessionStatus
+    decision: Verdict
     confidence: float | None = None
     threshold: float = Field(description="The deployment's threshold this decision was made with.")
     challenge: Challenge | None = None

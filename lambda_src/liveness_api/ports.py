@@ -1,38 +1,35 @@
 """The interfaces the domain needs from AWS. Adapters implement them with botocore clients; tests use the
-real adapters against moto and the Face Liveness emulator, or in-memory twins for pure domain tests."""
+real adapters against moto and the Face Liveness emulator, or in-memory twins for pure domain tests.
+
+What crosses a port is the API's own vocabulary and models: each adapter alone knows its service's wire shapes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-
-@dataclass(frozen=True)
-class StoredImage:
-    bucket: str
-    key: str
-    version: str | None
-    bounding_box: dict[str, float] | None
+from liveness_api.models import Challenge, ChallengePreference, ImageReference
+from liveness_api.vocabulary import SessionStatus
 
 
 @dataclass(frozen=True)
 class LivenessResult:
     """GetFaceLivenessSessionResults, stripped to what the backend uses (never image bytes)."""
 
-    status: str
+    status: SessionStatus
     confidence: float | None = None
-    challenge_type: str | None = None
-    challenge_version: str | None = None
-    reference_image: StoredImage | None = None
-    audit_images: tuple[StoredImage, ...] = ()
+    challenge: Challenge | None = None
+    reference_image: ImageReference | None = None
+    audit_images: tuple[ImageReference, ...] = ()
 
 
 @dataclass(frozen=True)
 class SessionRequest:
     client_request_token: str
     audit_images_limit: int
-    challenge_preferences: list[dict[str, Any]] | None
+    challenge_preferences: tuple[ChallengePreference, ...] = ()
 
 
 class LivenessService(Protocol):
@@ -47,7 +44,8 @@ class SessionRecord:
     owner: str
     created_at: datetime
     expires_at: datetime
-    verdict: dict[str, Any] | None = None
+    # The recorded results response, as the JSON document the API answers with.
+    verdict: str | None = None
 
 
 class SessionLedger(Protocol):
@@ -57,8 +55,9 @@ class SessionLedger(Protocol):
 
     def get_session(self, session_id: str) -> SessionRecord | None: ...
 
-    def record_verdict(self, session_id: str, verdict: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Write the verdict unless one exists. Returns the verdict that stands and whether this call wrote it."""
+    def record_verdict(self, session_id: str, verdict: str) -> tuple[str, bool]:
+        """Write the verdict document unless one exists. Returns the document that stands and whether this call
+        wrote it."""
         ...
 
     def delete_session(self, session_id: str) -> None: ...

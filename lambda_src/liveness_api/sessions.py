@@ -6,7 +6,6 @@ import hashlib
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
 from liveness_api.decision import decide, is_failure
@@ -24,14 +23,8 @@ from liveness_api.metrics_catalogue import (
     SESSION_CREATED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
-    Decision,
 )
-from liveness_api.models import (
-    CreateSessionRequest,
-    CreateSessionResponse,
-    ImageReference,
-    SessionResultsResponse,
-)
+from liveness_api.models import CreateSessionRequest, CreateSessionResponse, SessionResultsResponse
 from liveness_api.observability import logger, record_metric, tracer
 from liveness_api.ports import (
     ImageStore,
@@ -40,8 +33,8 @@ from liveness_api.ports import (
     SessionLedger,
     SessionRecord,
     SessionRequest,
-    StoredImage,
 )
+from liveness_api.vocabulary import SessionStatus, Verdict
 
 Clock = Callable[[], datetime]
 
@@ -96,17 +89,12 @@ class LivenessSessions:
                 f"Too many liveness checks failed recently. New sessions are refused for {wait} more seconds.",
                 retry_after_seconds=wait,
             )
-        preferences = (
-            [_challenge_preference(p.model_dump(mode="json")) for p in request.challenge_preferences]
-            if request.challenge_preferences
-            else None
-        )
         try:
             session_id = self._liveness.create_session(
                 SessionRequest(
                     client_request_token=client_request_token(owner, idempotency_key, request_id),
                     audit_images_limit=request.audit_images_limit,
-                    challenge_preferences=preferences,
+                    challenge_preferences=tuple(request.challenge_preferences or ()),
                 )
             )
         except LivenessCallFailed as failure:
@@ -128,20 +116,28 @@ class LivenessSessions:
         record = self._owned_session(owner, session_id)
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
-            return SessionResultsResponse.model_validate(record.verdict)
+            return SessionResultsResponse.model_validate_json(record.verdict)
         try:
             result = self._liveness.get_results(session_id)
         except LivenessSessionGone:
-            result = LivenessResult(status="EXPIRED")
-        decision = decide(result.status, result.confidence, self._threshold)
-        response = self._response(session_id, result, decision)
-        if decision != Decision.PENDING:
-            stored, written_now = self._ledger.record_verdict(
-                session_id, response.model_dump(mode="json", by_alias=True)
-            )
+            result = LivenessResult(status=SessionStatus.EXPIRED)
+        verdict = decide(result.status, result.confidence, self._threshold)
+        response = SessionResultsResponse(
+            session_id=session_id,
+            status=result.status,
+            decision=verdict,
+            confidence=result.confidence,
+            threshold=self._threshold,
+            challenge=result.challenge,
+            reference_image=result.reference_image,
+            audit_images=list(result.audit_images),
+        )
+        if verdict != Verdict.PENDING:
+            stored, written_now = self._ledger.record_verdict(session_id, response.model_dump_json(by_alias=True))
             if written_now:
-                self._count_verdict(owner, decision, result.confidence)
-            response = SessionResultsResponse.model_validate(stored)
+                self._count_verdict(owner, verdict, result.confidence)
+            else:  # another request recorded its verdict first, and that one stands
+                response = SessionResultsResponse.model_validate_json(stored)
         tracer.put_annotation("Decision", response.decision)
         return response
 
@@ -158,46 +154,10 @@ class LivenessSessions:
             raise SessionNotFound()
         return record
 
-    def _count_verdict(self, owner: str, decision: str, confidence: float | None) -> None:
-        record_metric(LIVENESS_CHECK_COMPLETED, 1, decision)
+    def _count_verdict(self, owner: str, verdict: Verdict, confidence: float | None) -> None:
+        record_metric(LIVENESS_CHECK_COMPLETED, 1, verdict)
         if confidence is not None:
             record_metric(LIVENESS_CONFIDENCE, confidence)
-        if is_failure(decision):
+        if is_failure(verdict):
             self._ledger.record_failure(owner, self.clock())
-        logger.info("Liveness check completed", extra={"decision": decision})
-
-    def _response(self, session_id: str, result: LivenessResult, decision: str) -> SessionResultsResponse:
-        challenge = (
-            {"type": result.challenge_type, "version": result.challenge_version}
-            if result.challenge_type and result.challenge_version
-            else None
-        )
-        return SessionResultsResponse.model_validate(
-            {
-                "sessionId": session_id,
-                "status": result.status,
-                "decision": decision,
-                "confidence": result.confidence,
-                "threshold": self._threshold,
-                "challenge": challenge,
-                "referenceImage": _image_reference(result.reference_image),
-                "auditImages": [_image_reference(image) for image in result.audit_images],
-            }
-        )
-
-
-def _image_reference(image: StoredImage | None) -> dict[str, Any] | None:
-    if image is None:
-        return None
-    reference = {"bucket": image.bucket, "key": image.key, "version": image.version, "boundingBox": image.bounding_box}
-    return ImageReference.model_validate(reference).model_dump(mode="json", by_alias=True)
-
-
-def _challenge_preference(preference: dict[str, Any]) -> dict[str, Any]:
-    """The API's camelCase preference in Rekognition's PascalCase shape."""
-    shaped: dict[str, Any] = {"Type": preference["type"]}
-    versions = preference.get("versions") or {}
-    bounds = {name.capitalize(): value for name, value in versions.items() if value is not None}
-    if bounds:
-        shaped["Versions"] = bounds
-    return shaped
+        logger.info("Liveness check completed", extra={"decision": verdict})

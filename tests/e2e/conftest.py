@@ -31,7 +31,7 @@ import pytest
 import requests
 
 from infra.config import load_cdk_json_config
-from liveness_api.contract import PROBLEM_CONTENT_TYPE
+from liveness_api.problems import PROBLEM_CONTENT_TYPE
 
 ROOT = Path(__file__).resolve().parents[2]
 # Generous enough that neither the suite nor the fuzzer is throttled by the local gateway.

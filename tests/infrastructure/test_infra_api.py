@@ -6,9 +6,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from aws_cdk import aws_apigateway as apigw
 
-from infra.constructs.api import ACCESS_LOG_FIELDS, GATEWAY_PROBLEMS
+from infra.constructs.api import ACCESS_LOG_FIELDS
 from liveness_api import contract
+from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
@@ -170,24 +172,24 @@ def gateway_responses(synth: Synth) -> dict[str, dict[str, Any]]:
 
 def test_gateway_responses_cover_every_listed_type(synth: Synth) -> None:
     responses = gateway_responses(synth)
-    assert len(responses) == len(GATEWAY_PROBLEMS)
+    assert len(responses) == len(GATEWAY_ERRORS)
     for response_type, status in EXPLICIT_RESPONSE_STATUSES.items():
         assert responses[response_type]["StatusCode"] == str(status), response_type
-    assert len({problem.slug for problem in GATEWAY_PROBLEMS}) == len(GATEWAY_PROBLEMS)
+    assert len({problem.slug for problem in GATEWAY_ERRORS.values()}) == len(GATEWAY_ERRORS)
 
 
-@pytest.mark.parametrize("problem", GATEWAY_PROBLEMS, ids=lambda p: p.slug)
-def test_gateway_response_is_problem_json(default: Synth, problem: Any) -> None:
-    props = gateway_responses(default)[problem.response_type.response_type]
+@pytest.mark.parametrize(("response_type", "problem"), GATEWAY_ERRORS.items(), ids=list(GATEWAY_ERRORS))
+def test_gateway_response_is_problem_json(default: Synth, response_type: str, problem: Any) -> None:
+    props = gateway_responses(default)[getattr(apigw.ResponseType, response_type).response_type]
     assert props["StatusCode"] == str(problem.status)
-    assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": f"'{contract.PROBLEM_CONTENT_TYPE}'"}
+    assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": f"'{PROBLEM_CONTENT_TYPE}'"}
     template = props["ResponseTemplates"]["application/json"]
     # Render as API Gateway would: messageString is a JSON string literal, requestId a bare value.
     rendered = template.replace("$context.error.messageString", json.dumps('Say "hi"')).replace(
         "$context.requestId", "c0ffee-1"
     )
     assert json.loads(rendered) == {
-        "type": contract.PROBLEM_TYPE_BASE + problem.slug,
+        "type": PROBLEM_TYPE_BASE + problem.slug,
         "title": problem.title,
         "status": problem.status,
         "detail": 'Say "hi"',

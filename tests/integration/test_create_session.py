@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from liveness_api.metrics_catalogue import Operation
+from liveness_api.vocabulary import LivenessOperation
 from liveness_local.events import api_gateway_event
 from tests.integration.conftest import Api, emitted_metrics, log_records
 
@@ -14,7 +14,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 def create_calls(emulator):
-    return [call for call in emulator.calls if call.operation == Operation.CREATE_SESSION]
+    return [call for call in emulator.calls if call.operation == LivenessOperation.CREATE_SESSION]
 
 
 def test_creates_a_session_in_the_stacks_bucket_and_key(api: Api, emulator, backend) -> None:

@@ -20,13 +20,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 
+from liveness_api.vocabulary import ChallengeType, SessionStatus
 from liveness_local import emulator as emulator_module
 from liveness_local.emulator import (
     MOTO_CONFIG,
     SUCCESS,
     FaceLivenessEmulator,
     InvalidTransitionError,
-    LivenessStatus,
     UnknownSessionError,
 )
 from liveness_local.jpeg import reference_jpeg, solid_grey_jpeg
@@ -141,7 +141,7 @@ def test_create_returns_a_new_session_id_in_the_models_format(rekognition: Any, 
     assert SESSION_ID.fullmatch(session_id)
     session = liveness.session(session_id)
     assert session is not None
-    assert session.status is LivenessStatus.CREATED
+    assert session.status is SessionStatus.CREATED
     assert session.created_at == START
     assert session.expires_at == START + timedelta(seconds=180)
 
@@ -510,7 +510,7 @@ def test_inject_fault_rejects_what_it_cannot_inject(liveness: FaceLivenessEmulat
 def test_a_response_breaking_the_model_fails_loudly(
     rekognition: Any, liveness: FaceLivenessEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(emulator_module._CHALLENGE_VERSIONS, "FaceMovementAndLightChallenge", "2.0")
+    monkeypatch.setattr(emulator_module, "CHALLENGE_VERSIONS", {ChallengeType.FACE_MOVEMENT_AND_LIGHT: "2.0"})
     session_id = create(rekognition)
     liveness.complete(session_id, confidence=90)
 
@@ -575,7 +575,7 @@ def test_a_session_past_its_lifetime_cannot_be_completed(
         liveness.complete(session_id, confidence=90)
     session = liveness.session(session_id)
     assert session is not None
-    assert session.status is LivenessStatus.CREATED
+    assert session.status is SessionStatus.CREATED
 
 
 @pytest.mark.parametrize(

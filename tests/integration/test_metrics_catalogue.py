@@ -18,7 +18,7 @@ from infra.constructs.observability import COLD_START_DIMENSIONS, COLD_START_MET
 from infra.dashboard_picture import dashboard_body, dashboard_metrics
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, SESSION_LIFETIME_SECONDS
-from liveness_api.metrics_catalogue import Decision
+from liveness_api.vocabulary import Verdict
 from tests.integration.conftest import Api, emitted_metrics
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
@@ -67,11 +67,11 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     # Created; then a verdict of every kind (NOT_LIVE and FAILED also count towards the abuse limit).
     live = new_session(api)
     emulator.complete(live, confidence=99.0)
-    assert api.results(live).body["decision"] == Decision.LIVE
+    assert api.results(live).body["decision"] == Verdict.LIVE
     for drive, decision in [
-        (lambda sid: emulator.complete(sid, confidence=10.0), Decision.NOT_LIVE),
-        (emulator.fail, Decision.FAILED),
-        (emulator.expire, Decision.EXPIRED),
+        (lambda sid: emulator.complete(sid, confidence=10.0), Verdict.NOT_LIVE),
+        (emulator.fail, Verdict.FAILED),
+        (emulator.expire, Verdict.EXPIRED),
     ]:
         session_id = new_session(api)
         drive(session_id)
@@ -79,7 +79,7 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     # Rekognition has forgotten a session nobody finished: SessionNotFound, recorded as EXPIRED.
     forgotten = new_session(api)
     backend.clock.advance(SESSION_LIFETIME_SECONDS + 1)
-    assert api.results(forgotten).body["decision"] == Decision.EXPIRED
+    assert api.results(forgotten).body["decision"] == Verdict.EXPIRED
     # Erasure.
     assert api.erase(live).status == 204
     # Every way a create can fail.
@@ -93,7 +93,7 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     for _ in range(backend.config.abuse_max_failures):
         session_id = new_session(other_api)
         emulator.complete(session_id, confidence=5.0)
-        assert other_api.results(session_id).body["decision"] == Decision.NOT_LIVE
+        assert other_api.results(session_id).body["decision"] == Verdict.NOT_LIVE
     assert other_api.create().status == 429
 
 
@@ -185,4 +185,4 @@ def test_the_only_annotation_is_the_decision(api: Api, emulator: Any, monkeypatc
     emulator.complete(session_id, confidence=97.0)
     api.results(session_id)
 
-    assert annotations == [("Decision", Decision.PENDING), ("Decision", Decision.LIVE)]
+    assert annotations == [("Decision", Verdict.PENDING), ("Decision", Verdict.LIVE)]

@@ -6,14 +6,14 @@ import uuid
 
 import pytest
 
-from liveness_api.metrics_catalogue import Operation
+from liveness_api.vocabulary import LivenessOperation
 from tests.integration.conftest import Api, emitted_metrics
 
 THRESHOLD = 90.0  # cdk.json's livenessThreshold
 
 
 def result_calls(emulator):
-    return [call for call in emulator.calls if call.operation == Operation.GET_RESULTS]
+    return [call for call in emulator.calls if call.operation == LivenessOperation.GET_RESULTS]
 
 
 def new_session(api: Api, **body) -> str:
@@ -94,11 +94,11 @@ def test_a_concurrent_write_cannot_change_a_recorded_verdict(api: Api, emulator,
     session_id = new_session(api)
     emulator.complete(session_id, confidence=20.0)
     ledger = backend.handler.dependencies.sessions._ledger
-    stored, written = ledger.record_verdict(session_id, {"decision": "NOT_LIVE", "marker": "first"})
+    stored, written = ledger.record_verdict(session_id, '{"decision":"NOT_LIVE","marker":"first"}')
     assert written
 
     # Rekognition now says LIVE (a second, different terminal result): the recorded verdict stands.
-    winner, written_again = ledger.record_verdict(session_id, {"decision": "LIVE", "marker": "second"})
+    winner, written_again = ledger.record_verdict(session_id, '{"decision":"LIVE","marker":"second"}')
 
     assert not written_again
     assert winner == stored
@@ -161,7 +161,7 @@ def test_malformed_session_ids_are_422_before_any_aws_call(api: Api, emulator, b
 
 def test_throttled_results_are_429_with_retry_after(api: Api, emulator) -> None:
     session_id = new_session(api)
-    emulator.inject_fault("ThrottlingException", times=10, operation=Operation.GET_RESULTS)
+    emulator.inject_fault("ThrottlingException", times=10, operation=LivenessOperation.GET_RESULTS)
 
     response = api.results(session_id)
 

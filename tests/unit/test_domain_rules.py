@@ -58,14 +58,18 @@ def test_tokens_fit_rekognitions_rule_and_are_scoped_to_owner_and_key() -> None:
     assert client_request_token("iam:a", "req-1", "x") != client_request_token("iam:a", None, "req-1")
 
 
+def stack_environment(**context: object) -> dict[str, str]:
+    from infra.config import function_environment, load_config
+
+    config = load_config(context.get)
+    return function_environment(config, bucket="images", key_arn="arn:aws:kms:eu-west-1:1:key/k", table="sessions")
+
+
 def test_settings_read_the_environment_the_stack_sets() -> None:
     settings = Settings.from_environ(
         {
+            **stack_environment(),
             "AWS_REGION": "eu-west-1",
-            "IMAGE_BUCKET_NAME": "bucket",
-            "IMAGE_KEY_PREFIX": "liveness/",
-            "IMAGE_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:1:key/k",
-            "SESSION_TABLE_NAME": "table",
             "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example",
             "LIVENESS_THRESHOLD": "85.5",
             "UNRELATED": "ignored",
@@ -75,6 +79,15 @@ def test_settings_read_the_environment_the_stack_sets() -> None:
     assert settings.region == "eu-west-1"
     assert settings.cors_allowed_origins == ("https://a.example", "https://b.example")
     assert settings.liveness_threshold == 85.5
+
+
+def test_settings_have_no_defaults_of_their_own() -> None:
+    # StackConfig holds every default; a variable the stack forgot to set must fail at init, not fall back.
+    assert all(field.is_required() for field in Settings.model_fields.values())
+    environment = {**stack_environment(), "AWS_REGION": "us-east-1"}
+    for name in {field.alias for field in Settings.model_fields.values()} - {"AWS_REGION"}:
+        with pytest.raises(ValueError, match=name):
+            Settings.from_environ({key: value for key, value in environment.items() if key != name})
 
 
 def test_settings_fail_fast_on_a_missing_variable() -> None:

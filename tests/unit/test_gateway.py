@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from infra.config import StackConfig
-from liveness_api.contract import MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE
+from liveness_api.contract import MAX_BODY_BYTES
+from liveness_api.problems import PROBLEM_CONTENT_TYPE
 from liveness_local.events import CallerIdentity
 from liveness_local.gateway import HttpRequest, LocalGateway, TokenBucket, http_response
 

@@ -10,7 +10,6 @@ or overwrite a verdict.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,10 +88,10 @@ class DynamoSessionLedger:
             owner=item["owner"]["S"],
             created_at=datetime.fromisoformat(item["createdAt"]["S"]),
             expires_at=datetime.fromisoformat(item["expiresAt"]["S"]),
-            verdict=json.loads(item["verdict"]["S"]) if "verdict" in item else None,
+            verdict=item["verdict"]["S"] if "verdict" in item else None,
         )
 
-    def record_verdict(self, session_id: str, verdict: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def record_verdict(self, session_id: str, verdict: str) -> tuple[str, bool]:
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -100,7 +99,7 @@ class DynamoSessionLedger:
                 UpdateExpression="SET verdict = :verdict",
                 ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(verdict)",
                 ExpressionAttributeNames={"#pk": LEDGER_PARTITION_KEY},
-                ExpressionAttributeValues={":verdict": {"S": json.dumps(verdict, separators=(",", ":"))}},
+                ExpressionAttributeValues={":verdict": {"S": verdict}},
             )
         except ClientError as error:
             if not _is_condition_failure(error):

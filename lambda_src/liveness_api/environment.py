@@ -1,0 +1,49 @@
+"""The function's environment: the variable names the stack sets and the handler's Settings reads, and the one
+way a list travels through a variable.
+
+Pure, with no imports beyond the standard library, so `infra/` can import it without the runtime's dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+
+class EnvVar:
+    """Environment variables the stack sets on the function and the handler's Settings reads."""
+
+    IMAGE_BUCKET: Final = "IMAGE_BUCKET_NAME"
+    IMAGE_KEY_PREFIX: Final = "IMAGE_KEY_PREFIX"
+    KMS_KEY_ARN: Final = "IMAGE_KMS_KEY_ARN"
+    MAX_AUDIT_IMAGES: Final = "MAX_AUDIT_IMAGES_LIMIT"
+    LEDGER_TABLE: Final = "SESSION_TABLE_NAME"
+    LIVENESS_THRESHOLD: Final = "LIVENESS_THRESHOLD"
+    RETENTION_DAYS: Final = "SESSION_RETENTION_DAYS"
+    ABUSE_MAX_FAILURES: Final = "ABUSE_MAX_FAILURES"
+    ABUSE_WINDOW_SECONDS: Final = "ABUSE_WINDOW_SECONDS"
+    ABUSE_COOLDOWN_SECONDS: Final = "ABUSE_COOLDOWN_SECONDS"
+    CORS_ORIGINS: Final = "CORS_ALLOWED_ORIGINS"
+    REKOGNITION_CONNECT_TIMEOUT: Final = "REKOGNITION_CONNECT_TIMEOUT_SECONDS"
+    REKOGNITION_READ_TIMEOUT: Final = "REKOGNITION_READ_TIMEOUT_SECONDS"
+    REKOGNITION_MAX_ATTEMPTS: Final = "REKOGNITION_MAX_ATTEMPTS"
+    # Read by Powertools itself.
+    SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+    METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+    LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+    # Read by Pydantic: the function uses no Pydantic plugins, so Pydantic need not search the installed
+    # distributions' entry points for them on every cold start.
+    PYDANTIC_PLUGINS: Final = "PYDANTIC_DISABLE_PLUGINS"
+
+
+LIST_SEPARATOR: Final = ","
+
+
+def join_list(items: Iterable[str]) -> str:
+    return LIST_SEPARATOR.join(items)
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """The items of a comma-separated value, stripped, without empty ones: how `-c key=a,b` and the environment
+    carry a list."""
+    return tuple(item for item in (part.strip() for part in value.split(LIST_SEPARATOR)) if item)
