@@ -82,7 +82,7 @@ def test_every_difference_and_ratio_follows_from_the_figures() -> None:
 
 def reading_in_table(table: dict[str, list[str]], target: targets.Target, column: int) -> float:
     """The figure a target is about, read from the pasted table: the variant's value, difference or ratio."""
-    label = {**report.ROWS, **report.SINGLE_ROWS}[(target.section, target.figure)]
+    label = {**report.ROWS, **report.SINGLE_ROWS}[(target.section, target.figure)].strip()  # cells are stripped
     row = table[label]
     if target.reading == "value":
         return float(row[2])  # single-figure rows: the handler's value only
