@@ -99,7 +99,7 @@ class StackConfig(BaseModel):
     abuse_window_seconds: int = Field(180, alias="abuseWindowSeconds", ge=1)
     abuse_cooldown_seconds: int = Field(1800, alias="abuseCooldownSeconds", ge=1)
     local_port: int = Field(3000, alias="localPort", ge=1, le=65535)
-    # Alarms (infra/constructs/observability.py; docs/operations.md says what to do when each fires).
+    # Alarms (infra/constructs/observability/alarms.py; docs/operations.md says what to do when each fires).
     alarm_email: str | None = Field(None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     alarm_5xx_rate_percent: float = Field(5.0, alias="alarm5xxRatePercent", gt=0, le=100)
     alarm_lambda_errors: int = Field(1, alias="alarmLambdaErrors", ge=1)

@@ -6,6 +6,8 @@ from pathlib import Path
 from infra.config import StackConfig, config_keys
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
+# Every package of the repository but the tests.
+PACKAGES = ("infra", "lambda_src", "liveness_local", "bench")
 
 
 def test_every_configuration_knob_is_documented_with_its_default() -> None:
@@ -30,3 +32,15 @@ def test_documented_make_targets_exist() -> None:
     makefile = (Path(__file__).parents[2] / "Makefile").read_text()
     for target in set(re.findall(r"^make (\w+)", README, flags=re.MULTILINE)):
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE), target
+
+
+def test_the_code_layout_names_every_module() -> None:
+    root = Path(__file__).parents[2]
+    sources = [root / "app.py"] + [path for package in PACKAGES for path in (root / package).rglob("*.py")]
+    modules = {str(path.relative_to(root)) for path in sources if path.name != "__init__.py"}
+    modules |= {"infra/constructs/observability/__init__.py"}
+    layout = README[README.index("### Code layout") : README.index("## Run it locally")]
+    named = set(re.findall(r"`([\w/]+\.py)`", layout))
+
+    assert modules - named == set(), "modules missing from the README's code layout"
+    assert named - modules == set(), "the README's code layout names modules that do not exist"
