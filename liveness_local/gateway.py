@@ -4,7 +4,13 @@ The same rules as the deployed stage, read from the same `StackConfig`:
 - only the routes in `contract.Routes.ALL` reach the handler; any other path or method gets API Gateway's own
   403 MISSING_AUTHENTICATION_TOKEN answer, in the problem+json shape the stack's gateway responses give it;
 - a body larger than `contract.MAX_BODY_BYTES` is refused with 413;
-- a token bucket with the stage's rate and burst answers 429 with Retry-After once it runs dry.
+- every method has a token bucket of its own, exactly as API Gateway keeps one per method and none shared by the
+  stage ("Throttle requests to your REST APIs for better throughput in API Gateway",
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html: stage settings
+  are "default per-method limits and individual per-method limits"): each route's bucket has the route's own rate and
+  burst (`StackConfig.route_throttles`), any other method (CORS preflight) one of the stage default's size. A bucket
+  that runs dry answers 429 with Retry-After, and only its own method is refused. The account-level limit (10,000
+  requests a second, shared by every API of the account and region) is not modelled.
 
 Pure: no sockets, no AWS. `LocalGateway.handle` takes an `HttpRequest` and returns an `HttpResponse`, so the unit
 tests drive it with a fake handler.
@@ -23,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from infra.config import StackConfig
+from infra.config import StackConfig, Throttle
 from liveness_api.contract import MAX_BODY_BYTES, Route, Routes
 from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
 from liveness_local.events import CallerIdentity, api_gateway_event, match_route
@@ -85,7 +91,7 @@ def problem_response(
 
 @dataclass
 class TokenBucket:
-    """API Gateway's stage throttling: `burst` tokens, refilled at `rate` per second."""
+    """One method's throttle in API Gateway: `burst` tokens, refilled at `rate` per second."""
 
     rate: float
     burst: int
@@ -115,7 +121,8 @@ class TokenBucket:
 class LocalGateway:
     """The deployed stage's behaviour in front of `invoke` (the handler, or anything shaped like it).
 
-    `rate_limit`/`burst_limit` override the config's throttle, for a fuzzer that must not be throttled.
+    `rate_limit`/`burst_limit` override every method's rate or burst, for a fuzzer that must not be throttled;
+    each method still has a bucket of its own.
     """
 
     def __init__(
@@ -131,11 +138,30 @@ class LocalGateway:
         self._invoke = invoke
         self.config = config
         self.routes = tuple(routes)
-        self.bucket = TokenBucket(
-            rate=rate_limit if rate_limit is not None else config.api_throttle_rate_limit,
-            burst=burst_limit if burst_limit is not None else config.api_throttle_burst_limit,
-            clock=clock,
+        self._rate_limit = rate_limit
+        self._burst_limit = burst_limit
+        self._clock = clock
+        # One bucket per method, keyed as API Gateway names a method: HTTP method and resource path template.
+        self.buckets: dict[tuple[str, str], TokenBucket] = {
+            (route.method, route.path): self._bucket(config.route_throttles.get(route, config.default_method_throttle))
+            for route in self.routes
+        }
+        self._buckets_lock = threading.Lock()
+
+    def _bucket(self, throttle: Throttle) -> TokenBucket:
+        return TokenBucket(
+            rate=self._rate_limit if self._rate_limit is not None else throttle.rate_limit,
+            burst=self._burst_limit if self._burst_limit is not None else throttle.burst_limit,
+            clock=self._clock,
         )
+
+    def bucket_for(self, method: str, resource: str) -> TokenBucket:
+        """The bucket of one method; a method without a throttle of its own (preflight) gets the stage default."""
+        with self._buckets_lock:
+            key = (method, resource)
+            if key not in self.buckets:
+                self.buckets[key] = self._bucket(self.config.default_method_throttle)
+            return self.buckets[key]
 
     def handle(self, request: HttpRequest, identity: CallerIdentity | None = None) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -143,16 +169,17 @@ class LocalGateway:
         path = unquote(split.path) or "/"
         method = request.method.upper()
         matched = match_route(method, path, self.routes)
-        if matched is None and not self._is_preflight(method, path):
+        resource = matched[0].path if matched else self._preflight_resource(method, path)
+        if resource is None:
             return problem_response(MISSING_AUTHENTICATION, MISSING_AUTHENTICATION_TOKEN, request_id)
         if len(request.body) > MAX_BODY_BYTES:
             return problem_response(REQUEST_TOO_LARGE, f"The request body exceeds {MAX_BODY_BYTES} bytes.", request_id)
-        wait = self.bucket.take()
+        wait = self.bucket_for(method, resource).take()
         if wait is not None:
             return problem_response(
                 THROTTLED, "Too Many Requests", request_id, [("Retry-After", str(max(1, math.ceil(wait))))]
             )
-        resource, path_parameters = (matched[0].path, matched[1]) if matched else (path, {})
+        path_parameters = matched[1] if matched else {}
         event = api_gateway_event(
             method,
             path,
@@ -166,11 +193,12 @@ class LocalGateway:
         )
         return http_response(self._invoke(event), request_id)
 
-    def _is_preflight(self, method: str, path: str) -> bool:
-        # With CORS origins configured the stack adds OPTIONS to every resource; the handler answers it here.
+    def _preflight_resource(self, method: str, path: str) -> str | None:
+        """The resource a CORS preflight is for, or None. With CORS origins configured the stack adds OPTIONS to
+        every resource (each its own method, with its own bucket); the handler answers it here."""
         if method != "OPTIONS" or not self.config.cors_allowed_origins:
-            return False
-        return any(match_route(route.method, path, [route]) for route in self.routes)
+            return None
+        return next((route.path for route in self.routes if match_route(route.method, path, [route])), None)
 
 
 def _forwarded_headers(headers: Iterable[tuple[str, str]]) -> dict[str, list[str]]:

@@ -196,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m liveness_local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=config.local_port, help="0 picks a free port (default: localPort)")
-    parser.add_argument("--throttle-rate", type=float, help="override apiThrottleRateLimit (requests per second)")
-    parser.add_argument("--throttle-burst", type=int, help="override apiThrottleBurstLimit")
+    parser.add_argument(
+        "--throttle-rate", type=float, help="override every method's throttle rate (requests per second, per method)"
+    )
+    parser.add_argument("--throttle-burst", type=int, help="override every method's throttle burst")
     args = parser.parse_args(argv)
 
     server = build_server(

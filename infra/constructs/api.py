@@ -8,6 +8,7 @@ import re
 from typing import Final
 
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -17,6 +18,15 @@ from liveness_api import contract
 from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
 
 STAGE_NAME: Final = "api"
+# The strictest security policy API Gateway offers a REGIONAL REST API: TLS 1.3 only, with its three AEAD ciphers
+# ("Supported security policies", API Gateway developer guide). An enhanced (SecurityPolicy_*) policy needs an endpoint
+# access mode; STRICT also refuses requests that arrive through another endpoint type or with a mismatched SNI host.
+SECURITY_POLICY: Final = "SecurityPolicy_TLS13_1_3_2025_09"
+ENDPOINT_ACCESS_MODE: Final = "STRICT"
+INVOKE: Final = "execute-api:Invoke"
+# API Gateway's shorthand for this API's own ARN in its resource policy (the API cannot reference its own id there).
+ANY_METHOD: Final = "execute-api:/*"
+PREFLIGHT: Final = "execute-api:/*/OPTIONS/*"
 
 # Access-log fields. Deliberately absent: $context.identity.sourceIp, .caller, .user, .userArn, .userAgent and the
 # request path (resourcePath is the route template): no personal data reaches the logs.
@@ -30,6 +40,8 @@ ACCESS_LOG_FIELDS: Final = {
     "integrationLatency": "$context.integrationLatency",
     "responseLatency": "$context.responseLatency",
     "errorMessage": "$context.error.message",
+    # THROTTLED when API Gateway's own throttle answered 429 (the handler's 429s leave it empty).
+    "errorResponseType": "$context.error.responseType",
     "xrayTraceId": "$context.xrayTraceId",
 }
 ERROR_MESSAGE: Final = "$context.error.messageString"
@@ -56,6 +68,78 @@ def path_parameters(path: str) -> list[str]:
     return re.findall(r"{(\w+)}", path)
 
 
+def method_options_path(route: contract.Route) -> str:
+    """A route as StageOptions.method_options names it: `{resource path}/{HTTP method}` (CDK writes the
+    MethodSetting's ResourcePath with `/` escaped as `~1`, e.g. `/~1sessions~1{sessionId}~1results`)."""
+    return f"{route.path}/{route.method}"
+
+
+def method_options(config: StackConfig) -> dict[str, apigw.MethodDeploymentOptions]:
+    """Each route's own throttle. A method setting replaces the stage default for its method; metrics and data
+    tracing are repeated so that an override never changes them."""
+    return {
+        method_options_path(route): apigw.MethodDeploymentOptions(
+            throttling_rate_limit=throttle.rate_limit,
+            throttling_burst_limit=throttle.burst_limit,
+            metrics_enabled=True,
+            data_trace_enabled=False,
+        )
+        for route, throttle in config.route_throttles.items()
+    }
+
+
+def execute_api_resource(route: contract.Route) -> str:
+    """The route in resource-policy form, any stage: `execute-api:/*/GET/sessions/*/results`."""
+    path = re.sub(r"{\w+}", "*", route.path)
+    return f"execute-api:/*/{route.method}{path}"
+
+
+def resource_policy(config: StackConfig) -> iam.PolicyDocument:
+    """Who may invoke the API, on top of SigV4: with no `allowedPrincipalArns`, principals of this account only (the
+    account as principal delegates to IAM, so each still needs its own execute-api:Invoke allow; another account's
+    callers need this policy's allow too, which they never get). With a list, only those users and roles: an allow
+    for them and an explicit deny for every other principal, which no identity policy can override. Unsigned CORS
+    preflight, when origins are configured, is allowed (it never reaches the function)."""
+    statements = []
+    if config.allowed_principal_arns:
+        principals = list(config.allowed_principal_arns)
+        statements += [
+            iam.PolicyStatement(
+                sid="InvokeOnlyAsListedPrincipals",
+                principals=[iam.ArnPrincipal(arn) for arn in principals],
+                actions=[INVOKE],
+                resources=[ANY_METHOD],
+            ),
+            iam.PolicyStatement(
+                sid="DenyEveryOtherPrincipal",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=[INVOKE],
+                resources=[execute_api_resource(route) for route in contract.Routes.ALL],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": principals}},
+            ),
+        ]
+    else:
+        statements.append(
+            iam.PolicyStatement(
+                sid="InvokeOnlyFromThisAccount",
+                principals=[iam.AccountRootPrincipal()],
+                actions=[INVOKE],
+                resources=[ANY_METHOD],
+            )
+        )
+    if config.cors_allowed_origins:
+        statements.append(
+            iam.PolicyStatement(
+                sid="AllowUnsignedCorsPreflight",
+                principals=[iam.AnyPrincipal()],
+                actions=[INVOKE],
+                resources=[PREFLIGHT],
+            )
+        )
+    return iam.PolicyDocument(statements=statements)
+
+
 class LivenessApi(Construct):
     """A regional REST API whose every route is signed with SigV4 (IAM) and proxied to the function."""
 
@@ -70,6 +154,7 @@ class LivenessApi(Construct):
             rest_api_name=config.stack_name,
             description="Face Liveness API: sessions, verdicts and erasure, signed with SigV4",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            policy=resource_policy(config),
             # The API Gateway CloudWatch Logs role is an account-wide, per-region setting (AWS::ApiGateway::Account)
             # that one stack must not own or overwrite. Access logging needs it to be set once per account and
             # region before the first deploy.
@@ -81,8 +166,12 @@ class LivenessApi(Construct):
                 tracing_enabled=True,
                 metrics_enabled=True,
                 data_trace_enabled=False,
-                throttling_rate_limit=config.api_throttle_rate_limit,
-                throttling_burst_limit=config.api_throttle_burst_limit,
+                # Every method without a setting of its own gets a bucket of this size (MethodSettings `/*/*`);
+                # each route has its own. API Gateway keeps one bucket per method, never one for the whole stage:
+                # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+                throttling_rate_limit=config.default_method_throttle.rate_limit,
+                throttling_burst_limit=config.default_method_throttle.burst_limit,
+                method_options=method_options(config),
             ),
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
             # Browsers send preflight unsigned, so OPTIONS (and only OPTIONS) is unauthenticated, and only
@@ -114,6 +203,10 @@ class LivenessApi(Construct):
             )
             for route in contract.Routes.ALL
         ]
+        # The L2 RestApi has no security policy or endpoint access mode (CDK 2.275): set them on the L1.
+        cfn_api: apigw.CfnRestApi = self.rest_api.node.default_child  # type: ignore[assignment]
+        cfn_api.security_policy = SECURITY_POLICY
+        cfn_api.endpoint_access_mode = ENDPOINT_ACCESS_MODE
         # RestApi adds its own URL output; the stack exports the same URL as ApiUrl.
         self.rest_api.node.try_remove_child("Endpoint")
         self._add_gateway_responses(origins)

@@ -87,6 +87,10 @@ class LivenessFunction(Construct):
                 table=storage.table.table_name,
             ),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
+            # Enough for everything the route throttles can admit within one timeout (config.throttled_concurrency),
+            # held for this function alone and never exceeded. Lambda keeps 100 of the account's concurrency
+            # unreserved, so an account whose quota is below this + 100 refuses the deploy: reservedConcurrency=off.
+            reserved_concurrent_executions=config.reserved_concurrent_executions,
         )
         # The role must hold its permissions before the function's first (SnapStart) initialisation.
         self.function.node.add_dependency(self.policy)

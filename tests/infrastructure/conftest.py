@@ -1,7 +1,8 @@
 """Synthesizes the stack once per test session (jsii starts in about 4 s; each synth costs well under 1 s).
 
 `default` is cdk.json as committed. `variant` turns on every optional path at once: SnapStart, CORS with one
-origin, and removalPolicy=destroy, under another stack name.
+origin, removalPolicy=destroy, an allow-list of invoking principals and no reserved concurrency, under another stack
+name.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ VARIANT_CONTEXT: dict[str, Any] = {
     "snapStart": True,
     "corsAllowedOrigins": ["https://app.example.com"],
     "removalPolicy": "destroy",
+    "allowedPrincipalArns": [
+        "arn:aws:iam::123456789012:role/liveness-backend",
+        "arn:aws:iam::210987654321:user/ops/alice",
+    ],
+    "reservedConcurrency": "off",
 }
 
 

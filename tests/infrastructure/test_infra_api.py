@@ -124,20 +124,136 @@ def stage(synth: Synth) -> dict[str, Any]:
     return synth.only("AWS::ApiGateway::Stage")["Properties"]  # type: ignore[no-any-return]
 
 
+# MethodSettings' ResourcePath: the resource path with every `/` after the first written `~1`.
+ESCAPED_RESOURCE_PATHS = {
+    contract.Routes.CREATE_SESSION: "/~1sessions",
+    contract.Routes.GET_RESULTS: "/~1sessions~1{sessionId}~1results",
+    contract.Routes.ERASE_SESSION: "/~1sessions~1{sessionId}",
+}
+CAPACITY_CONTEXT = {
+    "stackName": "FaceLivenessCapacity",
+    "region": "eu-west-1",
+    "apiThrottleRateLimit": 1,
+    "apiThrottleBurstLimit": 2,
+    "createSessionRateLimit": 3,
+    "getResultsQuotaTps": 12,
+    "getResultsBurstLimit": 12,
+    "eraseSessionRateLimit": 2,
+    "eraseSessionBurstLimit": 3,
+}
+
+
+@pytest.fixture(scope="module")
+def capacity(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    from tests.infrastructure.conftest import synthesize
+
+    return synthesize(CAPACITY_CONTEXT, tmp_path_factory.mktemp("cdk-capacity"))
+
+
+def method_setting(resource_path: str, http_method: str, rate: float, burst: int) -> dict[str, Any]:
+    return {
+        "DataTraceEnabled": False,
+        "HttpMethod": http_method,
+        "MetricsEnabled": True,
+        "ResourcePath": resource_path,
+        "ThrottlingBurstLimit": burst,
+        "ThrottlingRateLimit": rate,
+    }
+
+
 def test_stage_settings(synth: Synth) -> None:
     props = stage(synth)
     assert props["StageName"] == "api"
     assert props["TracingEnabled"] is True
+    config = synth.config
     assert props["MethodSettings"] == [
-        {
-            "DataTraceEnabled": False,
-            "HttpMethod": "*",
-            "MetricsEnabled": True,
-            "ResourcePath": "/*",
-            "ThrottlingBurstLimit": synth.config.api_throttle_burst_limit,
-            "ThrottlingRateLimit": synth.config.api_throttle_rate_limit,
-        }
+        method_setting("/*", "*", config.api_throttle_rate_limit, config.api_throttle_burst_limit),
+        *(
+            method_setting(ESCAPED_RESOURCE_PATHS[route], route.method, throttle.rate_limit, throttle.burst_limit)
+            for route, throttle in config.route_throttles.items()
+        ),
     ]
+
+
+def test_every_route_has_its_own_throttle_below_the_regions_quota(default: Synth) -> None:
+    settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stage(default)["MethodSettings"]}
+    route_settings = {route: settings[(route.method, ESCAPED_RESOURCE_PATHS[route])] for route in contract.Routes.ALL}
+    # us-east-1: 80 % of the 25 TPS quotas, a second's worth of burst; erasure has no Rekognition quota.
+    assert {route: (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"]) for route, s in route_settings.items()} == {
+        contract.Routes.CREATE_SESSION: (20, 20),
+        contract.Routes.GET_RESULTS: (20, 20),
+        contract.Routes.ERASE_SESSION: (5, 5),
+    }
+    assert len(settings) == len(contract.Routes.ALL) + 1
+
+
+def test_route_throttles_follow_their_knobs_and_the_region(capacity: Synth) -> None:
+    assert stage(capacity)["MethodSettings"] == [
+        method_setting("/*", "*", 1, 2),
+        method_setting("/~1sessions", "POST", 3, 3),
+        method_setting("/~1sessions~1{sessionId}~1results", "GET", 9.6, 12),
+        method_setting("/~1sessions~1{sessionId}", "DELETE", 2, 3),
+    ]
+
+
+def resource_policy(synth: Synth) -> dict[str, Any]:
+    return synth.only("AWS::ApiGateway::RestApi")["Properties"]["Policy"]  # type: ignore[no-any-return]
+
+
+def test_only_this_accounts_principals_may_invoke_by_default(default: Synth) -> None:
+    assert resource_policy(default) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeOnlyFromThisAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::Join": ["", ["arn:aws:iam::", {"Ref": "AWS::AccountId"}, ":root"]]}},
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*",
+            }
+        ],
+    }
+
+
+def test_with_an_allow_list_only_those_principals_may_invoke_and_preflight_stays_open(variant: Synth) -> None:
+    principals = list(variant.config.allowed_principal_arns)
+    assert resource_policy(variant) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeOnlyAsListedPrincipals",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*",
+            },
+            {
+                "Sid": "DenyEveryOtherPrincipal",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "execute-api:Invoke",
+                "Resource": [
+                    "execute-api:/*/DELETE/sessions/*",
+                    "execute-api:/*/GET/sessions/*/results",
+                    "execute-api:/*/POST/sessions",
+                ],
+                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": principals}},
+            },
+            {
+                "Sid": "AllowUnsignedCorsPreflight",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*/OPTIONS/*",
+            },
+        ],
+    }
+
+
+def test_tls_is_1_3_only_with_strict_endpoint_access(synth: Synth) -> None:
+    props = synth.only("AWS::ApiGateway::RestApi")["Properties"]
+    assert props["SecurityPolicy"] == "SecurityPolicy_TLS13_1_3_2025_09"
+    assert props["EndpointAccessMode"] == "STRICT"
 
 
 def test_access_logs_are_json_without_personal_data(synth: Synth) -> None:
@@ -155,6 +271,7 @@ def test_access_logs_are_json_without_personal_data(synth: Synth) -> None:
         "integrationLatency",
         "responseLatency",
         "errorMessage",
+        "errorResponseType",
         "xrayTraceId",
     ]
     for variable in PERSONAL_CONTEXT_VARIABLES:

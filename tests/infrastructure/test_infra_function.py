@@ -27,6 +27,18 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
     assert props["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": synth.ref(synth.stack.function.log_group)}
 
 
+def test_reserved_concurrency_covers_what_the_route_throttles_admit(default: Synth) -> None:
+    config = default.config
+    # Each route's burst plus its rate for every second of the timeout: (20 + 20 x 15) x 2 + (5 + 5 x 15).
+    assert function(default)["ReservedConcurrentExecutions"] == config.throttled_concurrency == 720
+    assert config.reserved_concurrency == "auto"
+
+
+def test_reserved_concurrency_can_be_off(variant: Synth) -> None:
+    assert variant.config.reserved_concurrency == "off"
+    assert "ReservedConcurrentExecutions" not in function(variant)
+
+
 def test_timeout_fits_api_gateway_and_rekognition_retries(synth: Synth) -> None:
     timeout = function(synth)["Timeout"]
     assert timeout < API_GATEWAY_TIMEOUT_SECONDS

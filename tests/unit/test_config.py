@@ -4,7 +4,18 @@ import json
 
 import pytest
 
-from infra.config import CDK_JSON, ConfigError, StackConfig, load_config, unknown_context_keys
+from infra.config import (
+    CDK_JSON,
+    FACE_LIVENESS_REGIONS,
+    ConfigError,
+    StackConfig,
+    Throttle,
+    load_config,
+    unknown_context_keys,
+)
+from liveness_api.contract import Routes
+
+ROLE = "arn:aws:iam::123456789012:role/liveness-backend"
 
 
 def test_defaults_are_safe() -> None:
@@ -16,6 +27,8 @@ def test_defaults_are_safe() -> None:
     assert config.cors_allowed_origins == ()
     assert config.authorization == "IAM"
     assert config.api_throttle_rate_limit < 5  # below the smallest Face Liveness TPS quota
+    assert config.reserved_concurrency == "auto"
+    assert config.allowed_principal_arns == ()
     assert config.lambda_timeout_seconds < 29
 
 
@@ -40,6 +53,29 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"corsAllowedOrigins": ["*"]}, "not an exact https:// origin"),
         ({"logRetentionDays": 10}, "CloudWatch Logs accepts only"),
         ({"apiThrottleRateLimit": 10, "apiThrottleBurstLimit": 5}, "apiThrottleBurstLimit"),
+        ({"createSessionRateLimit": 25}, "createSessionRateLimit .* below the route's Rekognition quota"),
+        ({"region": "eu-west-1", "createSessionRateLimit": 5}, r"quota \(5 TPS in eu-west-1"),
+        ({"createSessionBurstLimit": 26}, "createSessionBurstLimit .* must not exceed"),
+        ({"createSessionRateLimit": 10, "createSessionBurstLimit": 5}, "createSessionBurstLimit .* at least"),
+        ({"createSessionQuotaTps": 0}, "createSessionQuotaTps"),
+        ({"createSessionRateLimit": "fast"}, "createSessionRateLimit"),
+        ({"getResultsRateLimit": 25}, "getResultsRateLimit .* below"),
+        ({"getResultsQuotaTps": 10, "getResultsBurstLimit": 11}, "getResultsBurstLimit .* must not exceed"),
+        ({"eraseSessionRateLimit": 0}, "eraseSessionRateLimit"),
+        ({"eraseSessionRateLimit": 8, "eraseSessionBurstLimit": 4}, "eraseSessionBurstLimit .* at least"),
+        ({"reservedConcurrency": 0}, "reservedConcurrency"),
+        ({"reservedConcurrency": "max"}, "reservedConcurrency"),
+        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 720"),
+        (
+            {"createSessionQuotaTps": 100, "createSessionRateLimit": 60, "createSessionBurstLimit": 60},
+            "reservedConcurrency=auto would reserve",
+        ),
+        ({"allowedPrincipalArns": ["arn:aws:iam::123456789012:root"]}, "not the ARN of an IAM user or role"),
+        ({"allowedPrincipalArns": ["arn:aws:iam::123456789012:role/*"]}, "not the ARN of an IAM user or role"),
+        ({"allowedPrincipalArns": ["arn:aws:sts::123456789012:assumed-role/app/s"]}, "not the ARN"),
+        ({"allowedPrincipalArns": [ROLE, ROLE]}, "lists a principal twice"),
+        ({"alarmThrottledRequestsPerMinute": 0}, "alarmThrottledRequestsPerMinute"),
+        ({"alarmThrottledRequestsMinutes": 61}, "alarmThrottledRequestsMinutes"),
         ({"rekognitionReadTimeoutSeconds": 10}, "does not fit in lambdaTimeoutSeconds"),
         ({"lambdaTimeoutSeconds": 29}, "lambdaTimeoutSeconds"),
         ({"removalPolicy": "snapshot"}, "removalPolicy"),
@@ -54,7 +90,8 @@ def test_an_unlisted_region_needs_the_explicit_override() -> None:
     config = load_config({"region": "eu-central-1", "allowUnlistedRegion": True}.get)
 
     assert config.region == "eu-central-1"
-    assert config.face_liveness_tps_quota == 5
+    assert config.create_session_quota == 5
+    assert config.get_results_quota == 5
 
 
 def test_cli_strings_are_coerced() -> None:
@@ -69,3 +106,55 @@ def test_worst_case_rekognition_time_counts_every_attempt_and_backoff() -> None:
 
     # 3 attempts x (1 s connect + 2 s read) + backoffs of at most 1 s and 2 s.
     assert config.worst_case_rekognition_seconds == 12
+
+
+@pytest.mark.parametrize("region", FACE_LIVENESS_REGIONS)
+def test_route_throttles_default_below_the_regions_quotas(region: str) -> None:
+    config = load_config({"region": region}.get)
+    quota = 25 if region in ("us-east-1", "us-west-2") else 5
+
+    assert config.create_session_quota == quota
+    # GetFaceLivenessSessionResults' quota is not published: assumed equal to the create quota.
+    assert config.get_results_quota == quota
+    for route in (Routes.CREATE_SESSION, Routes.GET_RESULTS):
+        throttle = config.route_throttles[route]
+        assert throttle == Throttle(quota * 0.8, int(quota * 0.8))
+        assert throttle.rate_limit < quota
+        assert throttle.burst_limit <= quota
+    assert config.route_throttles[Routes.ERASE_SESSION] == Throttle(5, 5)
+    assert set(config.route_throttles) == set(Routes.ALL)
+    assert config.default_method_throttle == Throttle(4, 4)
+
+
+def test_a_raised_quota_moves_the_derived_throttle() -> None:
+    config = load_config({"createSessionQuotaTps": "50", "getResultsQuotaTps": 10}.get)
+
+    assert config.create_session_throttle == Throttle(40, 40)
+    assert config.get_results_throttle == Throttle(8, 8)
+
+
+def test_explicit_route_throttles_win_and_a_burst_defaults_to_one_second_of_rate_rounded_up() -> None:
+    config = load_config({"createSessionRateLimit": "2.5", "getResultsRateLimit": 12, "getResultsBurstLimit": 18}.get)
+
+    assert config.create_session_throttle == Throttle(2.5, 3)
+    assert config.get_results_throttle == Throttle(12, 18)
+
+
+def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout() -> None:
+    config = load_config({}.get)
+
+    # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75.
+    assert config.throttled_concurrency == 720
+    assert config.reserved_concurrent_executions == 720
+    assert load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).reserved_concurrent_executions == (
+        4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13
+    )
+    assert load_config({"reservedConcurrency": "off"}.get).reserved_concurrent_executions is None
+    assert load_config({"reservedConcurrency": "800"}.get).reserved_concurrent_executions == 800
+
+
+def test_allowed_principals_are_exact_iam_users_and_roles() -> None:
+    user = "arn:aws:iam::210987654321:user/ops/alice"
+    config = load_config({"allowedPrincipalArns": f"{ROLE},{user}"}.get)
+
+    assert config.allowed_principal_arns == (ROLE, user)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.config import StackConfig
-from liveness_api.contract import MAX_BODY_BYTES
+from liveness_api.contract import MAX_BODY_BYTES, Route, Routes
 from liveness_api.problems import PROBLEM_CONTENT_TYPE
 from liveness_local.events import CallerIdentity
 from liveness_local.gateway import HttpRequest, LocalGateway, TokenBucket, http_response
@@ -118,20 +118,63 @@ def test_a_body_over_the_limit_is_413_and_never_reaches_the_handler() -> None:
     assert len(handler.events) == 1
 
 
-def test_the_throttle_uses_the_stacks_rate_and_burst() -> None:
+def test_the_throttle_uses_the_routes_own_rate_and_burst() -> None:
     clock = FakeClock()
     api, handler = gateway(rate_limit=None, burst_limit=None, clock=clock)
     request = HttpRequest("GET", f"/sessions/{SESSION_ID}/results")
+    throttle = CONFIG.route_throttles[Routes.GET_RESULTS]
 
-    statuses = [api.handle(request).status for _ in range(CONFIG.api_throttle_burst_limit + 1)]
+    statuses = [api.handle(request).status for _ in range(throttle.burst_limit + 1)]
 
-    assert statuses == [200] * CONFIG.api_throttle_burst_limit + [429]
+    assert statuses == [200] * throttle.burst_limit + [429]
     throttled = api.handle(request)
     problem(throttled, 429, "throttled")
     assert throttled.header("Retry-After") == "1"
-    clock.now += 1 / CONFIG.api_throttle_rate_limit
+    clock.now += 1.001 / throttle.rate_limit  # a token's worth of refill (and a hair for float rounding)
     assert api.handle(request).status == 200
-    assert len(handler.events) == CONFIG.api_throttle_burst_limit + 1
+    assert len(handler.events) == throttle.burst_limit + 1
+
+
+@pytest.mark.parametrize("route", Routes.ALL, ids=[f"{r.method} {r.path}" for r in Routes.ALL])
+def test_every_route_has_a_bucket_of_its_configured_size(route: Route) -> None:
+    api, _ = gateway(rate_limit=None, burst_limit=None, clock=FakeClock())
+    throttle = CONFIG.route_throttles[route]
+    request = HttpRequest(route.method, route.path.replace("{sessionId}", SESSION_ID))
+
+    statuses = [api.handle(request).status for _ in range(throttle.burst_limit + 1)]
+
+    assert statuses == [200] * throttle.burst_limit + [429]
+    bucket = api.buckets[(route.method, route.path)]
+    assert (bucket.rate, bucket.burst) == throttle
+
+
+def test_a_dry_bucket_refuses_only_its_own_method() -> None:
+    # API Gateway keeps one bucket per method, none for the whole stage (api-gateway-request-throttling.html).
+    api, handler = gateway(rate_limit=None, burst_limit=None, clock=FakeClock())
+    results = HttpRequest("GET", f"/sessions/{SESSION_ID}/results")
+    while api.handle(results).status != 429:
+        pass
+
+    assert api.handle(HttpRequest("POST", "/sessions")).status == 200
+    assert api.handle(HttpRequest("DELETE", f"/sessions/{SESSION_ID}")).status == 200
+    assert api.handle(results).status == 429
+    assert [event["httpMethod"] for event in handler.events][-2:] == ["POST", "DELETE"]
+
+
+def test_preflight_methods_get_buckets_of_the_stage_default() -> None:
+    config = StackConfig(corsAllowedOrigins=("https://app.example.com",))
+    api = LocalGateway(FakeHandler(), config, clock=FakeClock())
+    default = config.default_method_throttle
+    preflight = HttpRequest("OPTIONS", f"/sessions/{SESSION_ID}/results")
+
+    statuses = [api.handle(preflight).status for _ in range(default.burst_limit + 1)]
+
+    assert statuses == [200] * default.burst_limit + [429]
+    # Another resource's OPTIONS is another method, and the route behind the dry preflight is unaffected.
+    assert api.handle(HttpRequest("OPTIONS", "/sessions")).status == 200
+    assert api.handle(HttpRequest("GET", f"/sessions/{SESSION_ID}/results")).status == 200
+    bucket = api.buckets[("OPTIONS", Routes.GET_RESULTS.path)]
+    assert (bucket.rate, bucket.burst) == default
 
 
 def test_the_throttle_can_be_overridden() -> None:
@@ -140,6 +183,15 @@ def test_the_throttle_can_be_overridden() -> None:
 
     assert api.handle(request).status == 200
     assert api.handle(request).header("Retry-After") == "2"
+
+
+def test_the_override_applies_to_every_method_bucket_by_bucket() -> None:
+    api, _ = gateway(rate_limit=0.5, burst_limit=1, clock=FakeClock())
+
+    for route in Routes.ALL:
+        request = HttpRequest(route.method, route.path.replace("{sessionId}", SESSION_ID))
+        assert api.handle(request).status == 200, route
+        assert api.handle(request).status == 429, route
 
 
 def test_token_bucket_refills_up_to_its_burst() -> None:

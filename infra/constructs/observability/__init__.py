@@ -66,7 +66,7 @@ class Observability(Construct):
         self.topic_key = alarm_topic_key(self, config)
         self.topic = alarm_topic(self, config, self.topic_key)
         self.gateway_throttled = gateway_throttle_filter(self, api.access_log_group)
-        self.alarms = service_alarms(self, config, function=function.function)
+        self.alarms = service_alarms(self, config, function=function.function, gateway_throttled=self.gateway_throttled)
         self.service_unhealthy = service_unhealthy(self, config, self.alarms)
         notify(self.topic, [*self.alarms, self.service_unhealthy])
 

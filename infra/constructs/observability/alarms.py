@@ -110,8 +110,11 @@ def alarm_topic(scope: Construct, config: StackConfig, key: kms.IKey) -> sns.Top
     return topic
 
 
-def service_alarms(scope: Construct, config: StackConfig, *, function: lambda_.IFunction) -> list[cw.Alarm]:
-    """One alarm per failure an operator must act on; thresholds are the config's `alarm*` knobs."""
+def service_alarms(
+    scope: Construct, config: StackConfig, *, function: lambda_.IFunction, gateway_throttled: cw.IMetric
+) -> list[cw.Alarm]:
+    """One alarm per failure an operator must act on; thresholds are the config's `alarm*` knobs.
+    `gateway_throttled` is the access log's count of API Gateway 429s, per minute."""
     prefix = alarm_name_prefix(config)
     evaluation = config.alarm_evaluation_periods
     api_name = config.stack_name  # the RestApi's name, which is API Gateway's ApiName dimension
@@ -160,6 +163,20 @@ def service_alarms(scope: Construct, config: StackConfig, *, function: lambda_.I
             threshold=config.alarm_rekognition_throttles_per_minute,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=config.alarm_rekognition_throttle_minutes,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+        cw.Alarm(
+            scope,
+            "ApiThrottling",
+            alarm_name=f"{prefix}ApiThrottling",
+            alarm_description=f"API Gateway's throttle refused more than {config.alarm_throttled_requests_per_minute} "
+            f"requests a minute (429) for {config.alarm_throttled_requests_minutes} minutes in a row: callers want "
+            "more than a route's throttle admits. The metric filter writes 0 for every minute with access-log "
+            "records, and an idle API writes none, so missing data is no throttling (notBreaching).",
+            metric=gateway_throttled,
+            threshold=config.alarm_throttled_requests_per_minute,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=config.alarm_throttled_requests_minutes,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         ),
         cw.Alarm(
