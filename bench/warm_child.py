@@ -28,8 +28,9 @@ from moto import mock_aws
 from bench.cold_child import _Context
 from infra.config import load_cdk_json_config
 from liveness_local.embedded_aws import LocalResources, handler_environment, provision
-from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator, RawBody
+from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.events import api_gateway_event
+from liveness_local.wire import RawBody
 
 
 class StandInClock:
@@ -86,8 +87,9 @@ def _trace_header() -> str:
 
 class Replayer:
     """The other stand-in: every AWS call answered at before-send with the reply AWS gives on the happy path
-    (a new SessionId; no caller item; the write accepted), built in microseconds. With no stand-in work between
-    them, the variants' own code runs as it would between network waits, which is what this mode measures."""
+    (a new SessionId; the caller's window for this minute open, no cool-down; the write accepted), built in
+    microseconds. With no stand-in work between them, the variants' own code runs as it would between network
+    waits, which is what this mode measures."""
 
     _CONTENT_TYPES = {"dynamodb": "application/x-amz-json-1.0", "rekognition": "application/x-amz-json-1.1"}
 
@@ -97,7 +99,7 @@ class Replayer:
 
     def _reply(self, request: Any, **_kwargs: Any) -> AWSResponse:
         operation = request.headers["X-Amz-Target"].decode().rpartition(".")[2]
-        body = json.dumps({"SessionId": str(uuid.uuid4())} if operation == "CreateFaceLivenessSession" else {}).encode()
+        body = json.dumps(self._happy_reply(operation, json.loads(request.body or b"{}"))).encode()
         service = "rekognition" if operation == "CreateFaceLivenessSession" else "dynamodb"
         headers = {
             "Content-Type": self._CONTENT_TYPES[service],
@@ -105,6 +107,16 @@ class Replayer:
             "x-amz-crc32": str(zlib.crc32(body)),  # DynamoDB sends it and botocore checks it
         }
         return AWSResponse(request.url, 200, headers, RawBody(body))
+
+    @staticmethod
+    def _happy_reply(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if operation == "CreateFaceLivenessSession":
+            return {"SessionId": str(uuid.uuid4())}
+        if operation == "UpdateItem" and params.get("ReturnValues") == "ALL_NEW":
+            # A counted request: the caller item as the update leaves it, this the only request so far.
+            names = params.get("ExpressionAttributeNames", {})
+            return {"Attributes": {**params["Key"], names["#count"]: {"N": "1"}}}
+        return {}
 
 
 def main() -> None:

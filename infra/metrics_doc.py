@@ -32,14 +32,14 @@ def metrics_table() -> str:
         f"Namespace `{catalogue.NAMESPACE}`. Every metric also carries the dimension "
         f"`{catalogue.SERVICE_DIMENSION}={SERVICE_NAME}`.",
         "",
-        "| Metric | Unit | Dimension | Values | Meaning |",
+        "| Metric | Unit | Dimensions | Values | Meaning |",
         "| --- | --- | --- | --- | --- |",
     ]
     for metric in catalogue.ALL_METRICS:
-        dimension = f"`{metric.dimension}`" if metric.dimension else "none"
-        values = ", ".join(f"`{value}`" for value in metric.dimension_values) or "-"
+        dimensions = ", ".join(f"`{name}`" for name in metric.dimension_names) or "none"
+        values = "; ".join(", ".join(f"`{value}`" for value in allowed) for _, allowed in metric.dimensions) or "-"
         description = metric.description.replace("|", "\\|")
-        lines.append(f"| `{metric.name}` | {metric.unit} | {dimension} | {values} | {description} |")
+        lines.append(f"| `{metric.name}` | {metric.unit} | {dimensions} | {values} | {description} |")
     return "\n".join(lines)
 
 

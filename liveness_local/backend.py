@@ -21,6 +21,8 @@ from moto.core.botocore_stubber import BotocoreStubber
 from infra.config import StackConfig
 from liveness_local.embedded_aws import LocalResources, handler_environment, provision
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
+from liveness_local.faults import DependencyFaults
+from liveness_local.wire import was_answered_by_a_fault
 
 FUNCTION_NAME = "face-liveness-api-local"
 
@@ -65,13 +67,18 @@ _moto_lock = threading.Lock()
 def _serialize_moto_requests() -> None:
     """Process one moto request at a time. DynamoDB applies each conditional or atomic update as one step;
     moto does not, so two threads could both pass the same condition. Serializing restores the service's
-    per-request atomicity for the threaded local server and the concurrency tests."""
+    per-request atomicity for the threaded local server and the concurrency tests.
+
+    A request that an injected fault already answered never reaches moto: botocore calls every `before-send`
+    handler, and moto would otherwise apply the write that the fault says failed."""
     if getattr(BotocoreStubber.process_request, "_serialized", False):
         return
     unlocked = BotocoreStubber.process_request
 
     @functools.wraps(unlocked)
     def process_request(self: BotocoreStubber, request: Any) -> Any:
+        if was_answered_by_a_fault(request):
+            return None
         with _moto_lock:
             return unlocked(self, request)
 
@@ -95,12 +102,23 @@ class LocalBackend:
         self.handler: ModuleType = importlib.import_module("liveness_api.handler")
         self.s3 = session.client("s3")
         self.dynamodb = session.client("dynamodb")
+        # Every dependency's faults, on the handler's own clients (S3's is made here rather than on first erase).
+        # Attached first: botocore runs `before-send` handlers in the order they were registered.
+        self.faults = DependencyFaults()
+        for client in (
+            self.handler.dependencies.rekognition,
+            self.handler.dependencies.dynamodb,
+            self.handler.dependencies.image_store().client,
+        ):
+            self.faults.attach(client)
         self.emulator = FaceLivenessEmulator(self.s3, clock=self.clock, region=config.region)
         self.emulator.attach(self.handler.dependencies.rekognition)
         self.handler.dependencies.sessions.clock = self.clock
 
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = self.handler.lambda_handler(event, LambdaContext())
+    def invoke(self, event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, Any]:
+        """Invoke the handler as Lambda would; `remaining_ms` is the time the invocation has left."""
+        context = LambdaContext() if remaining_ms is None else LambdaContext(timeout_ms=remaining_ms)
+        response: dict[str, Any] = self.handler.lambda_handler(event, context)
         return response
 
     def stop(self) -> None:

@@ -28,7 +28,7 @@ import functools
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -50,6 +50,7 @@ from liveness_api.vocabulary import (
 )
 from liveness_local.jpeg import reference_jpeg
 from liveness_local.service_model import validate
+from liveness_local.wire import RawBody, was_answered_by_a_fault
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -142,16 +143,6 @@ class _ServiceError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-
-
-class RawBody:
-    """The `raw` object of an AWSResponse: botocore reads the body through `stream()`."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_kwargs: Any) -> Iterator[bytes]:
-        yield self._data
 
 
 def _utc_now() -> datetime:
@@ -268,7 +259,9 @@ class FaceLivenessEmulator:
             self._faults.clear()
             self._calls.clear()
 
-    def _on_before_send(self, request: Any, **_kwargs: Any) -> AWSResponse:
+    def _on_before_send(self, request: Any, **_kwargs: Any) -> AWSResponse | None:
+        if was_answered_by_a_fault(request):
+            return None  # an injected fault answered this attempt: the service never saw it
         # botocore encodes header values to UTF-8 bytes before `before-send`.
         target_prefix, _, target = request.headers.get("X-Amz-Target", b"").decode().partition(".")
         handler = self._operations.get(target) if target_prefix == _TARGET_PREFIX else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -11,11 +12,13 @@ import botocore.session
 from botocore.config import Config
 from botocore.loaders import Loader
 
+from liveness_api import deadline
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
 from liveness_api.sessions import LivenessSessions
 from liveness_api.settings import Settings
+from liveness_api.vocabulary import CallerLimit
 
 
 @dataclass(frozen=True)
@@ -23,16 +26,19 @@ class Dependencies:
     settings: Settings
     rekognition: Any
     dynamodb: Any
+    # The S3 side, built on first use: only erasure needs it.
+    image_store: Callable[[], S3ImageStore]
     sessions: LivenessSessions
 
 
-def rekognition_config(settings: Settings) -> Config:
+def client_config(connect_timeout: float, read_timeout: float, max_attempts: int) -> Config:
     # Standard mode: a bounded number of attempts with jittered backoff; every attempt and backoff together
-    # fit inside the Lambda timeout (checked by infra/config.py at synth).
+    # fit inside the Lambda timeout (checked for every client by infra/config.py at synth), and each attempt starts
+    # only if it can finish before the request's deadline (deadline.py).
     return Config(
-        retries={"mode": "standard", "total_max_attempts": settings.rekognition_max_attempts},
-        connect_timeout=settings.rekognition_connect_timeout,
-        read_timeout=settings.rekognition_read_timeout,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
     )
 
 
@@ -67,17 +73,27 @@ def aws_session() -> botocore.session.Session:
 
 def build_dependencies(settings: Settings) -> Dependencies:
     session = aws_session()
-    rekognition = session.create_client("rekognition", region_name=settings.region, config=rekognition_config(settings))
-    dynamodb = session.create_client(
-        "dynamodb",
-        region_name=settings.region,
-        config=Config(retries={"mode": "standard"}, connect_timeout=1, read_timeout=2),
+
+    def client(service: str, connect_timeout: float, read_timeout: float, max_attempts: int) -> Any:
+        config = client_config(connect_timeout, read_timeout, max_attempts)
+        made = session.create_client(service, region_name=settings.region, config=config)
+        deadline.guard_client(made)
+        return made
+
+    rekognition = client(
+        "rekognition",
+        settings.rekognition_connect_timeout,
+        settings.rekognition_read_timeout,
+        settings.rekognition_max_attempts,
+    )
+    dynamodb = client(
+        "dynamodb", settings.dynamodb_connect_timeout, settings.dynamodb_read_timeout, settings.dynamodb_max_attempts
     )
 
     @cache
     def image_store() -> S3ImageStore:
         return S3ImageStore(
-            session.create_client("s3", region_name=settings.region, config=Config(retries={"mode": "standard"})),
+            client("s3", settings.s3_connect_timeout, settings.s3_read_timeout, settings.s3_max_attempts),
             bucket=settings.image_bucket,
             key_prefix=settings.image_key_prefix,
         )
@@ -101,5 +117,11 @@ def build_dependencies(settings: Settings) -> Dependencies:
             cooldown=timedelta(seconds=settings.abuse_cooldown_seconds),
         ),
         images=image_store,
+        limits={
+            CallerLimit.CREATES: settings.caller_creates_per_minute,
+            CallerLimit.READS: settings.caller_reads_per_minute,
+        },
     )
-    return Dependencies(settings=settings, rekognition=rekognition, dynamodb=dynamodb, sessions=sessions)
+    return Dependencies(
+        settings=settings, rekognition=rekognition, dynamodb=dynamodb, image_store=image_store, sessions=sessions
+    )

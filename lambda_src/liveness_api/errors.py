@@ -109,3 +109,46 @@ class RequestInvalid(DomainError):
     def __init__(self, field_errors: dict[str, str]) -> None:
         super().__init__()
         self.field_errors = field_errors
+
+
+class DependencyFailed(DomainError):
+    """A DynamoDB or S3 call (or KMS behind it) failed after botocore's retries. Counted and logged once, where it
+    failed, with `dependency` and `error_type` as the DependencyError metric's dimensions."""
+
+    dependency: str = ""
+    error_type: str = ErrorType.UNEXPECTED
+
+    def __init__(self, dependency: str, error_type: str, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds)
+        self.dependency = dependency
+        self.error_type = error_type
+
+
+class DependencyUnavailable(DependencyFailed):
+    """Throttled, unavailable or timed out: transient, so the client is told when to retry."""
+
+    status = 503
+    slug = "temporarily-unavailable"
+    title = "Temporarily unavailable"
+    detail = "A service this API depends on is busy or did not answer in time. Retry after Retry-After seconds."
+
+
+class DependencyMisconfigured(DependencyFailed):
+    """Access denied, a missing table or bucket, or an unusable KMS key: the deployment is broken, not the request,
+    so this is a plain 500 and the log line names the resource to check."""
+
+
+class DeadlineExceeded(DomainError):
+    """The next AWS call could no longer finish inside the function's timeout: answered before Lambda kills the
+    invocation, which API Gateway would turn into a 502 or 504."""
+
+    status = 503
+    slug = "deadline-exceeded"
+    title = "Request took too long"
+    detail = "The request could not be completed in time. Retry after Retry-After seconds."
+
+
+class CallerRateLimited(DomainError):
+    status = 429
+    slug = "caller-rate-limited"
+    title = "Too many requests from this caller"

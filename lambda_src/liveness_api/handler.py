@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from liveness_api import deadline
 from liveness_api.contract import IDEMPOTENCY_HEADER, Route, Routes
 from liveness_api.dependencies import build_dependencies
-from liveness_api.errors import DomainError, LivenessCallFailed, RequestInvalid
+from liveness_api.errors import DeadlineExceeded, DependencyFailed, DomainError, LivenessCallFailed, RequestInvalid
 from liveness_api.identity import caller_owner
 from liveness_api.metrics_catalogue import RESULTS_FETCHED
 from liveness_api.models import (
@@ -37,19 +38,42 @@ app = APIGatewayRestResolver(
     else None,
 )
 
+# Every problem the API answers with, each as problem+json; `_problems` picks an operation's.
 _PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
-    status: {"description": title, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
-    for status, title in (
-        (400, "Malformed JSON"),
-        (403, "Missing or invalid credentials"),
+    status: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
+    for status, description in (
+        (400, "Malformed JSON, or a request API Gateway cannot read"),
+        (403, "Unsigned, wrongly signed or not allowed by IAM; or no caller identity"),
         (404, "No such session for this caller"),
+        (413, "Request body too large"),
         (415, "Body not sent as application/json"),
-        (422, "Validation failed"),
-        (429, "Throttled, or refused by the abuse limit; see Retry-After"),
-        (500, "Internal error"),
-        (503, "Face Liveness unavailable; see Retry-After"),
+        (422, "Validation failed; see errors"),
+        (429, "Throttled by API Gateway or Face Liveness, or refused by the abuse limit"),
+        (500, "Internal error; quote the requestId"),
+        (502, "The function failed (API Gateway)"),
+        (503, "Face Liveness unavailable, or the verdict not available yet"),
+        (504, "The function did not answer in time (API Gateway)"),
     )
 }
+# The handler's 429s and 503s always carry Retry-After; API Gateway's own throttle answers 429 without it.
+_PROBLEM_RESPONSES[429]["headers"] = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer", "minimum": 1}}
+}
+_PROBLEM_RESPONSES[503]["headers"] = {
+    # Powertools' header TypedDict omits the Header Object's `required`; the generated document keeps it.
+    "Retry-After": {
+        "description": "Seconds to wait before retrying",
+        "required": True,  # type: ignore[typeddict-unknown-key]
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+# API Gateway's own answers (problems.GATEWAY_ERRORS) and the handler's generic ones reach every route.
+_EVERY_ROUTE_PROBLEMS = (400, 403, 413, 415, 422, 429, 500, 502, 504)
+
+
+def _problems(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """An operation's problem responses: every route's, and `statuses`."""
+    return {status: _PROBLEM_RESPONSES[status] for status in sorted({*_EVERY_ROUTE_PROBLEMS, *statuses})}
 
 
 def _resolver_path(route: Route) -> str:
@@ -64,15 +88,28 @@ def _owner() -> str:
 @app.post(
     _resolver_path(Routes.CREATE_SESSION),
     summary="Create a Face Liveness session",
+    operation_id="createSession",
     responses={
-        201: {"description": "Session created", "content": {"application/json": {"model": CreateSessionResponse}}},
-        **_PROBLEM_RESPONSES,
+        201: {
+            "description": "Session created",
+            "content": {"application/json": {"model": CreateSessionResponse}},
+            # For clients and stateful fuzzers: the routes that take the new session's id.
+            "links": {
+                link: {"operationId": operation, "parameters": {"sessionId": "$response.body#/sessionId"}}
+                for link, operation in (("GetSessionResults", "getSessionResults"), ("EraseSession", "eraseSession"))
+            },
+        },
+        **_problems(503),
     },
 )
 def create_session(
     body: Annotated[CreateSessionRequest | None, Body()] = None,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
 ) -> Response[CreateSessionResponse]:
+    if isinstance(app.current_event.json_body, list):
+        # Powertools validates a JSON array's first element in place of a body that is not a list, so `[null]` or
+        # `[{...}]` would pass as the object; the body is an object or null.
+        raise RequestInvalid({"body": "Input should be a JSON object or null"})
     created = dependencies.sessions.create(
         owner=_owner(),
         request=body or CreateSessionRequest(),
@@ -83,7 +120,18 @@ def create_session(
     return Response(status_code=201, content_type="application/json", body=created)
 
 
-@app.get(_resolver_path(Routes.GET_RESULTS), summary="Get the session's verdict", responses=_PROBLEM_RESPONSES)
+@app.get(
+    _resolver_path(Routes.GET_RESULTS),
+    summary="Get the session's verdict",
+    operation_id="getSessionResults",
+    responses={
+        200: {
+            "description": "The session's verdict",
+            "content": {"application/json": {"model": SessionResultsResponse}},
+        },
+        **_problems(404, 503),
+    },
+)
 def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> SessionResultsResponse:
     results = dependencies.sessions.results(owner=_owner(), session_id=session_id)
     record_metric(RESULTS_FETCHED)
@@ -93,7 +141,9 @@ def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> Se
 @app.delete(
     _resolver_path(Routes.ERASE_SESSION),
     summary="Erase the session's images and record",
-    responses={204: {"description": "Erased"}, **_PROBLEM_RESPONSES},
+    operation_id="eraseSession",
+    # No body: an empty `content` (Powertools would otherwise describe the return type as JSON).
+    responses={204: {"description": "Erased", "content": {}}, **_problems(404)},
 )
 def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> Response[None]:
     dependencies.sessions.erase(owner=_owner(), session_id=session_id)
@@ -151,7 +201,7 @@ def _invalid_for_deployment(error: RequestInvalid) -> Response[Any]:
 @app.exception_handler(DomainError)
 def _domain_error(error: DomainError) -> Response[Any]:
     # Failed Rekognition calls were logged where they failed, with the operation and error code.
-    if error.status >= 500 and not isinstance(error, LivenessCallFailed):
+    if error.status >= 500 and not isinstance(error, LivenessCallFailed | DependencyFailed | DeadlineExceeded):
         logger.exception("Request failed", extra={"error_type": type(error).__name__})
     return _problem(
         error.status, error.slug, error.title, error.public_detail, retry_after_seconds=error.retry_after_seconds
@@ -178,7 +228,8 @@ def _no_route(_: Exception) -> Response[Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _carries_non_json_body(event):
         return _unsupported_media_type(event)
-    return app.resolve(event, context)
+    with deadline.invocation(context.get_remaining_time_in_millis()):
+        return app.resolve(event, context)
 
 
 def _carries_non_json_body(event: dict[str, Any]) -> bool:

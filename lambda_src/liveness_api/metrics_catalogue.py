@@ -5,10 +5,12 @@ definitions, so a metric cannot exist on one side only. Dimension values are clo
 carries a session id, an owner or any other per-user value.
 """
 
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from liveness_api.vocabulary import TERMINAL_VERDICTS, LivenessOperation
+from liveness_api.vocabulary import TERMINAL_VERDICTS, CallerLimit, Dependency, LivenessOperation
 
 NAMESPACE: Final = "FaceLivenessApi"
 # Powertools adds this dimension (the service name) to every metric it emits.
@@ -19,6 +21,8 @@ class Dimension:
     DECISION: Final = "Decision"
     ERROR_TYPE: Final = "ErrorType"
     OPERATION: Final = "Operation"
+    DEPENDENCY: Final = "Dependency"
+    LIMIT: Final = "Limit"
 
 
 class ErrorType:
@@ -31,9 +35,23 @@ class ErrorType:
     SESSION_NOT_FOUND: Final = "SessionNotFound"
     UNEXPECTED: Final = "Unexpected"
 
+    # Faults of DynamoDB and S3 (and of KMS through them) only.
+    TIMEOUT: Final = "Timeout"
+    RESOURCE_NOT_FOUND: Final = "ResourceNotFound"
+    KMS_KEY_UNUSABLE: Final = "KmsKeyUnusable"
+
     ALL: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, SESSION_NOT_FOUND, UNEXPECTED)
     # CreateFaceLivenessSession cannot answer SessionNotFound, so a failed create never has that cause.
     CREATE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, UNEXPECTED)
+    DEPENDENCY_FAULTS: Final = (
+        THROTTLED,
+        SERVICE_UNAVAILABLE,
+        TIMEOUT,
+        ACCESS_DENIED,
+        RESOURCE_NOT_FOUND,
+        KMS_KEY_UNUSABLE,
+        UNEXPECTED,
+    )
 
 
 @dataclass(frozen=True)
@@ -41,8 +59,25 @@ class MetricDef:
     name: str
     unit: str  # a CloudWatch unit name, as Powertools' MetricUnit values spell it
     description: str
-    dimension: str | None = None
-    dimension_values: tuple[str, ...] = ()
+    # Each dimension with its closed set of values, in the order `record_metric` takes the values.
+    dimensions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def dimension_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.dimensions)
+
+    def dimension_map(self, values: tuple[str, ...]) -> dict[str, str]:
+        """The dimensions of one data point; ValueError unless there is one catalogued value per dimension."""
+        if len(values) != len(self.dimensions) or any(
+            value not in allowed for value, (_, allowed) in zip(values, self.dimensions, strict=False)
+        ):
+            raise ValueError(f"{self.name}: {values!r} are not catalogued values of {self.dimension_names}")
+        return {name: str(value) for (name, _), value in zip(self.dimensions, values, strict=True)}
+
+    def every_dimension_map(self) -> list[Mapping[str, str]]:
+        """Every combination of catalogued values: each series the metric can have."""
+        combos = itertools.product(*(allowed for _, allowed in self.dimensions))
+        return [self.dimension_map(tuple(combo)) for combo in combos]
 
 
 SESSION_CREATED: Final = MetricDef("SessionCreated", "Count", "A Face Liveness session was created.")
@@ -50,29 +85,25 @@ SESSION_CREATE_FAILED: Final = MetricDef(
     "SessionCreateFailed",
     "Count",
     "POST /sessions failed after validation, by the cause of the failure.",
-    Dimension.ERROR_TYPE,
-    ErrorType.CREATE_FAILURES,
+    ((Dimension.ERROR_TYPE, ErrorType.CREATE_FAILURES),),
 )
 REKOGNITION_LATENCY: Final = MetricDef(
     "RekognitionLatency",
     "Milliseconds",
     "Wall time of one Rekognition call, retries included.",
-    Dimension.OPERATION,
-    tuple(LivenessOperation),
+    ((Dimension.OPERATION, tuple(LivenessOperation)),),
 )
 REKOGNITION_ERROR: Final = MetricDef(
     "RekognitionError",
     "Count",
     "A Rekognition call that failed, by error type (Throttled counts service throttling).",
-    Dimension.ERROR_TYPE,
-    ErrorType.ALL,
+    ((Dimension.ERROR_TYPE, ErrorType.ALL),),
 )
 LIVENESS_CHECK_COMPLETED: Final = MetricDef(
     "LivenessCheckCompleted",
     "Count",
     "A session reached its final verdict (recorded once per session).",
-    Dimension.DECISION,
-    TERMINAL_VERDICTS,
+    ((Dimension.DECISION, TERMINAL_VERDICTS),),
 )
 LIVENESS_CONFIDENCE: Final = MetricDef(
     "LivenessConfidence",
@@ -86,6 +117,26 @@ SESSION_REFUSED_BY_ABUSE_LIMIT: Final = MetricDef(
     "Count",
     "POST /sessions refused because the caller failed too many checks in the window.",
 )
+DEPENDENCY_ERROR: Final = MetricDef(
+    "DependencyError",
+    "Count",
+    "A DynamoDB or S3 call (KMS errors included) that failed after botocore's retries, by dependency and cause.",
+    (
+        (Dimension.DEPENDENCY, (Dependency.DYNAMODB, Dependency.S3)),
+        (Dimension.ERROR_TYPE, ErrorType.DEPENDENCY_FAULTS),
+    ),
+)
+REQUEST_DEADLINE_EXCEEDED: Final = MetricDef(
+    "RequestDeadlineExceeded",
+    "Count",
+    "A request answered 503 because the next AWS call could no longer finish inside the function's timeout.",
+)
+CALLER_RATE_LIMITED: Final = MetricDef(
+    "CallerRateLimited",
+    "Count",
+    "A request refused with 429 because its caller exceeded a per-caller limit, by limit.",
+    ((Dimension.LIMIT, tuple(CallerLimit)),),
+)
 
 ALL_METRICS: Final = (
     SESSION_CREATED,
@@ -97,4 +148,7 @@ ALL_METRICS: Final = (
     RESULTS_FETCHED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
+    DEPENDENCY_ERROR,
+    REQUEST_DEADLINE_EXCEEDED,
+    CALLER_RATE_LIMITED,
 )

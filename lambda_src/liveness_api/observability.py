@@ -21,31 +21,30 @@ tracer = Tracer(service=SERVICE_NAME, patch_modules=("botocore",))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE_NAME)
 
 
-def record_metric(metric: MetricDef, value: float = 1, dimension_value: str | None = None) -> None:
-    """Emit one catalogued metric. A dimensioned metric is flushed on its own, so its dimension never
-    leaks onto the other metrics of the same request."""
+def record_metric(metric: MetricDef, value: float = 1, *dimension_values: str) -> None:
+    """Emit one catalogued metric, with one catalogued value per dimension of the metric, in their order. A
+    dimensioned metric is flushed on its own, so its dimensions never leak onto the other metrics of the request."""
     unit = MetricUnit(metric.unit)
-    if metric.dimension is None:
+    dimensions = metric.dimension_map(dimension_values)
+    if not dimensions:
         metrics.add_metric(name=metric.name, unit=unit, value=value)
         return
-    if dimension_value not in metric.dimension_values:
-        raise ValueError(f"{metric.name}: {dimension_value!r} is not a catalogued {metric.dimension} value")
-    # The EMF document Powertools' single_metric prints for one metric with the service and this dimension, written
-    # directly: single_metric builds and validates a whole Metrics provider per call (about 20 us each, several
-    # per request). A unit test checks that both print the same document.
+    # The EMF document Powertools' single_metric prints for one metric with the service and these dimensions,
+    # written directly: single_metric builds and validates a whole Metrics provider per call (about 20 us each,
+    # several per request). A unit test checks that both print the same document.
     document = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
                     "Namespace": NAMESPACE,
-                    "Dimensions": [[SERVICE_DIMENSION, metric.dimension]],
+                    "Dimensions": [[SERVICE_DIMENSION, *dimensions]],
                     "Metrics": [{"Name": metric.name, "Unit": unit.value}],
                 }
             ],
         },
         SERVICE_DIMENSION: SERVICE_NAME,
-        metric.dimension: dimension_value,
+        **dimensions,
         metric.name: [float(value)],
     }
     print(json.dumps(document, separators=(",", ":")), flush=True)

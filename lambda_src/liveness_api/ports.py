@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from liveness_api.models import Challenge, ChallengePreference, ImageReference
-from liveness_api.vocabulary import SessionStatus
+from liveness_api.vocabulary import CallerLimit, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ class SessionRecord:
     expires_at: datetime
     # The recorded results response, as the JSON document the API answers with.
     verdict: str | None = None
+    # Whether the verdict's metrics and abuse-limit count were settled (false until they are).
+    counted: bool = False
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One request counted against a per-caller limit, and the caller's cool-down, read in the same call."""
+
+    requests_in_window: int
+    window_ends: datetime
+    blocked_until: datetime | None
 
 
 class SessionLedger(Protocol):
@@ -55,19 +66,24 @@ class SessionLedger(Protocol):
 
     def get_session(self, session_id: str) -> SessionRecord | None: ...
 
-    def record_verdict(self, session_id: str, verdict: str) -> tuple[str, bool]:
-        """Write the verdict document unless one exists. Returns the document that stands and whether this call
-        wrote it."""
+    def record_verdict(self, session_id: str, verdict: str) -> SessionRecord:
+        """Write the verdict document unless one exists. Returns the session as it stands: with this verdict, not
+        yet counted, or with the verdict another request recorded first."""
+        ...
+
+    def mark_counted(self, session_id: str) -> bool:
+        """Mark the verdict's metrics as settled; True only for the one call that did (the one that emits them)."""
         ...
 
     def delete_session(self, session_id: str) -> None: ...
 
-    def blocked_until(self, owner: str, now: datetime) -> datetime | None:
-        """When the caller's cool-down ends, or None if the caller may start a session now."""
+    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
+        """Count one request of the caller against `limit`, atomically, and return the caller's cool-down."""
         ...
 
-    def record_failure(self, owner: str, now: datetime) -> None:
-        """Count one failed check for the caller, atomically; start the cool-down when the limit is reached."""
+    def record_failure(self, owner: str, session_id: str, now: datetime) -> None:
+        """Count the session's failed check for the caller, atomically and at most once however often it is
+        called; start the cool-down when the limit is reached."""
         ...
 
 

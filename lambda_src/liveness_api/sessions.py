@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
 from liveness_api.decision import decide, is_failure
 from liveness_api.errors import (
+    CallerRateLimited,
     LivenessCallFailed,
     LivenessSessionGone,
     RequestInvalid,
@@ -17,6 +18,7 @@ from liveness_api.errors import (
     TooManyFailedChecks,
 )
 from liveness_api.metrics_catalogue import (
+    CALLER_RATE_LIMITED,
     LIVENESS_CHECK_COMPLETED,
     LIVENESS_CONFIDENCE,
     SESSION_CREATE_FAILED,
@@ -27,6 +29,7 @@ from liveness_api.metrics_catalogue import (
 from liveness_api.models import CreateSessionRequest, CreateSessionResponse, SessionResultsResponse
 from liveness_api.observability import logger, record_metric, tracer
 from liveness_api.ports import (
+    Admission,
     ImageStore,
     LivenessResult,
     LivenessService,
@@ -34,7 +37,7 @@ from liveness_api.ports import (
     SessionRecord,
     SessionRequest,
 )
-from liveness_api.vocabulary import SessionStatus, Verdict
+from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
 
 Clock = Callable[[], datetime]
 
@@ -62,6 +65,7 @@ class LivenessSessions:
         liveness: LivenessService,
         ledger: SessionLedger,
         images: Callable[[], ImageStore],
+        limits: Mapping[CallerLimit, int],
         clock: Clock = utc_now,
     ) -> None:
         self._region = region
@@ -71,6 +75,7 @@ class LivenessSessions:
         self._ledger = ledger
         # Only erasure needs S3; building that client lazily keeps it off the create path's cold start.
         self._images = images
+        self._limits = limits
         self.clock = clock
 
     def create(
@@ -81,7 +86,8 @@ class LivenessSessions:
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
             )
         now = self.clock()
-        blocked_until = self._ledger.blocked_until(owner, now)
+        # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before.
+        blocked_until = self._admit(owner, CallerLimit.CREATES, now).blocked_until
         if blocked_until is not None:
             record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
             wait = max(1, math.ceil((blocked_until - now).total_seconds()))
@@ -113,10 +119,14 @@ class LivenessSessions:
         return CreateSessionResponse(session_id=session_id, region=self._region, expires_at=record.expires_at)
 
     def results(self, owner: str, session_id: str) -> SessionResultsResponse:
+        self._admit(owner, CallerLimit.READS, self.clock())
         record = self._owned_session(owner, session_id)
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
-            return SessionResultsResponse.model_validate_json(record.verdict)
+            response = SessionResultsResponse.model_validate_json(record.verdict)
+            if not record.counted:  # recorded by a request that failed before it could count it
+                self._settle(owner, session_id, response)
+            return response
         try:
             result = self._liveness.get_results(session_id)
         except LivenessSessionGone:
@@ -133,20 +143,34 @@ class LivenessSessions:
             audit_images=list(result.audit_images),
         )
         if verdict != Verdict.PENDING:
-            stored, written_now = self._ledger.record_verdict(session_id, response.model_dump_json(by_alias=True))
-            if written_now:
-                self._count_verdict(owner, verdict, result.confidence)
-            else:  # another request recorded its verdict first, and that one stands
-                response = SessionResultsResponse.model_validate_json(stored)
+            document = response.model_dump_json(by_alias=True)
+            stored = self._ledger.record_verdict(session_id, document)
+            if stored.verdict != document:  # another request recorded its verdict first, and that one stands
+                response = SessionResultsResponse.model_validate_json(stored.verdict or document)
+            if not stored.counted:
+                self._settle(owner, session_id, response)
         tracer.put_annotation("Decision", response.decision)
         return response
 
     def erase(self, owner: str, session_id: str) -> None:
+        self._admit(owner, CallerLimit.READS, self.clock())
         self._owned_session(owner, session_id)
         deleted = self._images().erase_session_images(session_id)
         self._ledger.delete_session(session_id)
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
+
+    def _admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
+        admission = self._ledger.admit(owner, limit, now)
+        if admission.requests_in_window > self._limits[limit]:
+            record_metric(CALLER_RATE_LIMITED, 1, limit)
+            wait = max(1, math.ceil((admission.window_ends - now).total_seconds()))
+            raise CallerRateLimited(
+                f"This caller sent more than {self._limits[limit]} such requests this minute. "
+                f"Retry after {wait} seconds.",
+                retry_after_seconds=wait,
+            )
+        return admission
 
     def _owned_session(self, owner: str, session_id: str) -> SessionRecord:
         record = self._ledger.get_session(session_id)
@@ -154,10 +178,15 @@ class LivenessSessions:
             raise SessionNotFound()
         return record
 
-    def _count_verdict(self, owner: str, verdict: Verdict, confidence: float | None) -> None:
-        record_metric(LIVENESS_CHECK_COMPLETED, 1, verdict)
-        if confidence is not None:
-            record_metric(LIVENESS_CONFIDENCE, confidence)
-        if is_failure(verdict):
-            self._ledger.record_failure(owner, self.clock())
-        logger.info("Liveness check completed", extra={"decision": verdict})
+    def _settle(self, owner: str, session_id: str, response: SessionResultsResponse) -> None:
+        """Count a recorded verdict towards the abuse limit and the metrics, exactly once: the failure count is
+        idempotent, so a request that failed midway can safely be repeated, and only the request that marks the
+        verdict counted emits its metrics."""
+        if is_failure(response.decision):
+            self._ledger.record_failure(owner, session_id, self.clock())
+        if not self._ledger.mark_counted(session_id):
+            return  # a concurrent request settled it
+        record_metric(LIVENESS_CHECK_COMPLETED, 1, response.decision)
+        if response.confidence is not None:
+            record_metric(LIVENESS_CONFIDENCE, response.confidence)
+        logger.info("Liveness check completed", extra={"decision": response.decision})

@@ -38,6 +38,14 @@ class Settings(BaseModel):
     rekognition_connect_timeout: float = Field(alias=EnvVar.REKOGNITION_CONNECT_TIMEOUT)
     rekognition_read_timeout: float = Field(alias=EnvVar.REKOGNITION_READ_TIMEOUT)
     rekognition_max_attempts: int = Field(alias=EnvVar.REKOGNITION_MAX_ATTEMPTS)
+    dynamodb_connect_timeout: float = Field(alias=EnvVar.DYNAMODB_CONNECT_TIMEOUT)
+    dynamodb_read_timeout: float = Field(alias=EnvVar.DYNAMODB_READ_TIMEOUT)
+    dynamodb_max_attempts: int = Field(alias=EnvVar.DYNAMODB_MAX_ATTEMPTS)
+    s3_connect_timeout: float = Field(alias=EnvVar.S3_CONNECT_TIMEOUT)
+    s3_read_timeout: float = Field(alias=EnvVar.S3_READ_TIMEOUT)
+    s3_max_attempts: int = Field(alias=EnvVar.S3_MAX_ATTEMPTS)
+    caller_creates_per_minute: int = Field(alias=EnvVar.CALLER_CREATES_PER_MINUTE)
+    caller_reads_per_minute: int = Field(alias=EnvVar.CALLER_READS_PER_MINUTE)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

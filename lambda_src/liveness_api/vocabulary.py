@@ -80,3 +80,18 @@ class LivenessOperation(StrEnum):
 
     CREATE_SESSION = "CreateFaceLivenessSession"
     GET_RESULTS = "GetFaceLivenessSessionResults"
+
+
+class Dependency(StrEnum):
+    """The AWS services the handler calls, as the DependencyError metric and the logs name them."""
+
+    REKOGNITION = "Rekognition"
+    DYNAMODB = "DynamoDB"
+    S3 = "S3"
+
+
+class CallerLimit(StrEnum):
+    """The per-caller request limits, kept in the ledger's caller item: POST /sessions, and every other route."""
+
+    CREATES = "CreatesPerMinute"
+    READS = "ReadsPerMinute"

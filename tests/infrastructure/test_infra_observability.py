@@ -24,6 +24,8 @@ TUNED = {
     "alarmLatencyP99Ms": 1500,
     "alarmRekognitionThrottlesPerMinute": 7,
     "alarmRekognitionThrottleMinutes": 10,
+    "alarmThrottledRequestsPerMinute": 30,
+    "alarmThrottledRequestsMinutes": 3,
     "alarmPassRateFloorPercent": 70,
     "alarmPassRateMinChecks": 25,
     "alarmEvaluationPeriods": 4,
@@ -49,14 +51,14 @@ def single_metric(alarm: dict[str, Any]) -> dict[str, Any]:
         return {
             "Namespace": alarm["Namespace"],
             "MetricName": alarm["MetricName"],
-            "Dimensions": alarm["Dimensions"],
+            "Dimensions": alarm.get("Dimensions", []),
             "Stat": alarm["Statistic"],
             "Period": alarm["Period"],
         }
     stats = [m for m in alarm["Metrics"] if "MetricStat" in m]
     assert len(stats) == 1
     stat = stats[0]["MetricStat"]
-    return {**stat["Metric"], "Stat": stat["Stat"], "Period": stat["Period"]}
+    return {"Dimensions": [], **stat["Metric"], "Stat": stat["Stat"], "Period": stat["Period"]}
 
 
 # --- dashboard ------------------------------------------------------------------------------------------------
@@ -127,7 +129,8 @@ def test_gateway_429s_and_rekognition_throttles_are_shown_apart(default: Synth) 
     ]
     assert metrics[1][-1]["yAxis"] == "right"
     metric_filter = default.only("AWS::Logs::MetricFilter")["Properties"]
-    assert metric_filter["FilterPattern"] == '{ $.status = "429" }'
+    # API Gateway's own throttle only: the handler's 429s carry no gateway response type.
+    assert metric_filter["FilterPattern"] == '{ ($.status = "429") && ($.errorResponseType = "THROTTLED") }'
     assert metric_filter["LogGroupName"] == default.ref(default.stack.api.access_log_group)
 
 
@@ -136,10 +139,9 @@ def test_every_catalogued_metric_and_dimension_value_is_on_the_dashboard(synth: 
         (name, dims) for ns, name, dims in dashboard_metrics(dashboard_body(synth.json)) if ns == catalogue.NAMESPACE
     }
     for metric in catalogue.ALL_METRICS:
-        values = metric.dimension_values or (None,)
-        for value in values:
-            dims = {catalogue.SERVICE_DIMENSION: SERVICE_NAME} | ({metric.dimension: value} if value else {})
-            assert (metric.name, tuple(sorted(dims.items()))) in plotted, (metric.name, value)
+        for own in metric.every_dimension_map():
+            dims = {catalogue.SERVICE_DIMENSION: SERVICE_NAME, **own}
+            assert (metric.name, tuple(sorted(dims.items()))) in plotted, (metric.name, own)
 
 
 def test_the_committed_picture_is_the_synthesized_layout(default: Synth) -> None:
@@ -169,6 +171,7 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
             5,
         ),
         "LatencyP99": ("AWS/ApiGateway", "Latency", gateway, "p99", 300, 3000, 3),
+        "ApiThrottling": (GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, [], "Sum", 60, 10, 5),
     }
     assert set(found) == {*expected, "PassRateLow"}
     for name, (namespace, metric_name, dimensions, stat, period, threshold, periods) in expected.items():
@@ -213,6 +216,8 @@ def test_thresholds_come_from_config(tuned: Synth) -> None:
     assert found["LatencyP99"]["EvaluationPeriods"] == 4
     assert found["RekognitionThrottling"]["Threshold"] == 7
     assert found["RekognitionThrottling"]["EvaluationPeriods"] == 10
+    assert found["ApiThrottling"]["Threshold"] == 30
+    assert found["ApiThrottling"]["EvaluationPeriods"] == 3
     assert found["PassRateLow"]["Threshold"] == 70
     assert ">= 25," in found["PassRateLow"]["Metrics"][0]["Expression"]
 

@@ -40,14 +40,17 @@ class Api:
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None
     ) -> ApiResponse:
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        event = api_gateway_event(method, path, body=payload, headers=all_headers, identity=self.identity)
-        response = self.backend.invoke(event)
+        response = self.backend.invoke(self.event(method, path, payload, headers))
         text = response.get("body") or ""
         headers_out = {**(response.get("headers") or {})}
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers_out[name] = values[-1]
         return ApiResponse(response["statusCode"], headers_out, json.loads(text) if text else None)
+
+    def event(self, method: str, path: str, body: str | None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """The proxy event API Gateway would send for this caller's request."""
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        return api_gateway_event(method, path, body=body, headers=all_headers, identity=self.identity)
 
     def create(self, body: Any = None, **kwargs: Any) -> ApiResponse:
         return self.call("POST", "/sessions", body, **kwargs)

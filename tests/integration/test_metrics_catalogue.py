@@ -7,9 +7,12 @@ The whole walk runs once per module (one fixture), because the dashboard compari
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import botocore.endpoint
 import pytest
 from aws_lambda_powertools.metrics.provider import cold_start
 from botocore.stub import Stubber
@@ -19,6 +22,8 @@ from infra.dashboard_picture import dashboard_body, dashboard_metrics
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, SESSION_LIFETIME_SECONDS
 from liveness_api.vocabulary import Verdict
+from liveness_local.events import CallerIdentity
+from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
@@ -40,10 +45,8 @@ def catalogued_keys() -> set[Key]:
     keys = set()
     for metric in catalogue.ALL_METRICS:
         service = {catalogue.SERVICE_DIMENSION: SERVICE_NAME}
-        if metric.dimension is None:
-            keys.add(key(metric.name, service))
-        for value in metric.dimension_values:
-            keys.add(key(metric.name, {**service, metric.dimension: value}))  # type: ignore[dict-item]
+        for own in metric.every_dimension_map():
+            keys.add(key(metric.name, {**service, **own}))
     return keys
 
 
@@ -95,6 +98,30 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
         emulator.complete(session_id, confidence=5.0)
         assert other_api.results(session_id).body["decision"] == Verdict.NOT_LIVE
     assert other_api.create().status == 429
+    # Every fault of DynamoDB and S3 (the backoff between botocore's retries is skipped by the caller).
+    # Three attempts each, as many as botocore makes of a retried one; whatever is left is dropped after each.
+    for fault in Fault:
+        backend.faults.inject("dynamodb", "GetItem", fault, times=3)
+        assert api.results(live).status >= 500
+        backend.faults.reset()
+        session_id = new_session(api)
+        backend.faults.inject("s3", "ListObjectVersions", fault, times=3)
+        assert api.erase(session_id).status >= 500
+        backend.faults.reset()
+    # A request out of time.
+    assert backend.invoke(api.event("POST", "/sessions", "{}"), remaining_ms=1000)["statusCode"] == 503
+    # The per-caller limits, each exceeded once.
+    limits = backend.handler.dependencies.sessions._limits
+    saved = dict(limits)
+    limits.update(dict.fromkeys(limits, 1))
+    try:
+        rate_limited = Api(backend, CallerIdentity.iam(f"eve-{uuid.uuid4().hex[:8]}"))
+        limited = rate_limited.create().body["sessionId"]
+        assert rate_limited.create().status == 429
+        assert rate_limited.results(limited).status == 200
+        assert rate_limited.results(limited).status == 429
+    finally:
+        limits.update(saved)
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +139,15 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> set[Key]:
 
 
 def test_every_path_emits_exactly_the_catalogue_and_the_dashboard_plots_exactly_that(
-    api: Api, other_api: Api, emulator: Any, backend: Any, capfd: pytest.CaptureFixture[str], dashboard: set[Key]
+    api: Api,
+    other_api: Api,
+    emulator: Any,
+    backend: Any,
+    capfd: pytest.CaptureFixture[str],
+    dashboard: set[Key],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=lambda _seconds: None))
     capfd.readouterr()
     walk_every_path(api, other_api, emulator, backend)
     metrics = emitted_metrics(capfd.readouterr().out)

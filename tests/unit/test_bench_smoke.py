@@ -57,11 +57,11 @@ def test_bench_writes_every_figure_for_every_variant(tmp_path: Path) -> None:
         for name in measure.COMPARED:
             assert made[name] == [
                 {
-                    "calls": ["DynamoDB GetItem", "Rekognition CreateFaceLivenessSession", "DynamoDB PutItem"],
+                    "calls": ["DynamoDB UpdateItem", "Rekognition CreateFaceLivenessSession", "DynamoDB PutItem"],
                     "requests": 6,
                 }
             ]
-    assert "handler 3 (DynamoDB GetItem, Rekognition CreateFaceLivenessSession, DynamoDB PutItem)" in done.stdout
+    assert "handler 3 (DynamoDB UpdateItem, Rekognition CreateFaceLivenessSession, DynamoDB PutItem)" in done.stdout
     assert results["size"]["code_asset_zip_bytes"] > 0
     assert set(results["size"]["layer_equivalent_packages"]) == set(measure.LAYER_EQUIVALENT)
     assert results["synth"]["cdk_synth_status"] == "skipped (--no-synth)"

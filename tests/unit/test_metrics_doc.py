@@ -17,8 +17,10 @@ def test_the_table_lists_every_catalogued_metric_with_its_unit_and_dimension_val
     for metric in catalogue.ALL_METRICS:
         row = next(line for line in table.splitlines() if line.startswith(f"| `{metric.name}` |"))
         assert f"| {metric.unit} |" in row
-        for value in metric.dimension_values:
-            assert f"`{value}`" in row
+        for name, allowed in metric.dimensions:
+            assert f"`{name}`" in row
+            for value in allowed:
+                assert f"`{value}`" in row
 
 
 def test_a_drifted_table_is_detected() -> None:

@@ -30,7 +30,7 @@ from infra.constructs.observability.queries import INIT_DURATION_QUERY
 from liveness_api import contract
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.metrics_catalogue import ErrorType
-from liveness_api.vocabulary import TERMINAL_VERDICTS
+from liveness_api.vocabulary import TERMINAL_VERDICTS, CallerLimit, LivenessOperation
 
 WIDGET_HEIGHT: Final = 6
 
@@ -156,8 +156,11 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         4,
     )
     refused = graph(
-        "Refused by the abuse limit (count per 5 min)",
-        [catalogue_metric(catalogue.SESSION_REFUSED_BY_ABUSE_LIMIT, label="Refused (429)")],
+        "Refused: abuse limit and per-caller limits (429s per 5 min)",
+        [
+            catalogue_metric(catalogue.SESSION_REFUSED_BY_ABUSE_LIMIT, label="Abuse limit"),
+            *(catalogue_metric(catalogue.CALLER_RATE_LIMITED, limit) for limit in CallerLimit),
+        ],
         COUNT,
         4,
     )
@@ -169,38 +172,54 @@ def dependency_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         "Rekognition errors by type (count per 5 min)",
         [catalogue_metric(catalogue.REKOGNITION_ERROR, error_type) for error_type in ErrorType.ALL],
         COUNT,
-        6,
+        4,
         stacked=True,
+    )
+    faults = graph(
+        "DynamoDB and S3 faults by cause (count per 5 min)",
+        [
+            catalogue_metric(catalogue.DEPENDENCY_ERROR, *dimensions.values())
+            for dimensions in catalogue.DEPENDENCY_ERROR.every_dimension_map()
+        ],
+        COUNT,
+        4,
+        stacked=True,
+    )
+    deadline = graph(
+        "Requests out of time: 503 before the function timeout (count per 5 min)",
+        [catalogue_metric(catalogue.REQUEST_DEADLINE_EXCEEDED, label="Deadline exceeded")],
+        COUNT,
+        4,
     )
     create_failures = graph(
         "Session create failures by cause (count per 5 min)",
         [
-            catalogue_metric(catalogue.SESSION_CREATE_FAILED, value)
-            for value in catalogue.SESSION_CREATE_FAILED.dimension_values
+            catalogue_metric(catalogue.SESSION_CREATE_FAILED, *dimensions.values())
+            for dimensions in catalogue.SESSION_CREATE_FAILED.every_dimension_map()
         ],
         COUNT,
-        6,
+        4,
         stacked=True,
     )
     latency = graph(
         "Rekognition latency by operation (ms)",
         [
             catalogue_metric(catalogue.REKOGNITION_LATENCY, operation, statistic=stat, label=f"{operation} {stat}")
-            for operation in catalogue.REKOGNITION_LATENCY.dimension_values
+            for operation in tuple(LivenessOperation)
             for stat in ("p50", "p99")
         ],
         MILLISECONDS,
-        6,
+        4,
     )
     throttles = graph(
         "Throttling (count per minute)",
         [inputs.gateway_throttled],
         COUNT,
-        6,
+        4,
         right=[rekognition_throttles()],
         right_axis=COUNT,
     )
-    return [errors, create_failures, latency, throttles]
+    return [errors, faults, create_failures, latency, throttles, deadline]
 
 
 def compute_row(inputs: DashboardInputs) -> list[cw.IWidget]:
@@ -249,7 +268,7 @@ class Row(NamedTuple):
 ROWS: Final = (
     Row("Traffic", "API Gateway: requests, errors and latency by route", traffic_row),
     Row("Business", "Sessions and liveness verdicts", business_row),
-    Row("Dependency", "Amazon Rekognition Face Liveness and throttling", dependency_row),
+    Row("Dependency", "Rekognition Face Liveness, DynamoDB and S3 faults, throttling, deadlines", dependency_row),
     Row("Compute", "The Lambda function", compute_row),
 )
 ROW_TITLES: Final = tuple(row.title for row in ROWS)

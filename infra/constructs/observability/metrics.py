@@ -2,8 +2,9 @@
 
 Every custom metric comes from the handler's catalogue (liveness_api.metrics_catalogue): the same names, namespace
 and dimensions the handler emits with, so neither the dashboard nor an alarm can name a metric the handler does not
-emit. Two more metrics are not the handler's own and are defined here: Powertools' ColdStart metric and API
-Gateway 429s (API Gateway publishes no 429 metric, so a metric filter on the access log counts them).
+emit. Two more metrics are not the handler's own and are defined here: Powertools' ColdStart metric and the requests
+API Gateway's own throttle refused (API Gateway publishes no 429 metric, so a metric filter on the access log counts
+them).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from liveness_api.vocabulary import TERMINAL_VERDICTS, Verdict
 COLD_START_METRIC: Final = "ColdStart"  # Powertools' log_metrics(capture_cold_start_metric=True)
 COLD_START_DIMENSIONS: Final = ("function_name", catalogue.SERVICE_DIMENSION)
 GATEWAY_NAMESPACE: Final = f"{catalogue.NAMESPACE}/ApiGateway"
-GATEWAY_THROTTLED_METRIC: Final = "ThrottledRequests"  # a metric filter on the access log: status 429
+# A metric filter on the access log: requests API Gateway's throttle answered 429 (gateway response THROTTLED).
+GATEWAY_THROTTLED_METRIC: Final = "ThrottledRequests"
+GATEWAY_THROTTLED_RESPONSE: Final = "THROTTLED"
 
 DASHBOARD_PERIOD: Final = Duration.minutes(5)
 ALARM_PERIOD: Final = Duration.minutes(5)
@@ -36,28 +39,21 @@ THROTTLE_PERIOD: Final = Duration.minutes(1)
 
 def catalogue_metric(
     metric: MetricDef,
-    dimension_value: str | None = None,
-    *,
+    *dimension_values: str,
     statistic: str = "Sum",
     label: str | None = None,
     period: Duration = DASHBOARD_PERIOD,
 ) -> cw.Metric:
-    """A metric exactly as the handler publishes it: the catalogue's namespace, name and dimensions."""
-    if (metric.dimension is None) != (dimension_value is None) or (
-        dimension_value is not None and dimension_value not in metric.dimension_values
-    ):
-        raise ValueError(f"{metric.name}: {dimension_value!r} is not one of its catalogued dimension values")
-    # A StrEnum member (such as a Verdict) goes to jsii as its plain string value.
-    value = None if dimension_value is None else str(dimension_value)
-    dimensions = {catalogue.SERVICE_DIMENSION: contract.SERVICE_NAME}
-    if metric.dimension is not None and value is not None:
-        dimensions[metric.dimension] = value
+    """A metric exactly as the handler publishes it: the catalogue's namespace, name and dimensions, with one
+    catalogued value per dimension (ValueError otherwise)."""
+    # dimension_map gives plain strings: a StrEnum member (such as a Verdict) must reach jsii as its value.
+    own = metric.dimension_map(dimension_values)
     return cw.Metric(
         namespace=catalogue.NAMESPACE,
         metric_name=metric.name,
-        dimensions_map=dimensions,
+        dimensions_map={catalogue.SERVICE_DIMENSION: contract.SERVICE_NAME, **own},
         statistic=statistic,
-        label=label or value or metric.name,
+        label=label or " ".join(own.values()) or metric.name,
         period=period,
     )
 
@@ -127,12 +123,17 @@ def pass_rate(period: Duration, min_checks: int = 1) -> cw.MathExpression:
 
 
 def gateway_throttle_filter(scope: Construct, access_log_group: logs.ILogGroup) -> cw.Metric:
-    """Counts the requests API Gateway answered 429 (stage throttling) with a metric filter on the access log."""
+    """Counts the requests API Gateway's own throttle answered 429, with a metric filter on the access log. The
+    handler's own 429s (abuse limit, Rekognition throttling) carry no gateway response type, so they do not count:
+    they have metrics of their own."""
     metric_filter = logs.MetricFilter(
         scope,
         "GatewayThrottledFilter",
         log_group=access_log_group,
-        filter_pattern=logs.FilterPattern.string_value("$.status", "=", "429"),
+        filter_pattern=logs.FilterPattern.all(
+            logs.FilterPattern.string_value("$.status", "=", "429"),
+            logs.FilterPattern.string_value("$.errorResponseType", "=", GATEWAY_THROTTLED_RESPONSE),
+        ),
         metric_namespace=GATEWAY_NAMESPACE,
         metric_name=GATEWAY_THROTTLED_METRIC,
         metric_value="1",

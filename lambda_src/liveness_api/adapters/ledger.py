@@ -1,27 +1,37 @@
 """SessionLedger on DynamoDB (one table, low-level client so no boto3 resource layer loads at cold start).
 
 Items:
-- `SESSION#<sessionId>`: owner, createdAt, expiresAt, ttl and, once decided, the immutable `verdict`.
-- `CALLER#<sha256(owner)>`: the failed-check window (`windowStart`, `failures`) and `blockedUntil`.
+- `SESSION#<sessionId>`: owner, createdAt, expiresAt, ttl and, once decided, the immutable `verdict` with
+  `counted` (whether its metrics and abuse-limit count were settled).
+- `CALLER#<sha256(owner)>`: the failed-check window (`windowStart`, `failedSessions`: a set of session ids, so
+  counting one session's failure again changes nothing), `blockedUntil`, and one fixed one-minute window per
+  request limit (`<limit>Window`, `<limit>Count`).
 Every write that must not race is a conditional or atomic update, so concurrent Lambdas cannot lose counts
-or overwrite a verdict.
+or overwrite a verdict. Every call's faults are answered by `adapters.faults`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from botocore.exceptions import ClientError
 
+from liveness_api.adapters.faults import guarded
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.errors import SessionNotFound
-from liveness_api.ports import SessionRecord
+from liveness_api.ports import Admission, SessionRecord
+from liveness_api.vocabulary import CallerLimit, Dependency
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-# A handful of rounds is plenty: each lost round means another writer made progress.
 _MAX_WINDOW_ROUNDS = 5
+_LIMIT_WINDOW = timedelta(minutes=1)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _is_condition_failure(error: ClientError) -> bool:
@@ -30,6 +40,17 @@ def _is_condition_failure(error: ClientError) -> bool:
 
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def _dynamodb(method: Callable[P, R]) -> Callable[P, R]:
+    """Answer every fault of the DynamoDB calls `method` makes (conditions it expects are handled inside)."""
+
+    @wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        with guarded(Dependency.DYNAMODB, method.__name__):
+            return method(*args, **kwargs)
+
+    return call
 
 
 class DynamoSessionLedger:
@@ -52,6 +73,7 @@ class DynamoSessionLedger:
 
     # Sessions ------------------------------------------------------------------------------------------
 
+    @_dynamodb
     def record_session(self, record: SessionRecord) -> SessionRecord:
         item = {
             LEDGER_PARTITION_KEY: {"S": _session_key(record.session_id)},
@@ -78,28 +100,23 @@ class DynamoSessionLedger:
             return stored
         return record
 
+    @_dynamodb
     def get_session(self, session_id: str) -> SessionRecord | None:
         response = self._client.get_item(TableName=self._table, Key=_key(_session_key(session_id)), ConsistentRead=True)
         item = response.get("Item")
-        if item is None:
-            return None
-        return SessionRecord(
-            session_id=session_id,
-            owner=item["owner"]["S"],
-            created_at=datetime.fromisoformat(item["createdAt"]["S"]),
-            expires_at=datetime.fromisoformat(item["expiresAt"]["S"]),
-            verdict=item["verdict"]["S"] if "verdict" in item else None,
-        )
+        return None if item is None else _session_record(session_id, item)
 
-    def record_verdict(self, session_id: str, verdict: str) -> tuple[str, bool]:
+    @_dynamodb
+    def record_verdict(self, session_id: str, verdict: str) -> SessionRecord:
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=_key(_session_key(session_id)),
-                UpdateExpression="SET verdict = :verdict",
+                UpdateExpression="SET verdict = :verdict, counted = :false",
                 ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(verdict)",
                 ExpressionAttributeNames={"#pk": LEDGER_PARTITION_KEY},
-                ExpressionAttributeValues={":verdict": {"S": verdict}},
+                ExpressionAttributeValues={":verdict": {"S": verdict}, ":false": {"BOOL": False}},
+                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if not _is_condition_failure(error):
@@ -107,28 +124,102 @@ class DynamoSessionLedger:
             stored = self.get_session(session_id)
             if stored is None or stored.verdict is None:
                 raise SessionNotFound() from None  # erased while we were deciding
-            return stored.verdict, False
-        return verdict, True
+            return stored
+        return _session_record(session_id, response["Attributes"])
 
+    @_dynamodb
+    def mark_counted(self, session_id: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(_session_key(session_id)),
+                UpdateExpression="SET counted = :true",
+                ConditionExpression="counted = :false",
+                ExpressionAttributeValues={":true": {"BOOL": True}, ":false": {"BOOL": False}},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            return False
+        return True
+
+    @_dynamodb
     def delete_session(self, session_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=_key(_session_key(session_id)))
 
-    # Abuse limit ---------------------------------------------------------------------------------------
+    # Per-caller limits and the abuse limit -----------------------------------------------------------------
 
-    def blocked_until(self, owner: str, now: datetime) -> datetime | None:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key=_key(_caller_key(owner)),
-            ProjectionExpression="blockedUntil",
-            ConsistentRead=True,
+    @_dynamodb
+    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
+        """Count one request against the caller's `limit` in this minute, and read the cool-down in the same
+        update: one call in the common case, a second only on the minute's first request."""
+        key = _key(_caller_key(owner))
+        window = str(_epoch(now) // 60)
+        names = {"#window": f"{limit}Window", "#count": f"{limit}Count", "#ttl": LEDGER_TTL_ATTRIBUTE}
+        # Never shortens a TTL set for a cool-down or a failure window.
+        ttl = {":ttl": {"N": str(_epoch(now + 2 * _LIMIT_WINDOW))}}
+        window_ends = datetime.fromtimestamp((int(window) + 1) * 60, UTC)
+        values: dict[str, dict[str, Any]] = {":one": {"N": "1"}, ":window": {"N": window}, **ttl}
+        attempts = (
+            # The common case: this minute's window is open.
+            ("ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)", "#window = :window"),
+            # The minute's first request: open its window, unless a concurrent request just did.
+            (
+                "SET #window = :window, #count = :one, #ttl = if_not_exists(#ttl, :ttl)",
+                "attribute_not_exists(#window) OR #window <> :window",
+            ),
         )
-        blocked = response.get("Item", {}).get("blockedUntil")
-        if blocked is None or int(blocked["N"]) <= _epoch(now):
-            return None
-        return datetime.fromtimestamp(int(blocked["N"]), UTC)
+        item = self._count_in_window(key, attempts, names, values)
+        return _admission(item, names["#count"], now, window_ends)
 
-    def record_failure(self, owner: str, now: datetime) -> None:
-        failures = self._count_failure_in_window(owner, now)
+    def _count_in_window(
+        self,
+        key: dict[str, dict[str, str]],
+        attempts: tuple[tuple[str, str], ...],
+        names: dict[str, str],
+        values: dict[str, dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Count into a window with the first (update, condition) whose condition holds: count into the open
+        window, or open a new one. A handful of rounds is plenty: each lost round means another writer made
+        progress."""
+        for _ in range(_MAX_WINDOW_ROUNDS):
+            for update, condition in attempts:
+                item = self._update_if(key, update, condition, names, values)
+                if item is not None:
+                    return item
+        raise RuntimeError("could not count into the caller's window: it kept changing")
+
+    def _update_if(
+        self,
+        key: dict[str, dict[str, str]],
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """The item after a conditional update, or None when the condition did not hold. Names and values are
+        passed only where the expressions use them: DynamoDB refuses unused ones."""
+        used = update + " " + condition
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={name: value for name, value in names.items() if name in used},
+                ExpressionAttributeValues={name: value for name, value in values.items() if name in used},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            return None
+        item: dict[str, Any] = response["Attributes"]
+        return item
+
+    @_dynamodb
+    def record_failure(self, owner: str, session_id: str, now: datetime) -> None:
+        failures = self._count_failure_in_window(owner, session_id, now)
         if failures >= self._max_failures:
             until = now + self._cooldown
             # ADD-free SET: later failures during the cool-down simply extend it.
@@ -143,44 +234,49 @@ class DynamoSessionLedger:
                 },
             )
 
-    def _count_failure_in_window(self, owner: str, now: datetime) -> int:
+    def _count_failure_in_window(self, owner: str, session_id: str, now: datetime) -> int:
         key = _key(_caller_key(owner))
         cutoff = str(_epoch(now - self._failure_window))
         ttl = str(_epoch(now + self._failure_window + self._cooldown))
-        for _ in range(_MAX_WINDOW_ROUNDS):
-            try:  # the common case: a window is open, count into it atomically
-                response = self._client.update_item(
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="ADD failures :one SET #ttl = :ttl",
-                    ConditionExpression="windowStart > :cutoff",
-                    ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":cutoff": {"N": cutoff}, ":ttl": {"N": ttl}},
-                    ReturnValues="UPDATED_NEW",
-                )
-                return int(response["Attributes"]["failures"]["N"])
-            except ClientError as error:
-                if not _is_condition_failure(error):
-                    raise
-            try:  # no open window: start one, unless a concurrent writer just did
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="SET windowStart = :now, failures = :one, #ttl = :ttl",
-                    ConditionExpression="attribute_not_exists(windowStart) OR windowStart <= :cutoff",
-                    ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
-                    ExpressionAttributeValues={
-                        ":now": {"N": str(_epoch(now))},
-                        ":one": {"N": "1"},
-                        ":cutoff": {"N": cutoff},
-                        ":ttl": {"N": ttl},
-                    },
-                )
-                return 1
-            except ClientError as error:
-                if not _is_condition_failure(error):
-                    raise
-        raise RuntimeError("could not count a failed check: the caller's window kept changing")
+        names = {"#ttl": LEDGER_TTL_ATTRIBUTE}
+        values: dict[str, dict[str, Any]] = {
+            ":now": {"N": str(_epoch(now))},
+            ":failed": {"SS": [session_id]},
+            ":cutoff": {"N": cutoff},
+            ":ttl": {"N": ttl},
+        }
+        attempts = (
+            # The common case: a window is open, count into it atomically (the session's id again adds nothing).
+            ("ADD failedSessions :failed SET #ttl = :ttl", "windowStart > :cutoff"),
+            # No open window: start one, unless a concurrent writer just did.
+            (
+                "SET windowStart = :now, failedSessions = :failed, #ttl = :ttl",
+                "attribute_not_exists(windowStart) OR windowStart <= :cutoff",
+            ),
+        )
+        return len(self._count_in_window(key, attempts, names, values)["failedSessions"]["SS"])
+
+
+def _session_record(session_id: str, item: dict[str, Any]) -> SessionRecord:
+    return SessionRecord(
+        session_id=session_id,
+        owner=item["owner"]["S"],
+        created_at=datetime.fromisoformat(item["createdAt"]["S"]),
+        expires_at=datetime.fromisoformat(item["expiresAt"]["S"]),
+        verdict=item["verdict"]["S"] if "verdict" in item else None,
+        # Verdicts recorded before `counted` existed were settled when they were written.
+        counted=item.get("counted", {"BOOL": True})["BOOL"],
+    )
+
+
+def _admission(item: dict[str, Any], count_attribute: str, now: datetime, window_ends: datetime) -> Admission:
+    blocked = item.get("blockedUntil")
+    blocked_until = None if blocked is None or int(blocked["N"]) <= _epoch(now) else int(blocked["N"])
+    return Admission(
+        requests_in_window=int(item[count_attribute]["N"]),
+        window_ends=window_ends,
+        blocked_until=None if blocked_until is None else datetime.fromtimestamp(blocked_until, UTC),
+    )
 
 
 def _key(partition_key: str) -> dict[str, dict[str, str]]:
