@@ -57,6 +57,14 @@ LAMBDA_MIN_UNRESERVED_CONCURRENCY: Final = 100
 LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY: Final = 1000
 # IAM users and roles only: the resource policy matches aws:PrincipalArn, which is never a session's ARN.
 IAM_PRINCIPAL_ARN: Final = r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(user|role)/[\w+=,.@/-]{1,512}$"
+# An existing Cognito user pool (`userPoolArn`) and its app clients (`userPoolClientIds`), as Cognito spells them.
+USER_POOL_ARN: Final = (
+    r"^arn:aws(-cn|-us-gov)?:cognito-idp:[a-z]{2}(-[a-z]+)+-\d:\d{12}:userpool/[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$"
+)
+USER_POOL_CLIENT_ID: Final = r"^[\w+]{1,128}$"
+# AWS WAF's bounds on a rate-based rule's limit (requests per evaluation window, per aggregation key).
+WAF_RATE_LIMIT_MIN: Final = 10
+WAF_RATE_LIMIT_MAX: Final = 2_000_000_000
 
 # The version the tests run; the function gets exactly this version through the published layer.
 POWERTOOLS_VERSION: Final = "3.37.0"
@@ -155,7 +163,19 @@ class StackConfig(BaseModel):
     allowed_principal_arns: tuple[str, ...] = Field((), alias="allowedPrincipalArns")
     cors_allowed_origins: tuple[str, ...] = Field((), alias="corsAllowedOrigins")
     log_retention_days: int = Field(90, alias="logRetentionDays")
-    authorization: Literal["IAM"] = "IAM"
+    # Who may call (README "Use it from a web app"). IAM: SigV4 on every route. COGNITO: a user-pool authorizer on
+    # every route (the owner is the token's `sub`), with the stack's own pool or `userPoolArn`'s.
+    authorization: Literal["IAM", "COGNITO"] = "IAM"
+    mfa: Literal["optional", "required"] = "optional"
+    user_pool_arn: str | None = Field(None, alias="userPoolArn", pattern=USER_POOL_ARN)
+    user_pool_client_ids: tuple[str, ...] = Field((), alias="userPoolClientIds")
+    # A Cognito identity pool whose roles may stream to Face Liveness (and, in IAM mode, invoke the API's routes).
+    identity_pool: Literal["off", "authenticated", "guest"] = Field("off", alias="identityPool")
+    # AWS WAF on the stage; "auto": on in browser modes (COGNITO or an identity pool), off in plain IAM mode.
+    waf: bool | Literal["auto"] = "auto"
+    waf_create_session_rate_per_5min: int = Field(
+        100, alias="wafCreateSessionRatePer5Min", ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX
+    )
     lambda_timeout_seconds: int = Field(15, alias="lambdaTimeoutSeconds", ge=3, le=25)
     lambda_memory_mb: int = Field(512, alias="lambdaMemoryMb", ge=128, le=10240)
     snap_start: bool = Field(False, alias="snapStart")
@@ -190,8 +210,9 @@ class StackConfig(BaseModel):
     alarm_pass_rate_floor_percent: float = Field(50.0, alias="alarmPassRateFloorPercent", ge=0, le=100)
     alarm_pass_rate_min_checks: int = Field(10, alias="alarmPassRateMinChecks", ge=1)
     alarm_evaluation_periods: int = Field(3, alias="alarmEvaluationPeriods", ge=1, le=24)
+    alarm_waf_blocked_requests_per_5min: int = Field(100, alias="alarmWafBlockedRequestsPer5Min", ge=1)
 
-    @field_validator("cors_allowed_origins", "allowed_principal_arns", mode="before")
+    @field_validator("cors_allowed_origins", "allowed_principal_arns", "user_pool_client_ids", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # `cdk synth -c corsAllowedOrigins=a,b` arrives as one string.
@@ -218,10 +239,20 @@ class StackConfig(BaseModel):
             raise ValueError("lists a principal twice")
         return arns
 
-    @field_validator("alarm_email", mode="before")
+    @field_validator("user_pool_client_ids")
     @classmethod
-    def _empty_email_is_none(cls, value: Any) -> Any:
-        # `cdk synth -c alarmEmail=` (or an empty string in cdk.json) means no subscription.
+    def _client_ids_are_cognitos(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        for client_id in ids:
+            if not re.fullmatch(USER_POOL_CLIENT_ID, client_id):
+                raise ValueError(f"{client_id!r} is not a Cognito app client id")
+        if len(set(ids)) != len(ids):
+            raise ValueError("lists a client twice")
+        return ids
+
+    @field_validator("user_pool_arn", "alarm_email", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # `cdk synth -c alarmEmail=` (or an empty string in cdk.json) means no subscription; `-c userPoolArn=`, none.
         return None if value == "" else value
 
     @field_validator("log_retention_days")
@@ -240,6 +271,7 @@ class StackConfig(BaseModel):
             )
         self._check_throttles()
         self._check_reserved_concurrency()
+        self._check_auth_modes()
         for client in self.aws_clients:
             if client.worst_case_seconds >= self.lambda_timeout_seconds:
                 raise ValueError(
@@ -275,6 +307,65 @@ class StackConfig(BaseModel):
     @property
     def worst_case_rekognition_seconds(self) -> float:
         return self.aws_clients[0].worst_case_seconds
+
+    def _check_auth_modes(self) -> None:
+        if self.browser_mode and not self.cors_allowed_origins:
+            raise ValueError(
+                f"authorization={self.authorization} with identityPool={self.identity_pool} serves browsers: "
+                "corsAllowedOrigins must list your web app's exact origins (e.g. https://app.example.com)"
+            )
+        if self.authorization == "COGNITO" and self.allowed_principal_arns:
+            raise ValueError(
+                "allowedPrincipalArns lists IAM principals, but with authorization=COGNITO callers present user-pool "
+                "tokens, not IAM credentials: remove it"
+            )
+        if (self.user_pool_arn is None) != (not self.user_pool_client_ids):
+            raise ValueError("userPoolArn and userPoolClientIds go together: the existing pool and its app clients")
+        if self.user_pool_arn is not None and not self.user_pool_arn_id.startswith(f"{self.user_pool_arn_region}_"):
+            raise ValueError(f"userPoolArn {self.user_pool_arn!r}: the pool id must begin with the ARN's region")
+        if self.user_pool_arn is not None and not self.uses_user_pool:
+            raise ValueError(
+                "userPoolArn is used only with authorization=COGNITO or identityPool=authenticated: remove it or "
+                "choose one of those"
+            )
+        if self.mfa == "required" and not self.creates_user_pool:
+            raise ValueError(
+                "mfa applies to the user pool this stack creates (authorization=COGNITO or identityPool=authenticated, "
+                "without userPoolArn); an existing pool keeps its own MFA setting"
+            )
+
+    @property
+    def browser_mode(self) -> bool:
+        """Browsers call the API or stream with the stack's credentials: COGNITO, or an identity pool."""
+        return self.authorization == "COGNITO" or self.identity_pool != "off"
+
+    @property
+    def uses_user_pool(self) -> bool:
+        """A user pool signs users in: the API's authorizer (COGNITO), or the identity pool's provider."""
+        return self.authorization == "COGNITO" or self.identity_pool == "authenticated"
+
+    @property
+    def user_pool_arn_region(self) -> str:
+        """`userPoolArn`'s region ("" without one)."""
+        return (self.user_pool_arn or "::::").split(":")[3]
+
+    @property
+    def user_pool_arn_id(self) -> str:
+        """`userPoolArn`'s pool id, `<region>_<suffix>` ("" without one)."""
+        return (self.user_pool_arn or "").rpartition("/")[2]
+
+    @property
+    def creates_user_pool(self) -> bool:
+        return self.uses_user_pool and self.user_pool_arn is None
+
+    @property
+    def federates_user_pool(self) -> bool:
+        """The identity pool gives the pool's signed-in users its authenticated role (guest mode too, in COGNITO)."""
+        return self.identity_pool != "off" and self.uses_user_pool
+
+    @property
+    def waf_enabled(self) -> bool:
+        return self.browser_mode if self.waf == "auto" else self.waf
 
     def _check_throttles(self) -> None:
         pairs = {

@@ -16,6 +16,9 @@ from infra.config import (
 from liveness_api.contract import Routes
 
 ROLE = "arn:aws:iam::123456789012:role/liveness-backend"
+ORIGIN = "https://app.example.com"
+COGNITO = {"authorization": "COGNITO", "corsAllowedOrigins": ORIGIN}
+POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"
 
 
 def test_defaults_are_safe() -> None:
@@ -79,6 +82,31 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"rekognitionReadTimeoutSeconds": 10}, "does not fit in lambdaTimeoutSeconds"),
         ({"lambdaTimeoutSeconds": 29}, "lambdaTimeoutSeconds"),
         ({"removalPolicy": "snapshot"}, "removalPolicy"),
+        ({"authorization": "OIDC"}, "authorization"),
+        ({"authorization": "COGNITO"}, "corsAllowedOrigins must list"),
+        ({"identityPool": "guest"}, "corsAllowedOrigins must list"),
+        ({"identityPool": "on", "corsAllowedOrigins": ORIGIN}, "identityPool"),
+        ({"authorization": "COGNITO", "corsAllowedOrigins": ORIGIN, "allowedPrincipalArns": [ROLE]}, "not IAM"),
+        ({**COGNITO, "userPoolArn": POOL}, "userPoolArn and userPoolClientIds go together"),
+        ({**COGNITO, "userPoolClientIds": ["abc"]}, "userPoolArn and userPoolClientIds go together"),
+        (
+            {
+                **COGNITO,
+                "userPoolArn": POOL.replace("userpool/us-east-1", "userpool/eu-west-1"),
+                "userPoolClientIds": ["a"],
+            },
+            "region",
+        ),
+        (
+            {**COGNITO, "userPoolArn": "arn:aws:cognito-idp:us-east-1:1:userpool/x", "userPoolClientIds": ["a"]},
+            "userPoolArn",
+        ),
+        ({**COGNITO, "userPoolArn": POOL, "userPoolClientIds": ["a b"]}, "not a Cognito app client id"),
+        ({"userPoolArn": POOL, "userPoolClientIds": ["abc"]}, "userPoolArn is used only with"),
+        ({"mfa": "required"}, "mfa applies to the user pool this stack creates"),
+        ({**COGNITO, "mfa": "required", "userPoolArn": POOL, "userPoolClientIds": ["abc"]}, "mfa applies"),
+        ({"wafCreateSessionRatePer5Min": 9}, "wafCreateSessionRatePer5Min"),
+        ({"waf": "sometimes"}, "waf"),
     ],
 )
 def test_unsafe_settings_stop_synth_with_a_clear_message(context, message) -> None:
@@ -158,3 +186,31 @@ def test_allowed_principals_are_exact_iam_users_and_roles() -> None:
     config = load_config({"allowedPrincipalArns": f"{ROLE},{user}"}.get)
 
     assert config.allowed_principal_arns == (ROLE, user)
+
+
+@pytest.mark.parametrize(
+    ("context", "browser", "waf", "creates_pool", "federates"),
+    [
+        ({}, False, False, False, False),
+        ({"waf": "true"}, False, True, False, False),
+        (COGNITO, True, True, True, False),
+        ({**COGNITO, "waf": False}, True, False, True, False),
+        ({"identityPool": "guest", "corsAllowedOrigins": ORIGIN}, True, True, False, False),
+        ({"identityPool": "authenticated", "corsAllowedOrigins": ORIGIN}, True, True, True, True),
+        ({**COGNITO, "identityPool": "guest"}, True, True, True, True),
+        ({**COGNITO, "userPoolArn": POOL, "userPoolClientIds": "abc,def"}, True, True, False, False),
+    ],
+)
+def test_auth_modes(context, browser: bool, waf: bool, creates_pool: bool, federates: bool) -> None:
+    config = load_config(context.get)
+
+    assert (config.browser_mode, config.waf_enabled) == (browser, waf)
+    assert (config.creates_user_pool, config.federates_user_pool) == (creates_pool, federates)
+
+
+def test_an_existing_user_pool_is_parsed_from_its_arn() -> None:
+    config = load_config({**COGNITO, "userPoolArn": POOL, "userPoolClientIds": "abc,def", "mfa": "optional"}.get)
+
+    assert (config.user_pool_arn_region, config.user_pool_arn_id) == ("us-east-1", "us-east-1_AbC123")
+    assert config.user_pool_client_ids == ("abc", "def")
+    assert load_config({"waf": "off", "userPoolArn": ""}.get).waf is False
