@@ -204,6 +204,7 @@ class StackConfig(BaseModel):
     alarm_lambda_errors: int = Field(1, alias="alarmLambdaErrors", ge=1)
     alarm_latency_p99_ms: int = Field(3000, alias="alarmLatencyP99Ms", ge=100, le=29000)
     alarm_rekognition_throttles_per_minute: int = Field(5, alias="alarmRekognitionThrottlesPerMinute", ge=1)
+    alarm_503_rate_percent: float = Field(5.0, alias="alarm503RatePercent", gt=0, le=100)
     alarm_rekognition_throttle_minutes: int = Field(5, alias="alarmRekognitionThrottleMinutes", ge=1, le=60)
     alarm_throttled_requests_per_minute: int = Field(10, alias="alarmThrottledRequestsPerMinute", ge=1)
     alarm_throttled_requests_minutes: int = Field(5, alias="alarmThrottledRequestsMinutes", ge=1, le=60)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from infra.constructs.observability import GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, QUERIES, ROW_TITLES
+from infra.constructs.observability.metrics import RETRY_LATER_METRIC
 from infra.constructs.storage import KEY_ADMIN_ACTIONS
 from infra.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
 from liveness_api import metrics_catalogue as catalogue
@@ -128,10 +129,17 @@ def test_gateway_429s_and_rekognition_throttles_are_shown_apart(default: Synth) 
         SERVICE_NAME,
     ]
     assert metrics[1][-1]["yAxis"] == "right"
-    metric_filter = default.only("AWS::Logs::MetricFilter")["Properties"]
+    filters = {
+        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]
+        for f in default.resources("AWS::Logs::MetricFilter").values()
+    }
+    assert set(filters) == {GATEWAY_THROTTLED_METRIC, RETRY_LATER_METRIC}
     # API Gateway's own throttle only: the handler's 429s carry no gateway response type.
-    assert metric_filter["FilterPattern"] == '{ ($.status = "429") && ($.errorResponseType = "THROTTLED") }'
-    assert metric_filter["LogGroupName"] == default.ref(default.stack.api.access_log_group)
+    throttled = filters[GATEWAY_THROTTLED_METRIC]
+    assert throttled["FilterPattern"] == '{ ($.status = "429") && ($.errorResponseType = "THROTTLED") }'
+    assert filters[RETRY_LATER_METRIC]["FilterPattern"] == '{ $.status = "503" }'
+    for metric_filter in filters.values():
+        assert metric_filter["LogGroupName"] == default.ref(default.stack.api.access_log_group)
 
 
 def test_every_catalogued_metric_and_dimension_value_is_on_the_dashboard(synth: Synth) -> None:
@@ -159,7 +167,6 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
     function = default.ref(default.stack.function.function)
     gateway = [{"Name": "ApiName", "Value": config.stack_name}, {"Name": "Stage", "Value": "api"}]
     expected = {
-        "Api5xxRate": ("AWS/ApiGateway", "5XXError", gateway, "Average", 300, config.alarm_5xx_rate_percent, 3),
         "LambdaErrors": ("AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": function}], "Sum", 300, 1, 1),
         "RekognitionThrottling": (
             catalogue.NAMESPACE,
@@ -173,7 +180,7 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
         "LatencyP99": ("AWS/ApiGateway", "Latency", gateway, "p99", 300, 3000, 3),
         "ApiThrottling": (GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, [], "Sum", 60, 10, 5),
     }
-    assert set(found) == {*expected, "PassRateLow"}
+    assert set(found) == {*expected, "PassRateLow", "Api5xxRate", "ApiUnavailableRate"}
     for name, (namespace, metric_name, dimensions, stat, period, threshold, periods) in expected.items():
         alarm = found[name]
         assert single_metric(alarm) == {
@@ -187,7 +194,30 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
         assert alarm["EvaluationPeriods"] == periods, name
         assert alarm["TreatMissingData"] == "notBreaching", name
         assert alarm["ComparisonOperator"].startswith("GreaterThan"), name
-    assert found["Api5xxRate"]["Metrics"][0]["Expression"] == "100 * errors"
+    # The 5xx share leaves out the deliberate 503s, which have an alarm of their own; both over all requests.
+    for name, expression, threshold in (
+        ("Api5xxRate", "IF(requests > 0, 100 * (FILL(errors, 0) - FILL(later, 0)) / requests)", 5),
+        ("ApiUnavailableRate", "IF(requests > 0, 100 * FILL(later, 0) / requests)", 5),
+    ):
+        alarm = found[name]
+        (expression_metric,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        assert expression_metric["Expression"] == expression
+        stats = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+        inputs = {
+            "requests": ("AWS/ApiGateway", "Count", "Sum", 300),
+            "errors": ("AWS/ApiGateway", "5XXError", "Sum", 300),
+            "later": (GATEWAY_NAMESPACE, RETRY_LATER_METRIC, "Sum", 300),
+        }
+        assert {
+            metric_id: (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"], stat["Period"])
+            for metric_id, stat in stats.items()
+            if metric_id in expression
+        } == {metric_id: source for metric_id, source in inputs.items() if metric_id in expression}
+        assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (
+            threshold,
+            3,
+            "notBreaching",
+        )
 
 
 def test_the_pass_rate_alarm_divides_live_by_every_verdict(default: Synth) -> None:

@@ -33,6 +33,7 @@ from infra.constructs.observability.metrics import (
     GATEWAY_THROTTLED_METRIC,
     catalogue_metric,
     gateway_throttle_filter,
+    retry_later_filter,
 )
 from infra.constructs.observability.queries import QUERIES, QueryDef, saved_queries
 
@@ -66,7 +67,14 @@ class Observability(Construct):
         self.topic_key = alarm_topic_key(self, config)
         self.topic = alarm_topic(self, config, self.topic_key)
         self.gateway_throttled = gateway_throttle_filter(self, api.access_log_group)
-        self.alarms = service_alarms(self, config, function=function.function, gateway_throttled=self.gateway_throttled)
+        self.retry_later = retry_later_filter(self, api.access_log_group)
+        self.alarms = service_alarms(
+            self,
+            config,
+            function=function.function,
+            gateway_throttled=self.gateway_throttled,
+            retry_later=self.retry_later,
+        )
         self.service_unhealthy = service_unhealthy(self, config, self.alarms)
         notify(self.topic, [*self.alarms, self.service_unhealthy])
 

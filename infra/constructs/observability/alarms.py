@@ -111,18 +111,35 @@ def alarm_topic(scope: Construct, config: StackConfig, key: kms.IKey) -> sns.Top
 
 
 def service_alarms(
-    scope: Construct, config: StackConfig, *, function: lambda_.IFunction, gateway_throttled: cw.IMetric
+    scope: Construct,
+    config: StackConfig,
+    *,
+    function: lambda_.IFunction,
+    gateway_throttled: cw.IMetric,
+    retry_later: cw.IMetric,
 ) -> list[cw.Alarm]:
     """One alarm per failure an operator must act on; thresholds are the config's `alarm*` knobs.
-    `gateway_throttled` is the access log's count of API Gateway 429s, per minute."""
+    `gateway_throttled` is the access log's count of API Gateway 429s, per minute; `retry_later` its count of the
+    handler's deliberate 503s, per 5 minutes."""
     prefix = alarm_name_prefix(config)
     evaluation = config.alarm_evaluation_periods
     api_name = config.stack_name  # the RestApi's name, which is API Gateway's ApiName dimension
+    shares = {
+        "requests": gateway_metric(api_name, "Count", "Sum", "Requests").with_(period=ALARM_PERIOD),
+        "errors": gateway_metric(api_name, "5XXError", "Sum", "5xx").with_(period=ALARM_PERIOD),
+        "later": retry_later,
+    }
     server_errors = cw.MathExpression(
-        expression="100 * errors",
-        # 5XXError is 0 or 1 per request, so its Average is the share of requests that failed.
-        using_metrics={"errors": gateway_metric(api_name, "5XXError", "Average", "5xx")},
-        label="API 5xx rate (%)",
+        # Bugs, crashes and a misconfigured deployment: every 5xx but the deliberate 503s, which have their alarm.
+        expression="IF(requests > 0, 100 * (FILL(errors, 0) - FILL(later, 0)) / requests)",
+        using_metrics=shares,
+        label="API 5xx rate, 503s aside (%)",
+        period=ALARM_PERIOD,
+    )
+    unavailable = cw.MathExpression(
+        expression="IF(requests > 0, 100 * FILL(later, 0) / requests)",
+        using_metrics=shares,
+        label="API 503 rate (%)",
         period=ALARM_PERIOD,
     )
     return [
@@ -130,11 +147,26 @@ def service_alarms(
             scope,
             "Api5xxRate",
             alarm_name=f"{prefix}Api5xxRate",
-            alarm_description=f"More than {config.alarm_5xx_rate_percent}% of API requests answered 5xx in "
-            f"{evaluation} consecutive 5-minute periods. No requests means no data, which is not a failure "
-            "(notBreaching).",
+            alarm_description=f"More than {config.alarm_5xx_rate_percent}% of API requests answered 5xx other than "
+            f"503 in {evaluation} consecutive 5-minute periods: a bug, a crash or a misconfigured deployment (503s, "
+            "a dependency asking callers to retry later, have the ApiUnavailableRate alarm). No requests means no "
+            "data, which is not a failure (notBreaching).",
             metric=server_errors,
             threshold=config.alarm_5xx_rate_percent,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=evaluation,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        ),
+        cw.Alarm(
+            scope,
+            "ApiUnavailableRate",
+            alarm_name=f"{prefix}ApiUnavailableRate",
+            alarm_description=f"More than {config.alarm_503_rate_percent}% of API requests answered 503 (retry "
+            f"later) in {evaluation} consecutive 5-minute periods: DynamoDB, S3 or Rekognition throttling, failing "
+            "or too slow beyond botocore's retries, or requests out of time. See the DependencyError and "
+            "RequestDeadlineExceeded metrics. No requests means no data (notBreaching).",
+            metric=unavailable,
+            threshold=config.alarm_503_rate_percent,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=evaluation,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,

@@ -30,6 +30,8 @@ GATEWAY_NAMESPACE: Final = f"{catalogue.NAMESPACE}/ApiGateway"
 # A metric filter on the access log: requests API Gateway's throttle answered 429 (gateway response THROTTLED).
 GATEWAY_THROTTLED_METRIC: Final = "ThrottledRequests"
 GATEWAY_THROTTLED_RESPONSE: Final = "THROTTLED"
+# A metric filter on the access log: the handler's deliberate 503s (retry later).
+RETRY_LATER_METRIC: Final = "RetryLaterResponses"
 
 DASHBOARD_PERIOD: Final = Duration.minutes(5)
 ALARM_PERIOD: Final = Duration.minutes(5)
@@ -141,3 +143,21 @@ def gateway_throttle_filter(scope: Construct, access_log_group: logs.ILogGroup) 
         unit=cw.Unit.COUNT,
     )
     return metric_filter.metric(statistic="Sum", label="API Gateway 429s", period=THROTTLE_PERIOD)
+
+
+def retry_later_filter(scope: Construct, access_log_group: logs.ILogGroup) -> cw.Metric:
+    """Counts the 503s, with a metric filter on the access log. This API answers 503 only on purpose: the
+    handler's "retry later" when a dependency is throttled, unavailable or too slow, or the request ran out of time
+    (API Gateway's own failures are 502 and 504). So the 5xx alarm leaves them to an alarm of their own."""
+    metric_filter = logs.MetricFilter(
+        scope,
+        "RetryLaterFilter",
+        log_group=access_log_group,
+        filter_pattern=logs.FilterPattern.string_value("$.status", "=", "503"),
+        metric_namespace=GATEWAY_NAMESPACE,
+        metric_name=RETRY_LATER_METRIC,
+        metric_value="1",
+        default_value=0,
+        unit=cw.Unit.COUNT,
+    )
+    return metric_filter.metric(statistic="Sum", label="503 (retry later)", period=ALARM_PERIOD)
