@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import threading
 import time
 import uuid
@@ -31,7 +30,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.config import StackConfig, Throttle
 from liveness_api.contract import MAX_BODY_BYTES, Route, Routes
-from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
+from liveness_api.problems import (
+    GATEWAY_ERRORS,
+    GATEWAY_RETRY_AFTER_SECONDS,
+    PROBLEM_CONTENT_TYPE,
+    ProblemKind,
+    problem_document,
+)
 from liveness_local.events import CallerIdentity, api_gateway_event, match_route
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -174,11 +179,10 @@ class LocalGateway:
             return problem_response(MISSING_AUTHENTICATION, MISSING_AUTHENTICATION_TOKEN, request_id)
         if len(request.body) > MAX_BODY_BYTES:
             return problem_response(REQUEST_TOO_LARGE, f"The request body exceeds {MAX_BODY_BYTES} bytes.", request_id)
-        wait = self.bucket_for(method, resource).take()
-        if wait is not None:
-            return problem_response(
-                THROTTLED, "Too Many Requests", request_id, [("Retry-After", str(max(1, math.ceil(wait))))]
-            )
+        if self.bucket_for(method, resource).take() is not None:
+            # The deployed gateway response's static Retry-After, whatever the bucket's refill time.
+            retry_after = str(GATEWAY_RETRY_AFTER_SECONDS["THROTTLED"])
+            return problem_response(THROTTLED, "Too Many Requests", request_id, [("Retry-After", retry_after)])
         path_parameters = matched[1] if matched else {}
         event = api_gateway_event(
             method,

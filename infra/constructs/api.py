@@ -15,7 +15,13 @@ from constructs import Construct
 from infra.config import StackConfig
 from infra.constructs.storage import log_group
 from liveness_api import contract
-from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
+from liveness_api.problems import (
+    GATEWAY_ERRORS,
+    GATEWAY_RETRY_AFTER_SECONDS,
+    PROBLEM_CONTENT_TYPE,
+    ProblemKind,
+    problem_document,
+)
 
 STAGE_NAME: Final = "api"
 # The strictest security policy API Gateway offers a REGIONAL REST API: TLS 1.3 only, with its three AEAD ciphers
@@ -217,11 +223,12 @@ class LivenessApi(Construct):
         if len(origins) == 1:
             headers |= {"Access-Control-Allow-Origin": f"'{origins[0]}'", "Vary": "'Origin'"}
         for response_type, kind in GATEWAY_ERRORS.items():
+            retry_after = GATEWAY_RETRY_AFTER_SECONDS.get(response_type)
             self.rest_api.add_gateway_response(
                 kind.slug,
                 type=getattr(apigw.ResponseType, response_type),
                 status_code=str(kind.status),
-                response_headers=headers,
+                response_headers=headers if retry_after is None else {**headers, "Retry-After": f"'{retry_after}'"},
                 templates={"application/json": problem_template(kind)},
             )
 

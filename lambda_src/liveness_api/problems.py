@@ -64,3 +64,5 @@ GATEWAY_ERRORS: Final[Mapping[str, ProblemKind]] = {
     "DEFAULT_4_XX": ProblemKind(400, "bad-request", "Bad request"),
     "DEFAULT_5_XX": ProblemKind(500, "internal-error", "Internal error"),
 }
+# Gateway responses can only carry static headers: API Gateway's own 429s tell clients to wait this long.
+GATEWAY_RETRY_AFTER_SECONDS: Final[Mapping[str, int]] = {"THROTTLED": 1, "QUOTA_EXCEEDED": 60}

@@ -10,7 +10,7 @@ from aws_cdk import aws_apigateway as apigw
 
 from infra.constructs.api import ACCESS_LOG_FIELDS
 from liveness_api import contract
-from liveness_api.problems import GATEWAY_ERRORS, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
+from liveness_api.problems import GATEWAY_ERRORS, GATEWAY_RETRY_AFTER_SECONDS, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
@@ -299,7 +299,11 @@ def test_gateway_responses_cover_every_listed_type(synth: Synth) -> None:
 def test_gateway_response_is_problem_json(default: Synth, response_type: str, problem: Any) -> None:
     props = gateway_responses(default)[getattr(apigw.ResponseType, response_type).response_type]
     assert props["StatusCode"] == str(problem.status)
-    assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": f"'{PROBLEM_CONTENT_TYPE}'"}
+    retry_after = GATEWAY_RETRY_AFTER_SECONDS.get(response_type)
+    assert props["ResponseParameters"] == {
+        "gatewayresponse.header.Content-Type": f"'{PROBLEM_CONTENT_TYPE}'",
+        **({} if retry_after is None else {"gatewayresponse.header.Retry-After": f"'{retry_after}'"}),
+    }
     template = props["ResponseTemplates"]["application/json"]
     # Render as API Gateway would: messageString is a JSON string literal, requestId a bare value.
     rendered = template.replace("$context.error.messageString", json.dumps('Say "hi"')).replace(
