@@ -27,6 +27,7 @@ DESCRIPTION: Final = (
     "caller's identity owns the sessions it creates. Errors are RFC 9457 problem+json."
 )
 DEFAULT_PATH: Final = Path(__file__).resolve().parent.parent / "openapi.json"
+_SCHEMA_REF: Final = "#/components/schemas/"
 
 
 def openapi_document(handler: ModuleType | None = None) -> dict[str, Any]:
@@ -52,7 +53,39 @@ def openapi_document(handler: ModuleType | None = None) -> dict[str, Any]:
     )
     document: dict[str, Any] = json.loads(schema)
     document["components"]["securitySchemes"][SECURITY_SCHEME]["x-amazon-apigateway-authtype"] = "awsSigv4"
+    _drop_empty_content(document)
+    _drop_unreferenced_schemas(document)
     return document
+
+
+def _drop_empty_content(document: dict[str, Any]) -> None:
+    """A response the handler declares with `content: {}` has no body (DELETE's 204). OpenAPI says so by leaving
+    `content` out; Powertools would otherwise describe the function's return type as an application/json body."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for response in operation["responses"].values():
+                if response.get("content") == {}:
+                    del response["content"]
+
+
+def _drop_unreferenced_schemas(document: dict[str, Any]) -> None:
+    """Only the schemas the operations use. Powertools always adds its own validation-error schemas, which this
+    API never sends: its errors are problem+json."""
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    used: set[str] = set()
+    pending = [document["paths"]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_SCHEMA_REF) and ref[len(_SCHEMA_REF) :] not in used:
+                used.add(ref[len(_SCHEMA_REF) :])
+                pending.append(schemas[ref[len(_SCHEMA_REF) :]])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    for name in set(schemas) - used:
+        del schemas[name]
 
 
 def render(document: dict[str, Any]) -> str:

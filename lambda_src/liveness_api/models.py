@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from liveness_api.vocabulary import ChallengeType, SessionStatus, Verdict
 
@@ -20,6 +20,17 @@ ChallengeVersion = Annotated[
 ]
 SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _json_integer(value: object) -> object:
+    # Pydantic's lax mode would take `false` as 0 and "2" as 2; the document's `integer` is a whole number only
+    # (2.0 included, as in JSON Schema).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 
 
 class ApiModel(BaseModel):
@@ -47,7 +58,7 @@ class ChallengePreference(ApiModel):
 class CreateSessionRequest(ApiModel):
     """Body of POST /sessions. Every field is optional; an absent body means all defaults."""
 
-    audit_images_limit: int = Field(
+    audit_images_limit: JsonInteger = Field(
         0,
         alias="auditImagesLimit",
         ge=0,
