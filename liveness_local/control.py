@@ -8,6 +8,8 @@ local gateway's routing, throttling or caller identity:
                                           (confidence defaults to 99 when live, 5 when not)
     POST /_local/sessions/{id}/fail       -> FAILED
     POST /_local/sessions/{id}/expire     -> EXPIRED
+    POST /_local/sessions/{id}/outcome    {"outcome": "live"|"spoof"|"fail", "confidence": 0-100}: what the
+                                          session ends as once the browser streams it (liveness_local.streaming)
     POST /_local/faults                   {"code": "ThrottlingException", "times": 1, "operation": null}
 
 Answers: 204 on success; problem+json 404 (unknown session or control route), 409 (the session cannot move
@@ -19,24 +21,25 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from liveness_api.problems import ProblemKind
-from liveness_api.vocabulary import ChallengeType, FaultCode, LivenessOperation
+from liveness_api.vocabulary import ChallengeType, FaultCode, LivenessOperation, SessionStatus
 from liveness_local.emulator import (
     FaceLivenessEmulator,
     InvalidTransitionError,
     UnknownSessionError,
 )
 from liveness_local.gateway import HttpRequest, HttpResponse, problem_response
+from liveness_local.outcomes import LIVE_CONFIDENCE, SPOOF_CONFIDENCE, Outcome, ScriptedOutcome, ScriptedOutcomes
 
 PREFIX: Final = "/_local/"
-LIVE_CONFIDENCE: Final = 99.0
-SPOOF_CONFIDENCE: Final = 5.0
 
-_SESSION_ACTION: Final = re.compile(r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire)$")
+_SESSION_ACTION: Final = re.compile(
+    r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire|outcome)$"
+)
 _UNKNOWN_SESSION: Final = ProblemKind(404, "local-session-not-found", "Session not found")
 _UNKNOWN_ROUTE: Final = ProblemKind(404, "local-route-not-found", "Not found")
 _METHOD_NOT_ALLOWED: Final = ProblemKind(405, "local-method-not-allowed", "Method not allowed")
@@ -63,7 +66,13 @@ class CompleteRequest(_Input):
 class FaultRequest(_Input):
     code: FaultCode = Field(strict=False)
     times: int = Field(1, ge=1, le=100)
-    operation: LivenessOperation | None = Field(None, strict=False)
+    # The streaming endpoint's operation too: it is no Rekognition call of the handler's.
+    operation: Annotated[LivenessOperation, Field(strict=False)] | Literal["StartFaceLivenessSession"] | None = None
+
+
+class OutcomeRequest(_Input):
+    outcome: Outcome = Field(strict=False)
+    confidence: float | None = Field(None, ge=0, le=100)
 
 
 def is_control_path(target: str) -> bool:
@@ -71,8 +80,9 @@ def is_control_path(target: str) -> bool:
 
 
 class LocalControl:
-    def __init__(self, emulator: FaceLivenessEmulator) -> None:
+    def __init__(self, emulator: FaceLivenessEmulator, outcomes: ScriptedOutcomes | None = None) -> None:
         self.emulator = emulator
+        self.outcomes = outcomes or ScriptedOutcomes()
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -109,6 +119,15 @@ class LocalControl:
             self.emulator.complete(
                 session_id, confidence=request.resolved_confidence(), challenge_type=request.challenge_type
             )
+            return
+        if action == "outcome":
+            scripted = OutcomeRequest.model_validate(payload)
+            session = self.emulator.session(session_id)
+            if session is None:
+                raise UnknownSessionError(session_id)
+            if session.status is not SessionStatus.CREATED:
+                raise InvalidTransitionError(f"session {session_id} is {session.status}: it can no longer stream")
+            self.outcomes.set(session_id, ScriptedOutcome(scripted.outcome, scripted.confidence))
             return
         if payload:
             raise _BadInput(f"{action} takes no body")

@@ -68,6 +68,9 @@ FAULT_MESSAGES: Final[Mapping[FaultCode, str]] = {
     FaultCode.INTERNAL_SERVER_ERROR: "Internal server error",
     FaultCode.ACCESS_DENIED: "User is not authorized to perform this action",
 }
+# The streaming operation the browser calls (liveness_local/streaming.py); the handler never calls it.
+STREAMING_OPERATION: Final = "StartFaceLivenessSession"
+FAULTABLE_OPERATIONS: Final = (*LivenessOperation, STREAMING_OPERATION)
 _SERVER_ERRORS: Final = frozenset({RekognitionErrorCode.INTERNAL_SERVER_ERROR.value})
 _OPEN: Final = frozenset({SessionStatus.CREATED, SessionStatus.IN_PROGRESS})
 
@@ -235,10 +238,20 @@ class FaceLivenessEmulator:
             raise ValueError(f"error_code must be one of {', '.join(FaultCode)}, got {error_code}")
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
-        if operation is not None and operation not in tuple(LivenessOperation):
-            raise ValueError(f"operation must be one of {', '.join(LivenessOperation)}, got {operation}")
+        if operation is not None and operation not in FAULTABLE_OPERATIONS:
+            raise ValueError(f"operation must be one of {', '.join(FAULTABLE_OPERATIONS)}, got {operation}")
         with self._lock:
             self._faults.append(_Fault(error_code, times, operation))
+
+    def take_fault(self, operation: str) -> tuple[str, str] | None:
+        """Consume the next injected fault for `operation`, a call that is not botocore's (the local streaming
+        endpoint's StartFaceLivenessSession): its error code and the service's message, or None."""
+        with self._lock:
+            try:
+                self._raise_injected_fault(operation)
+            except _ServiceError as error:
+                return error.code, error.message
+        return None
 
     def session(self, session_id: str) -> EmulatedSession | None:
         """The session as it stands, even past its lifetime; None when it was never created."""
@@ -285,7 +298,7 @@ class FaceLivenessEmulator:
             self._calls.append(RecordedCall(operation, params, SUCCESS))
         return _json_response(request.url, 200, body)
 
-    def _raise_injected_fault(self, operation: LivenessOperation) -> None:
+    def _raise_injected_fault(self, operation: str) -> None:
         fault = next((f for f in self._faults if f.operation in (None, operation)), None)
         if fault is None:
             return

@@ -33,6 +33,8 @@ from liveness_local.gateway import (
     problem_response,
 )
 from liveness_local.openapi import openapi_document, render
+from liveness_local.outcomes import ScriptedOutcomes
+from liveness_local.streaming import StreamingEndpoint
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_CALLER: Final = "local-user"
@@ -65,7 +67,10 @@ class LocalServer(ThreadingHTTPServer):
         super().__init__(address, _RequestHandler)
         self.backend = backend
         self.gateway = gateway
-        self.control = LocalControl(backend.emulator)
+        # Shared with the streaming endpoint (`main` starts it): the outcome each streamed session ends with.
+        self.outcomes = ScriptedOutcomes()
+        self.control = LocalControl(backend.emulator, self.outcomes)
+        self.streaming: StreamingEndpoint | None = None
         self._openapi: bytes | None = None
 
     @property
@@ -191,6 +196,14 @@ def curl_example(base_url: str) -> str:
     )
 
 
+def streaming_banner(streaming: StreamingEndpoint) -> str:
+    https = streaming.url.replace("wss://", "https://", 1)
+    return (
+        f"Streaming endpoint (StartFaceLivenessSession) on {streaming.url}  (self-signed: open {https}/ once "
+        f"in your browser and accept the certificate; SPKI sha256 {streaming.certificate_spki})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     config = load_cdk_json_config()
     parser = argparse.ArgumentParser(prog="python -m liveness_local", description=__doc__.split("\n\n")[0])
@@ -200,21 +213,35 @@ def main(argv: list[str] | None = None) -> int:
         "--throttle-rate", type=float, help="override every method's throttle rate (requests per second, per method)"
     )
     parser.add_argument("--throttle-burst", type=int, help="override every method's throttle burst")
+    parser.add_argument(
+        "--streaming-port", type=int, help="port of the wss:// streaming endpoint (default: --port + 1; 0 picks one)"
+    )
     args = parser.parse_args(argv)
 
     server = build_server(
         config, host=args.host, port=args.port, rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
     )
+    streaming_port = args.streaming_port if args.streaming_port is not None else (args.port + 1 if args.port else 0)
+    server.streaming = StreamingEndpoint(
+        server.backend.emulator,
+        server.backend.clock,
+        region=server.backend.config.region,
+        outcomes=server.outcomes,
+        host=args.host,
+        port=streaming_port,
+    ).start()
     # SIGTERM stops the server the way Ctrl-C does; SIGINT too when started with it ignored (`cmd &` in a script).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     print(f"{_LISTENING} {server.base_url}  (OpenAPI: {server.base_url}/openapi.json; Ctrl-C stops)", flush=True)
+    print(streaming_banner(server.streaming), flush=True)
     print(curl_example(server.base_url), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
+        server.streaming.stop()
         server.server_close()
         if server.backend is not None:
             server.backend.stop()
