@@ -24,6 +24,7 @@ from infra.config import StackConfig, load_cdk_json_config
 from liveness_api.problems import GATEWAY_ERRORS
 from liveness_local.backend import LocalBackend
 from liveness_local.control import LocalControl, is_control_path
+from liveness_local.demo_site import DemoSite
 from liveness_local.events import CallerIdentity
 from liveness_local.gateway import (
     REQUEST_TOO_LARGE,
@@ -71,6 +72,7 @@ class LocalServer(ThreadingHTTPServer):
         self.outcomes = ScriptedOutcomes()
         self.control = LocalControl(backend.emulator, self.outcomes)
         self.streaming: StreamingEndpoint | None = None
+        self.demo = DemoSite()
         self._openapi: bytes | None = None
 
     @property
@@ -83,11 +85,21 @@ class LocalServer(ThreadingHTTPServer):
             self._openapi = render(openapi_document(self.backend.handler)).encode()
         return self._openapi
 
+    def demo_settings(self) -> dict[str, Any]:
+        """The demo page's config.json, but for the API's URL (the origin the browser used)."""
+        return {
+            "region": self.backend.config.region,
+            "streamingEndpoint": self.streaming.url if self.streaming is not None else None,
+            "localControls": True,
+        }
+
     def respond(self, request: HttpRequest) -> HttpResponse:
         if request.method == "GET" and request.target.split("?", 1)[0] == "/openapi.json":
             return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_bytes())
         if is_control_path(request.target):
             return self.control.handle(request)
+        if self.demo.handles(request):
+            return self.demo.respond(request, self.demo_settings())
         caller = request.header(CALLER_HEADER) or DEFAULT_CALLER
         if not _CALLER_NAME.match(caller):
             return problem_response(_INVALID_CALLER, f"{CALLER_HEADER} must be an IAM role name.", "local")

@@ -1,0 +1,147 @@
+// The demo's calls to the Face Liveness API, and its problem+json errors in words a person understands.
+
+export interface DemoConfig {
+  /** Base URL of the API, e.g. http://127.0.0.1:3000 (no trailing slash needed). */
+  apiUrl: string;
+  /** The region the detector signs for (the session exists only there). */
+  region: string;
+  /** wss:// URL of the streaming endpoint (config.endpointOverride); absent means Rekognition's own. */
+  streamingEndpoint?: string;
+  /** True on `make local`: the demo may script the emulated outcome (local control routes). */
+  localControls?: boolean;
+}
+
+export interface Session {
+  sessionId: string;
+  region: string;
+  expiresAt: string;
+}
+
+export type Verdict = 'LIVE' | 'NOT_LIVE' | 'PENDING' | 'EXPIRED' | 'FAILED';
+
+export interface Results {
+  sessionId: string;
+  status: string;
+  decision: Verdict;
+  confidence?: number | null;
+  threshold: number;
+}
+
+interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  requestId?: string;
+}
+
+/** An API error, with a sentence for people and the problem document for the curious. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly slug: string | undefined,
+    readonly retryAfterSeconds: number | undefined,
+    readonly requestId: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const PROBLEM_PREFIX = 'urn:face-liveness-api:problem:';
+
+function waitInWords(seconds: number | undefined): string {
+  if (seconds === undefined) return 'a little while';
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/** What to tell a person, by the problem's type. Unknown problems fall back to the API's own title. */
+export function explain(status: number, slug: string | undefined, retryAfter: number | undefined, title?: string): string {
+  const wait = waitInWords(retryAfter);
+  switch (slug) {
+    case 'too-many-failed-checks':
+      return `Too many checks did not pass, so new checks are paused for a while. Please try again in ${wait}.`;
+    case 'throttled':
+    case 'caller-rate-limited':
+    case 'quota-exceeded':
+      return `The service is busy right now. Please wait ${wait} and try again.`;
+    case 'session-not-found':
+      return 'This check has expired or no longer exists. Start a new check.';
+    case 'temporarily-unavailable':
+    case 'service-unavailable':
+    case 'deadline-exceeded':
+    case 'upstream-timeout':
+    case 'upstream-failure':
+      return `The service is having trouble at the moment. Please try again in ${wait}.`;
+    case 'access-denied':
+    case 'missing-authentication':
+    case 'unauthorized':
+    case 'invalid-signature':
+    case 'expired-token':
+      return 'You are not signed in, or not allowed to do this.';
+    default:
+      if (status === 429) return `Too many requests. Please wait ${wait} and try again.`;
+      if (status >= 500) return 'Something went wrong on our side. Please try again.';
+      return title ? `The request was refused: ${title}.` : 'The request was refused.';
+  }
+}
+
+export class Api {
+  private readonly base: string;
+
+  constructor(readonly config: DemoConfig) {
+    this.base = config.apiUrl.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T | undefined> {
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError('The service cannot be reached. Check your connection and try again.', 0, undefined, undefined, undefined);
+    }
+    if (response.ok) {
+      return response.status === 204 ? undefined : ((await response.json()) as T);
+    }
+    let problem: Problem = {};
+    try {
+      problem = (await response.json()) as Problem;
+    } catch {
+      // not problem+json (a proxy's page, say): the status says enough
+    }
+    const slug = problem.type?.startsWith(PROBLEM_PREFIX) ? problem.type.slice(PROBLEM_PREFIX.length) : undefined;
+    const header = Number(response.headers.get('Retry-After'));
+    const retryAfter = Number.isFinite(header) && header > 0 ? header : undefined;
+    throw new ApiError(explain(response.status, slug, retryAfter, problem.title), response.status, slug, retryAfter, problem.requestId);
+  }
+
+  async createSession(): Promise<Session> {
+    return (await this.call<Session>('POST', '/sessions', {}))!;
+  }
+
+  async results(sessionId: string): Promise<Results> {
+    return (await this.call<Results>('GET', `/sessions/${encodeURIComponent(sessionId)}/results`))!;
+  }
+
+  async erase(sessionId: string): Promise<void> {
+    await this.call('DELETE', `/sessions/${encodeURIComponent(sessionId)}`);
+  }
+
+  /** Local only: what the emulated check will end as once streamed. */
+  async scriptOutcome(sessionId: string, outcome: 'live' | 'spoof' | 'fail'): Promise<void> {
+    await this.call('POST', `/_local/sessions/${encodeURIComponent(sessionId)}/outcome`, { outcome });
+  }
+}
+
+export async function loadConfig(): Promise<DemoConfig> {
+  const response = await fetch('config.json', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  return (await response.json()) as DemoConfig;
+}
