@@ -26,6 +26,7 @@ from pydantic import (
 
 from liveness_api.contract import SERVICE_NAME, Route, Routes
 from liveness_api.environment import EnvVar, join_list, split_list
+from liveness_api.identity import CallerMode
 from liveness_api.metrics_catalogue import NAMESPACE
 
 # Regions where Face Liveness is offered, from the AWS quota table (see ../shared/docs/face-liveness-facts.md).
@@ -513,8 +514,12 @@ def load_cdk_json_config(path: Path = CDK_JSON) -> StackConfig:
     return load_config(context.get)
 
 
-def function_environment(config: StackConfig, *, bucket: str, key_arn: str, table: str) -> dict[str, str]:
-    """The Lambda function's environment: built here once for the stack and for the local server alike."""
+def function_environment(
+    config: StackConfig, *, bucket: str, key_arn: str, table: str, address_key_secret: str = ""
+) -> dict[str, str]:
+    """The Lambda function's environment: built here once for the stack and for the local server alike.
+    `address_key_secret`: the ARN of the secret keying client-address hashes, where the caller mode counts
+    addresses (`CallerMode.limits_addresses`); the function refuses to start in that mode without it."""
     return {
         EnvVar.IMAGE_BUCKET: bucket,
         EnvVar.IMAGE_KEY_PREFIX: config.image_key_prefix,
@@ -538,6 +543,8 @@ def function_environment(config: StackConfig, *, bucket: str, key_arn: str, tabl
         EnvVar.S3_MAX_ATTEMPTS: str(config.s3_max_attempts),
         EnvVar.CALLER_CREATES_PER_MINUTE: str(config.caller_creates_per_minute),
         EnvVar.CALLER_READS_PER_MINUTE: str(config.caller_reads_per_minute),
+        EnvVar.CALLER_MODE: CallerMode.of_stack(config.authorization, config.identity_pool).value,
+        EnvVar.ADDRESS_KEY_SECRET: address_key_secret,
         EnvVar.SERVICE_NAME: SERVICE_NAME,
         EnvVar.METRICS_NAMESPACE: NAMESPACE,
         EnvVar.LOG_LEVEL: "INFO",

@@ -3,12 +3,14 @@ behind the handler's own boto3 client, and the Lambda handler itself, unmodified
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import importlib
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
@@ -19,6 +21,8 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from infra.config import StackConfig
+from liveness_api.adapters.address_key import HmacAddressKeys
+from liveness_api.identity import CallerMode
 from liveness_local.embedded_aws import LocalResources, handler_environment, provision
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
@@ -96,6 +100,7 @@ class LocalBackend:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             os.environ.setdefault(name, "testing")
         session = boto3.session.Session(region_name=config.region)
+        self._session = session
         self.resources: LocalResources = provision(config, session)
         os.environ.update(handler_environment(config, self.resources))
         # The handler builds its clients at import, exactly as in a Lambda container.
@@ -120,6 +125,33 @@ class LocalBackend:
         context = LambdaContext() if remaining_ms is None else LambdaContext(timeout_ms=remaining_ms)
         response: dict[str, Any] = self.handler.lambda_handler(event, context)
         return response
+
+    @property
+    def caller_mode(self) -> CallerMode:
+        """The mode the handler binds owners by (from its settings, as deployed from the config)."""
+        mode: CallerMode = self.handler.dependencies.settings.caller_mode
+        return mode
+
+    @contextlib.contextmanager
+    def in_caller_mode(self, mode: CallerMode) -> Iterator[None]:
+        """Run the handler as if deployed in `mode`, for tests: its settings name the mode (and, where addresses
+        count, the local address-key secret) and its domain hashes addresses with the real adapter, on moto. One
+        handler serves the process, so this is for one test at a time; the previous mode is restored after."""
+        dependencies = self.handler.dependencies
+        secret = self.resources.address_key_secret if mode.limits_addresses else ""
+        settings = dependencies.settings.model_copy(update={"caller_mode": mode, "address_key_secret": secret})
+        sessions = dependencies.sessions
+        previous_keys = sessions.address_keys
+        sessions.address_keys = (
+            HmacAddressKeys.from_secret(self._session.client("secretsmanager"), secret) if secret else None
+        )
+        # The routes read the module's `dependencies` on every request.
+        self.handler.__dict__["dependencies"] = dataclasses.replace(dependencies, settings=settings)
+        try:
+            yield
+        finally:
+            self.handler.__dict__["dependencies"] = dependencies
+            sessions.address_keys = previous_keys
 
     def stop(self) -> None:
         self._mock.stop()

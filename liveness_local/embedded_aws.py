@@ -8,9 +8,11 @@ from typing import Any
 
 from infra.config import StackConfig, function_environment
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
+from liveness_api.identity import CallerMode
 
 LOCAL_BUCKET = "face-liveness-images-local"
 LOCAL_TABLE = "face-liveness-sessions-local"
+LOCAL_ADDRESS_KEY_SECRET = "face-liveness-address-key-local"  # noqa: S105 - the secret's name
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -24,6 +26,8 @@ class LocalResources:
     bucket: str
     key_arn: str
     table: str
+    # The address-key secret, as the stack's generated one (always made locally; passed on only in guest mode).
+    address_key_secret: str = ""
 
 
 def provision(config: StackConfig, session: Any) -> LocalResources:
@@ -90,7 +94,20 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
     dynamodb.update_continuous_backups(
         TableName=LOCAL_TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
-    return LocalResources(region=config.region, bucket=LOCAL_BUCKET, key_arn=key_arn, table=LOCAL_TABLE)
+    # As GenerateSecretString makes it: 64 characters, no punctuation, never in the environment or the template.
+    secrets = session.client("secretsmanager")
+    secret_arn = secrets.create_secret(
+        Name=LOCAL_ADDRESS_KEY_SECRET,
+        Description="Face Liveness client-address key (local)",
+        SecretString=secrets.get_random_password(PasswordLength=64, ExcludePunctuation=True)["RandomPassword"],
+    )["ARN"]
+    return LocalResources(
+        region=config.region,
+        bucket=LOCAL_BUCKET,
+        key_arn=key_arn,
+        table=LOCAL_TABLE,
+        address_key_secret=secret_arn,
+    )
 
 
 def handler_environment(config: StackConfig, resources: LocalResources) -> dict[str, str]:
@@ -99,5 +116,15 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
         **FAKE_CREDENTIALS,
         "AWS_REGION": resources.region,
         "AWS_DEFAULT_REGION": resources.region,
-        **function_environment(config, bucket=resources.bucket, key_arn=resources.key_arn, table=resources.table),
+        **function_environment(
+            config,
+            bucket=resources.bucket,
+            key_arn=resources.key_arn,
+            table=resources.table,
+            address_key_secret=resources.address_key_secret if caller_mode(config).limits_addresses else "",
+        ),
     }
+
+
+def caller_mode(config: StackConfig) -> CallerMode:
+    return CallerMode.of_stack(config.authorization, config.identity_pool)

@@ -15,22 +15,102 @@ from datetime import UTC, datetime
 from typing import Any
 
 from liveness_api.contract import Route, Routes
+from liveness_api.identity import CallerMode
 
 STAGE = "api"
 LOCAL_ACCOUNT = "123456789012"
 
 
+LOCAL_SOURCE_IP = "127.0.0.1"
+# Stable ids for names: the same local caller name is the same identity, in every run.
+_LOCAL_IDS = uuid.UUID("5f1c0a53-1d1e-4b7e-9f3a-6c0d2b8e4a71")
+_ROLE_ID = "AROAEXAMPLELOCALROLE"
+
+
+def _local_id(kind: str, name: str) -> str:
+    return str(uuid.uuid5(_LOCAL_IDS, f"{kind}:{name}"))
+
+
 @dataclass(frozen=True)
 class CallerIdentity:
-    """Who API Gateway says is calling; by default an IAM role, as with the stack's SigV4 authorization."""
+    """Who API Gateway says is calling, field for field as it fills `requestContext.identity` and
+    `requestContext.authorizer`; by default an IAM role, as with the stack's SigV4 authorization."""
 
     user_arn: str | None = f"arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/local-caller/session"
+    caller: str | None = None
+    account_id: str | None = LOCAL_ACCOUNT
+    access_key: str | None = None
     cognito_identity_id: str | None = None
-    user_pool_sub: str | None = None
+    cognito_identity_pool_id: str | None = None
+    cognito_authentication_type: str | None = None
+    cognito_authentication_provider: str | None = None
+    # A user-pool authorizer's verified token claims (`requestContext.authorizer.claims`), all strings.
+    claims: Mapping[str, str] | None = None
+    source_ip: str = LOCAL_SOURCE_IP
 
     @classmethod
-    def iam(cls, name: str) -> CallerIdentity:
-        return cls(user_arn=f"arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{name}/session")
+    def iam(cls, name: str, *, source_ip: str = LOCAL_SOURCE_IP) -> CallerIdentity:
+        """SigV4 with a role's credentials (AWS_IAM, no identity pool)."""
+        return cls(
+            user_arn=f"arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{name}/session",
+            caller=f"{_ROLE_ID}:session",
+            access_key="ASIAEXAMPLELOCALKEY",
+            source_ip=source_ip,
+        )
+
+    @classmethod
+    def identity_pool(
+        cls, name: str, *, guest: bool = False, region: str = "us-east-1", source_ip: str = LOCAL_SOURCE_IP
+    ) -> CallerIdentity:
+        """SigV4 with identity-pool credentials (the enhanced flow): the identity id is the user's own, the role
+        ARN the pool role's, shared by every user of the pool."""
+        pool_id = f"{region}:{_local_id('identity-pool', 'local')}"
+        user_pool = f"cognito-idp.{region}.amazonaws.com/{region}_LocalPool"
+        role = "LocalUnauthenticatedRole" if guest else "LocalAuthenticatedRole"
+        return cls(
+            user_arn=f"arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{role}/CognitoIdentityCredentials",
+            caller=f"{_ROLE_ID}:CognitoIdentityCredentials",
+            access_key="ASIAEXAMPLELOCALKEY",
+            cognito_identity_id=f"{region}:{_local_id('identity', name)}",
+            cognito_identity_pool_id=pool_id,
+            cognito_authentication_type="unauthenticated" if guest else "authenticated",
+            cognito_authentication_provider=None
+            if guest
+            else f"{user_pool},{user_pool}:CognitoSignIn:{_local_id('user', name)}",
+            source_ip=source_ip,
+        )
+
+    @classmethod
+    def user_pool(cls, name: str, *, region: str = "us-east-1", source_ip: str = LOCAL_SOURCE_IP) -> CallerIdentity:
+        """A user-pool authorizer's caller: the ID token's claims, and no AWS identity at all."""
+        now = int(datetime.now(UTC).timestamp())
+        return cls(
+            user_arn=None,
+            account_id=None,
+            claims={
+                "sub": _local_id("user", name),
+                "cognito:username": name,
+                "iss": f"https://cognito-idp.{region}.amazonaws.com/{region}_LocalPool",
+                "aud": "localappclient",
+                "token_use": "id",
+                "auth_time": str(now),
+                "iat": str(now),
+                "exp": str(now + 3600),
+            },
+            source_ip=source_ip,
+        )
+
+    @classmethod
+    def for_mode(
+        cls, mode: CallerMode, name: str, *, region: str = "us-east-1", source_ip: str = LOCAL_SOURCE_IP
+    ) -> CallerIdentity:
+        """The caller `name` as API Gateway presents it in `mode` (guests in guest mode)."""
+        if mode is CallerMode.USER_POOL:
+            return cls.user_pool(name, region=region, source_ip=source_ip)
+        if mode is CallerMode.IAM:
+            return cls.iam(name, source_ip=source_ip)
+        guest = mode is CallerMode.IDENTITY_POOL_GUESTS
+        return cls.identity_pool(name, guest=guest, region=region, source_ip=source_ip)
 
 
 def _template_regex(path: str) -> re.Pattern[str]:
@@ -105,22 +185,22 @@ def api_gateway_event(
             "extendedRequestId": request_id,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": int(now.timestamp() * 1000),
-            "authorizer": {"claims": {"sub": identity.user_pool_sub}} if identity.user_pool_sub else None,
+            "authorizer": {"claims": dict(identity.claims)} if identity.claims is not None else None,
             "identity": {
                 "cognitoIdentityId": identity.cognito_identity_id,
-                "cognitoIdentityPoolId": None,
-                "accountId": LOCAL_ACCOUNT if identity.user_arn else None,
-                "caller": None,
-                "sourceIp": "127.0.0.1",
+                "cognitoIdentityPoolId": identity.cognito_identity_pool_id,
+                "accountId": identity.account_id if identity.user_arn else None,
+                "caller": identity.caller,
+                "sourceIp": identity.source_ip,
                 "principalOrgId": None,
-                "accessKey": None,
-                "cognitoAuthenticationType": "authenticated" if identity.cognito_identity_id else None,
-                "cognitoAuthenticationProvider": None,
+                "accessKey": identity.access_key,
+                "cognitoAuthenticationType": identity.cognito_authentication_type,
+                "cognitoAuthenticationProvider": identity.cognito_authentication_provider,
                 "userArn": identity.user_arn,
                 "userAgent": next(
                     (values[-1] for name, values in multi_headers.items() if name.lower() == "user-agent"), None
                 ),
-                "user": None,
+                "user": identity.caller,
             },
         },
     }

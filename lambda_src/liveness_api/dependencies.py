@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.loaders import Loader
 
 from liveness_api import deadline
+from liveness_api.adapters.address_key import HmacAddressKeys
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
@@ -43,7 +44,7 @@ def client_config(connect_timeout: float, read_timeout: float, max_attempts: int
 
 
 # Every AWS service this function calls.
-SERVICES = ("dynamodb", "rekognition", "s3")
+SERVICES = ("dynamodb", "rekognition", "s3", "secretsmanager")
 
 
 class KnownServicesLoader(Loader):  # type: ignore[misc]  # botocore ships no type hints
@@ -117,6 +118,18 @@ def build_dependencies(settings: Settings) -> Dependencies:
             cooldown=timedelta(seconds=settings.abuse_cooldown_seconds),
         ),
         images=image_store,
+        # Only where addresses count (guest mode): one GetSecretValue at init, none per request.
+        address_keys=HmacAddressKeys.from_secret(
+            client(
+                "secretsmanager",
+                settings.dynamodb_connect_timeout,
+                settings.dynamodb_read_timeout,
+                settings.dynamodb_max_attempts,
+            ),
+            settings.address_key_secret,
+        )
+        if settings.caller_mode.limits_addresses
+        else None,
         limits={
             CallerLimit.CREATES: settings.caller_creates_per_minute,
             CallerLimit.READS: settings.caller_reads_per_minute,

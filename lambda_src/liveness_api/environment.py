@@ -35,6 +35,10 @@ class EnvVar:
     S3_MAX_ATTEMPTS: Final = "S3_MAX_ATTEMPTS"
     CALLER_CREATES_PER_MINUTE: Final = "CALLER_CREATES_PER_MINUTE"
     CALLER_READS_PER_MINUTE: Final = "CALLER_READS_PER_MINUTE"
+    # Which request-context field names the owner (identity.CallerMode), from `authorization` and `identityPool`.
+    CALLER_MODE: Final = "CALLER_IDENTITY_MODE"
+    # The Secrets Manager secret whose value keys the client-address hashes; empty unless the mode counts addresses.
+    ADDRESS_KEY_SECRET: Final = "ADDRESS_KEY_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
     # Read by Powertools itself.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

@@ -14,7 +14,7 @@ from liveness_api import deadline
 from liveness_api.contract import IDEMPOTENCY_HEADER, Route, Routes
 from liveness_api.dependencies import build_dependencies
 from liveness_api.errors import DeadlineExceeded, DependencyFailed, DomainError, LivenessCallFailed, RequestInvalid
-from liveness_api.identity import caller_owner
+from liveness_api.identity import Caller, resolve_caller
 from liveness_api.metrics_catalogue import RESULTS_FETCHED
 from liveness_api.models import (
     CreateSessionRequest,
@@ -48,10 +48,10 @@ _PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
         (413, "Request body too large"),
         (415, "Body not sent as application/json"),
         (422, "Validation failed; see errors"),
-        (429, "Throttled by API Gateway or Face Liveness, or refused by the abuse limit"),
+        (429, "Throttled by API Gateway or Face Liveness, or refused by a per-caller or abuse limit"),
         (500, "Internal error; quote the requestId"),
         (502, "The function failed (API Gateway)"),
-        (503, "Face Liveness unavailable, or the verdict not available yet"),
+        (503, "A dependency unavailable, the request out of time, or the verdict not available yet"),
         (504, "The function did not answer in time (API Gateway)"),
     )
 }
@@ -67,8 +67,9 @@ _PROBLEM_RESPONSES[503]["headers"] = {
         "schema": {"type": "integer", "minimum": 1},
     }
 }
-# API Gateway's own answers (problems.GATEWAY_ERRORS) and the handler's generic ones reach every route.
-_EVERY_ROUTE_PROBLEMS = (400, 403, 413, 415, 422, 429, 500, 502, 504)
+# API Gateway's own answers (problems.GATEWAY_ERRORS) and the handler's generic ones reach every route: every
+# route reads DynamoDB, so its faults and the request deadline (503) too.
+_EVERY_ROUTE_PROBLEMS = (400, 403, 413, 415, 422, 429, 500, 502, 503, 504)
 
 
 def _problems(*statuses: int) -> dict[int, OpenAPIResponse]:
@@ -81,8 +82,13 @@ def _resolver_path(route: Route) -> str:
     return route.path.replace("{", "<").replace("}", ">")
 
 
+def _caller() -> Caller:
+    # By the stack's mode, never the request's shape (identity.py).
+    return resolve_caller(app.current_event.raw_event.get("requestContext") or {}, dependencies.settings.caller_mode)
+
+
 def _owner() -> str:
-    return caller_owner(app.current_event.raw_event.get("requestContext") or {})
+    return _caller().owner
 
 
 @app.post(
@@ -99,7 +105,7 @@ def _owner() -> str:
                 for link, operation in (("GetSessionResults", "getSessionResults"), ("EraseSession", "eraseSession"))
             },
         },
-        **_problems(503),
+        **_problems(),
     },
 )
 def create_session(
@@ -110,11 +116,13 @@ def create_session(
         # Powertools validates a JSON array's first element in place of a body that is not a list, so `[null]` or
         # `[{...}]` would pass as the object; the body is an object or null.
         raise RequestInvalid({"body": "Input should be a JSON object or null"})
+    caller = _caller()
     created = dependencies.sessions.create(
-        owner=_owner(),
+        owner=caller.owner,
         request=body or CreateSessionRequest(),
         idempotency_key=idempotency_key,
         request_id=app.current_event.request_context.request_id,
+        address=caller.address,
     )
     # The model itself, not JSON text: the resolver validates it against CreateSessionResponse, then serializes.
     return Response(status_code=201, content_type="application/json", body=created)
@@ -129,7 +137,7 @@ def create_session(
             "description": "The session's verdict",
             "content": {"application/json": {"model": SessionResultsResponse}},
         },
-        **_problems(404, 503),
+        **_problems(404),
     },
 )
 def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> SessionResultsResponse:

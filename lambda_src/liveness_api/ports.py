@@ -48,6 +48,9 @@ class SessionRecord:
     verdict: str | None = None
     # Whether the verdict's metrics and abuse-limit count were settled (false until they are).
     counted: bool = False
+    # The keyed hash of the address that created the session, where the abuse limit counts addresses; dropped
+    # once the verdict is settled.
+    address_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,20 @@ class SessionLedger(Protocol):
 
     def delete_session(self, session_id: str) -> None: ...
 
-    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
-        """Count one request of the caller against `limit`, atomically, and return the caller's cool-down."""
+    def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
+        """Count one request of the caller against `limit`, atomically, and return the caller's cool-down; with
+        `address_key`, the later of the caller's and the address's cool-downs."""
         ...
 
-    def record_failure(self, owner: str, session_id: str, now: datetime) -> None:
-        """Count the session's failed check for the caller, atomically and at most once however often it is
-        called; start the cool-down when the limit is reached."""
+    def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:
+        """Count the session's failed check for the caller (and, with `address_key`, for that address), atomically
+        and at most once however often it is called; start a cool-down when a limit is reached."""
+        ...
+
+
+class AddressKeys(Protocol):
+    def key(self, address: str) -> str:
+        """A client address's keyed hash: stable for the stack, fixed-size, not reversible without the key."""
         ...
 
 

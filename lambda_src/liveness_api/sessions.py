@@ -29,6 +29,7 @@ from liveness_api.metrics_catalogue import (
 from liveness_api.models import CreateSessionRequest, CreateSessionResponse, SessionResultsResponse
 from liveness_api.observability import logger, record_metric, tracer
 from liveness_api.ports import (
+    AddressKeys,
     Admission,
     ImageStore,
     LivenessResult,
@@ -66,6 +67,7 @@ class LivenessSessions:
         ledger: SessionLedger,
         images: Callable[[], ImageStore],
         limits: Mapping[CallerLimit, int],
+        address_keys: AddressKeys | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._region = region
@@ -76,18 +78,28 @@ class LivenessSessions:
         # Only erasure needs S3; building that client lazily keeps it off the create path's cold start.
         self._images = images
         self._limits = limits
+        # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
+        self.address_keys = address_keys
         self.clock = clock
 
     def create(
-        self, owner: str, request: CreateSessionRequest, idempotency_key: str | None, request_id: str
+        self,
+        owner: str,
+        request: CreateSessionRequest,
+        idempotency_key: str | None,
+        request_id: str,
+        address: str | None = None,
     ) -> CreateSessionResponse:
+        """`address`: the client's address, where the abuse limit counts addresses (identity.Caller.address)."""
         if request.audit_images_limit > self._max_audit_images_limit:
             raise RequestInvalid(
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
             )
         now = self.clock()
-        # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before.
-        blocked_until = self._admit(owner, CallerLimit.CREATES, now).blocked_until
+        address_key = self._address_key(address)
+        # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before; where
+        # addresses count, a second reads the address's cool-down.
+        blocked_until = self._admit(owner, CallerLimit.CREATES, now, address_key).blocked_until
         if blocked_until is not None:
             record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
             wait = max(1, math.ceil((blocked_until - now).total_seconds()))
@@ -112,6 +124,7 @@ class LivenessSessions:
                 owner=owner,
                 created_at=now,
                 expires_at=now + timedelta(seconds=SESSION_LIFETIME_SECONDS),
+                address_key=address_key,
             )
         )
         record_metric(SESSION_CREATED)
@@ -125,7 +138,7 @@ class LivenessSessions:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
             response = SessionResultsResponse.model_validate_json(record.verdict)
             if not record.counted:  # recorded by a request that failed before it could count it
-                self._settle(owner, session_id, response)
+                self._settle(owner, record, response)
             return response
         try:
             result = self._liveness.get_results(session_id)
@@ -148,7 +161,7 @@ class LivenessSessions:
             if stored.verdict != document:  # another request recorded its verdict first, and that one stands
                 response = SessionResultsResponse.model_validate_json(stored.verdict or document)
             if not stored.counted:
-                self._settle(owner, session_id, response)
+                self._settle(owner, stored, response)
         tracer.put_annotation("Decision", response.decision)
         return response
 
@@ -160,8 +173,15 @@ class LivenessSessions:
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
 
-    def _admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
-        admission = self._ledger.admit(owner, limit, now)
+    def _address_key(self, address: str | None) -> str | None:
+        if address is None:
+            return None
+        if self.address_keys is None:
+            raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
+        return self.address_keys.key(address)
+
+    def _admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
+        admission = self._ledger.admit(owner, limit, now, address_key)
         if admission.requests_in_window > self._limits[limit]:
             record_metric(CALLER_RATE_LIMITED, 1, limit)
             wait = max(1, math.ceil((admission.window_ends - now).total_seconds()))
@@ -178,12 +198,14 @@ class LivenessSessions:
             raise SessionNotFound()
         return record
 
-    def _settle(self, owner: str, session_id: str, response: SessionResultsResponse) -> None:
+    def _settle(self, owner: str, record: SessionRecord, response: SessionResultsResponse) -> None:
         """Count a recorded verdict towards the abuse limit and the metrics, exactly once: the failure count is
         idempotent, so a request that failed midway can safely be repeated, and only the request that marks the
-        verdict counted emits its metrics."""
+        verdict counted emits its metrics. A failure counts for the owner and, where addresses count, for the
+        address that created the session (not the one asking: a client chooses where it polls from)."""
+        session_id = record.session_id
         if is_failure(response.decision):
-            self._ledger.record_failure(owner, session_id, self.clock())
+            self._ledger.record_failure(owner, session_id, self.clock(), record.address_key)
         if not self._ledger.mark_counted(session_id):
             return  # a concurrent request settled it
         record_metric(LIVENESS_CHECK_COMPLETED, 1, response.decision)

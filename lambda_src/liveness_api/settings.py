@@ -11,9 +11,10 @@ import os
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from liveness_api.environment import EnvVar, split_list
+from liveness_api.identity import CallerMode
 
 
 def _split(value: object) -> object:
@@ -46,6 +47,15 @@ class Settings(BaseModel):
     s3_max_attempts: int = Field(alias=EnvVar.S3_MAX_ATTEMPTS)
     caller_creates_per_minute: int = Field(alias=EnvVar.CALLER_CREATES_PER_MINUTE)
     caller_reads_per_minute: int = Field(alias=EnvVar.CALLER_READS_PER_MINUTE)
+    caller_mode: CallerMode = Field(alias=EnvVar.CALLER_MODE)
+    # Empty unless `caller_mode` counts client addresses.
+    address_key_secret: str = Field(alias=EnvVar.ADDRESS_KEY_SECRET)
+
+    @model_validator(mode="after")
+    def _address_key_where_addresses_count(self) -> Settings:
+        if self.caller_mode.limits_addresses and not self.address_key_secret:
+            raise ValueError(f"{EnvVar.ADDRESS_KEY_SECRET} must name the address-key secret in {self.caller_mode} mode")
+        return self
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

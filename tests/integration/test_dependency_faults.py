@@ -20,7 +20,7 @@ from typing import Any
 import botocore.endpoint
 import pytest
 
-from liveness_api.identity import caller_owner
+from liveness_api.identity import CallerMode, caller_owner
 from liveness_api.vocabulary import LivenessOperation, Verdict
 from liveness_local.emulator import SUCCESS
 from liveness_local.faults import Fault
@@ -121,7 +121,7 @@ def faults(backend: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def owner_of(api: Api) -> str:
-    return caller_owner({"identity": {"userArn": api.identity.user_arn}})
+    return caller_owner({"identity": {"userArn": api.identity.user_arn}}, CallerMode.IAM)
 
 
 def session_item(backend: Any, session_id: str) -> dict[str, Any] | None:

@@ -318,6 +318,6 @@ def test_a_concurrent_burst_of_failures_cannot_slip_past_the_limit(api: Api, emu
 
 
 def api_owner(api: Api) -> str:
-    from liveness_api.identity import caller_owner
+    from liveness_api.identity import CallerMode, caller_owner
 
-    return caller_owner({"identity": {"userArn": api.identity.user_arn}})
+    return caller_owner({"identity": {"userArn": api.identity.user_arn}}, CallerMode.IAM)

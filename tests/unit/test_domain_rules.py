@@ -6,7 +6,7 @@ import pytest
 
 from liveness_api.decision import decide, is_failure
 from liveness_api.errors import CallerIdentityMissing
-from liveness_api.identity import caller_owner
+from liveness_api.identity import CallerMode, caller_owner
 from liveness_api.sessions import client_request_token
 from liveness_api.settings import Settings
 
@@ -32,19 +32,27 @@ def test_only_not_live_and_failed_count_as_failures() -> None:
     assert [d for d in ("LIVE", "NOT_LIVE", "PENDING", "EXPIRED", "FAILED") if is_failure(d)] == ["NOT_LIVE", "FAILED"]
 
 
-def test_owner_prefers_the_user_pool_sub_then_the_identity_pool_then_iam() -> None:
+def test_the_mode_not_the_request_decides_which_field_names_the_owner() -> None:
+    # tests/integration/test_identity_modes.py has every mode with contexts shaped as API Gateway sends them.
     both = {
         "authorizer": {"claims": {"sub": "abc"}},
-        "identity": {"cognitoIdentityId": "us-east-1:123", "userArn": "arn:aws:sts::1:assumed-role/r/s"},
+        "identity": {
+            "cognitoIdentityId": "us-east-1:123",
+            "cognitoAuthenticationType": "authenticated",
+            "userArn": "arn:aws:sts::1:assumed-role/r/s",
+        },
     }
-    assert caller_owner(both) == "cognito-user:abc"
-    assert caller_owner({"identity": both["identity"]}) == "cognito-identity:us-east-1:123"
-    assert caller_owner({"identity": {"userArn": "arn:aws:iam::1:user/bob"}}) == "iam:arn:aws:iam::1:user/bob"
+    assert caller_owner(both, CallerMode.USER_POOL) == "cognito-user:abc"
+    assert caller_owner(both, CallerMode.IDENTITY_POOL) == "cognito-identity:us-east-1:123"
+    assert caller_owner({"identity": {"userArn": "arn:aws:iam::1:user/bob"}}, CallerMode.IAM) == (
+        "iam:arn:aws:iam::1:user/bob"
+    )
 
 
 def test_no_identity_at_all_is_refused() -> None:
-    with pytest.raises(CallerIdentityMissing):
-        caller_owner({"identity": {"userArn": None}})
+    for mode in CallerMode:
+        with pytest.raises(CallerIdentityMissing):
+            caller_owner({"identity": {"userArn": None}}, mode)
 
 
 def test_tokens_fit_rekognitions_rule_and_are_scoped_to_owner_and_key() -> None:

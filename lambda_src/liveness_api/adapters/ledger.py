@@ -2,10 +2,13 @@
 
 Items:
 - `SESSION#<sessionId>`: owner, createdAt, expiresAt, ttl and, once decided, the immutable `verdict` with
-  `counted` (whether its metrics and abuse-limit count were settled).
+  `counted` (whether its metrics and abuse-limit count were settled); where addresses count, `addressKey`, the
+  creating address's keyed hash, until the verdict is counted.
 - `CALLER#<sha256(owner)>`: the failed-check window (`windowStart`, `failedSessions`: a set of session ids, so
   counting one session's failure again changes nothing), `blockedUntil`, and one fixed one-minute window per
   request limit (`<limit>Window`, `<limit>Count`).
+- `ADDRESS#<hmac(address)>` (guest mode only): the same failed-check window and `blockedUntil`, per client
+  address; it expires (TTL) with its window and cool-down.
 Every write that must not race is a conditional or atomic update, so concurrent Lambdas cannot lose counts
 or overwrite a verdict. Every call's faults are answered by `adapters.faults`.
 """
@@ -82,6 +85,8 @@ class DynamoSessionLedger:
             "expiresAt": {"S": record.expires_at.isoformat()},
             LEDGER_TTL_ATTRIBUTE: {"N": str(_epoch(record.created_at + self._retention))},
         }
+        if record.address_key is not None:
+            item["addressKey"] = {"S": record.address_key}
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -133,7 +138,8 @@ class DynamoSessionLedger:
             self._client.update_item(
                 TableName=self._table,
                 Key=_key(_session_key(session_id)),
-                UpdateExpression="SET counted = :true",
+                # The creating address's hash has served its purpose once the verdict is counted.
+                UpdateExpression="SET counted = :true REMOVE addressKey",
                 ConditionExpression="counted = :false",
                 ExpressionAttributeValues={":true": {"BOOL": True}, ":false": {"BOOL": False}},
             )
@@ -150,9 +156,11 @@ class DynamoSessionLedger:
     # Per-caller limits and the abuse limit -----------------------------------------------------------------
 
     @_dynamodb
-    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
+    def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
         """Count one request against the caller's `limit` in this minute, and read the cool-down in the same
-        update: one call in the common case, a second only on the minute's first request."""
+        update: one call in the common case, a second only on the minute's first request. With `address_key`, one
+        more call reads the address's cool-down: no single DynamoDB call both updates one item and returns
+        another (BatchGetItem and TransactGetItems only read; TransactWriteItems returns no values)."""
         key = _key(_caller_key(owner))
         window = str(_epoch(now) // 60)
         names = {"#window": f"{limit}Window", "#count": f"{limit}Count", "#ttl": LEDGER_TTL_ATTRIBUTE}
@@ -170,7 +178,21 @@ class DynamoSessionLedger:
             ),
         )
         item = self._count_in_window(key, attempts, names, values)
-        return _admission(item, names["#count"], now, window_ends)
+        admission = _admission(item, names["#count"], now, window_ends)
+        if address_key is None:
+            return admission
+        address_item = self._client.get_item(
+            TableName=self._table,
+            Key=_key(_address_key(address_key)),
+            ProjectionExpression="blockedUntil",
+            ConsistentRead=True,
+        ).get("Item", {})
+        address_blocked = _blocked_until(address_item, now)
+        if address_blocked is None or (
+            admission.blocked_until is not None and admission.blocked_until >= address_blocked
+        ):
+            return admission
+        return Admission(admission.requests_in_window, admission.window_ends, address_blocked)
 
     def _count_in_window(
         self,
@@ -218,14 +240,20 @@ class DynamoSessionLedger:
         return item
 
     @_dynamodb
-    def record_failure(self, owner: str, session_id: str, now: datetime) -> None:
-        failures = self._count_failure_in_window(owner, session_id, now)
+    def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:
+        self._count_failure(_caller_key(owner), session_id, now)
+        if address_key is not None:
+            # The same window, limit and cool-down, on the address's own item.
+            self._count_failure(_address_key(address_key), session_id, now)
+
+    def _count_failure(self, partition_key: str, session_id: str, now: datetime) -> None:
+        failures = self._count_failure_in_window(partition_key, session_id, now)
         if failures >= self._max_failures:
             until = now + self._cooldown
             # ADD-free SET: later failures during the cool-down simply extend it.
             self._client.update_item(
                 TableName=self._table,
-                Key=_key(_caller_key(owner)),
+                Key=_key(partition_key),
                 UpdateExpression="SET blockedUntil = :until, #ttl = :ttl",
                 ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
                 ExpressionAttributeValues={
@@ -234,8 +262,8 @@ class DynamoSessionLedger:
                 },
             )
 
-    def _count_failure_in_window(self, owner: str, session_id: str, now: datetime) -> int:
-        key = _key(_caller_key(owner))
+    def _count_failure_in_window(self, partition_key: str, session_id: str, now: datetime) -> int:
+        key = _key(partition_key)
         cutoff = str(_epoch(now - self._failure_window))
         ttl = str(_epoch(now + self._failure_window + self._cooldown))
         names = {"#ttl": LEDGER_TTL_ATTRIBUTE}
@@ -266,16 +294,23 @@ def _session_record(session_id: str, item: dict[str, Any]) -> SessionRecord:
         verdict=item["verdict"]["S"] if "verdict" in item else None,
         # Verdicts recorded before `counted` existed were settled when they were written.
         counted=item.get("counted", {"BOOL": True})["BOOL"],
+        address_key=item["addressKey"]["S"] if "addressKey" in item else None,
     )
 
 
-def _admission(item: dict[str, Any], count_attribute: str, now: datetime, window_ends: datetime) -> Admission:
+def _blocked_until(item: dict[str, Any], now: datetime) -> datetime | None:
+    """The item's cool-down, if one is running."""
     blocked = item.get("blockedUntil")
-    blocked_until = None if blocked is None or int(blocked["N"]) <= _epoch(now) else int(blocked["N"])
+    if blocked is None or int(blocked["N"]) <= _epoch(now):
+        return None
+    return datetime.fromtimestamp(int(blocked["N"]), UTC)
+
+
+def _admission(item: dict[str, Any], count_attribute: str, now: datetime, window_ends: datetime) -> Admission:
     return Admission(
         requests_in_window=int(item[count_attribute]["N"]),
         window_ends=window_ends,
-        blocked_until=None if blocked_until is None else datetime.fromtimestamp(blocked_until, UTC),
+        blocked_until=_blocked_until(item, now),
     )
 
 
@@ -290,3 +325,8 @@ def _session_key(session_id: str) -> str:
 def _caller_key(owner: str) -> str:
     # Hashed so that the key has a fixed size whatever the identity looks like.
     return "CALLER#" + hashlib.sha256(owner.encode()).hexdigest()
+
+
+def _address_key(address_key: str) -> str:
+    # Already a keyed hash (AddressKeys): the address itself is never stored.
+    return f"ADDRESS#{address_key}"
