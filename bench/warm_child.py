@@ -29,7 +29,7 @@ from bench.cold_child import _Context
 from infra.config import load_cdk_json_config
 from liveness_local.embedded_aws import LocalResources, handler_environment, provision
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
-from liveness_local.events import api_gateway_event
+from liveness_local.events import CallerIdentity, api_gateway_event
 from liveness_local.wire import RawBody
 
 
@@ -157,10 +157,18 @@ def main() -> None:
     body = json.dumps({"auditImagesLimit": 2})
     events = [
         (
-            api_gateway_event("POST", "/sessions", body=body, headers={"Content-Type": "application/json"}),
+            # Each request from another caller, as from many users: one caller's thousands of creates a minute
+            # would be refused by the per-caller limit.
+            api_gateway_event(
+                "POST",
+                "/sessions",
+                body=body,
+                headers={"Content-Type": "application/json"},
+                identity=CallerIdentity.iam(f"bench-user-{index}"),
+            ),
             _trace_header(),
         )
-        for _ in range(warmup + requests)
+        for index in range(warmup + requests)
     ]
     context = _Context()
     handler = module.lambda_handler

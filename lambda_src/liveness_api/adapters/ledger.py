@@ -32,6 +32,8 @@ from liveness_api.vocabulary import CallerLimit, Dependency
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _MAX_WINDOW_ROUNDS = 5
 _LIMIT_WINDOW = timedelta(minutes=1)
+# How many past minutes' request counters each count removes.
+_STALE_WINDOWS_REMOVED = 3
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -158,27 +160,26 @@ class DynamoSessionLedger:
     @_dynamodb
     def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
         """Count one request against the caller's `limit` in this minute, and read the cool-down in the same
-        update: one call in the common case, a second only on the minute's first request. With `address_key`, one
+        update: always exactly one call. With `address_key`, one
         more call reads the address's cool-down: no single DynamoDB call both updates one item and returns
         another (BatchGetItem and TransactGetItems only read; TransactWriteItems returns no values)."""
-        key = _key(_caller_key(owner))
-        window = str(_epoch(now) // 60)
-        names = {"#window": f"{limit}Window", "#count": f"{limit}Count", "#ttl": LEDGER_TTL_ATTRIBUTE}
-        # Never shortens a TTL set for a cool-down or a failure window.
-        ttl = {":ttl": {"N": str(_epoch(now + 2 * _LIMIT_WINDOW))}}
-        window_ends = datetime.fromtimestamp((int(window) + 1) * 60, UTC)
-        values: dict[str, dict[str, Any]] = {":one": {"N": "1"}, ":window": {"N": window}, **ttl}
-        attempts = (
-            # The common case: this minute's window is open.
-            ("ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)", "#window = :window"),
-            # The minute's first request: open its window, unless a concurrent request just did.
-            (
-                "SET #window = :window, #count = :one, #ttl = if_not_exists(#ttl, :ttl)",
-                "attribute_not_exists(#window) OR #window <> :window",
-            ),
+        window = _epoch(now) // 60
+        # One counter attribute per minute (`<limit>#<minute>`), so counting needs no condition and no second call:
+        # ADD creates this minute's counter, REMOVE drops the last few minutes' ones. (A caller idle for longer
+        # leaves a stale counter behind, which goes with the item's TTL.)
+        counter = f"{limit}#{window}"
+        stale = {f"#old{age}": f"{limit}#{window - age}" for age in range(1, _STALE_WINDOWS_REMOVED + 1)}
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=_key(_caller_key(owner)),
+            # if_not_exists: never shortens a TTL set for a cool-down or a failure window.
+            UpdateExpression=f"ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl) REMOVE {', '.join(stale)}",
+            ExpressionAttributeNames={"#count": counter, "#ttl": LEDGER_TTL_ATTRIBUTE, **stale},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(_epoch(now + 2 * _LIMIT_WINDOW))}},
+            ReturnValues="ALL_NEW",
         )
-        item = self._count_in_window(key, attempts, names, values)
-        admission = _admission(item, names["#count"], now, window_ends)
+        window_ends = datetime.fromtimestamp((window + 1) * 60, UTC)
+        admission = _admission(response["Attributes"], counter, now, window_ends)
         if address_key is None:
             return admission
         address_item = self._client.get_item(
