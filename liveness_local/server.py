@@ -1,18 +1,22 @@
 """The local server: the real handler behind a local API Gateway, over HTTP, on moto and the Face Liveness emulator.
 
-    python -m liveness_local [--port 3000] [--host 127.0.0.1]
+    python -m liveness_local [--port 3000] [--host 127.0.0.1] [-c KEY=VALUE ...]
 
 - `/sessions...`: through `LocalGateway` (the deployed routes, body limit and throttle) to the handler;
 - `/_local/...`: the control routes of `liveness_local.control` (local only);
 - `GET /openapi.json`: the document generated from the handler's routes.
 
-A request may name its caller with `X-Local-Caller: <name>` (an IAM role name); without it the caller is
-`local-user`. The handler's JSON logs and EMF metric lines go to stdout unchanged, as in CloudWatch.
+A request may name its caller with `X-Local-Caller: <name>` (characters of an IAM role name); without it the
+caller is `local-user`. The name becomes the identity the configured mode (`-c authorization=...`,
+`-c identityPool=...`) produces: a role's ARN, an identity-pool identity id (a guest's in guest mode) or a user
+pool's `sub`, the same for the same name. The handler's JSON logs and EMF metric lines go to stdout unchanged, as
+in CloudWatch.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import sys
@@ -20,7 +24,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
-from infra.config import StackConfig, load_cdk_json_config
+from infra.config import CDK_JSON, StackConfig, load_cdk_json_config, load_config
 from liveness_api.problems import GATEWAY_ERRORS
 from liveness_local.backend import LocalBackend
 from liveness_local.control import LocalControl, is_control_path
@@ -70,7 +74,7 @@ class LocalServer(ThreadingHTTPServer):
         self.gateway = gateway
         # Shared with the streaming endpoint (`main` starts it): the outcome each streamed session ends with.
         self.outcomes = ScriptedOutcomes()
-        self.control = LocalControl(backend.emulator, self.outcomes)
+        self.control = LocalControl(backend.emulator, self.outcomes, s3=backend.s3)
         self.streaming: StreamingEndpoint | None = None
         self.demo = DemoSite()
         self._openapi: bytes | None = None
@@ -103,7 +107,10 @@ class LocalServer(ThreadingHTTPServer):
         caller = request.header(CALLER_HEADER) or DEFAULT_CALLER
         if not _CALLER_NAME.match(caller):
             return problem_response(_INVALID_CALLER, f"{CALLER_HEADER} must be an IAM role name.", "local")
-        return self.gateway.handle(request, CallerIdentity.iam(caller))
+        # The request context the configured mode produces: a role, an identity-pool identity (a guest in guest
+        # mode) or a user-pool token's claims, one per caller name.
+        identity = CallerIdentity.for_mode(self.backend.caller_mode, caller, region=self.backend.config.region)
+        return self.gateway.handle(request, identity)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -208,6 +215,17 @@ def curl_example(base_url: str) -> str:
     )
 
 
+def config_with_context(overrides: list[str]) -> StackConfig:
+    """cdk.json's config with `KEY=VALUE` overrides, read as `cdk synth -c KEY=VALUE` reads them (strings)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    for override in overrides:
+        key, separator, value = override.partition("=")
+        if not separator:
+            raise SystemExit(f"-c takes KEY=VALUE, got {override!r}")
+        context[key] = value
+    return load_config(context.get)
+
+
 def streaming_banner(streaming: StreamingEndpoint) -> str:
     https = streaming.url.replace("wss://", "https://", 1)
     return (
@@ -226,9 +244,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--throttle-burst", type=int, help="override every method's throttle burst")
     parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a cdk.json knob as cdk -c does, e.g. -c authorization=COGNITO (X-Local-Caller names a user)",
+    )
+    parser.add_argument(
         "--streaming-port", type=int, help="port of the wss:// streaming endpoint (default: --port + 1; 0 picks one)"
     )
     args = parser.parse_args(argv)
+    if args.context:
+        config = config_with_context(args.context)
 
     server = build_server(
         config, host=args.host, port=args.port, rate_limit=args.throttle_rate, burst_limit=args.throttle_burst

@@ -172,7 +172,8 @@ def assert_problem(response: requests.Response, status: int, slug: str | None = 
     return body
 
 
-def _start_local_server(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_local_server(log_path: Path, *context: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`context`: cdk.json knobs to override, as `KEY=VALUE` (the server's `-c`), e.g. another caller mode."""
     log = log_path.open("wb")
     process = subprocess.Popen(
         [
@@ -185,6 +186,7 @@ def _start_local_server(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
             E2E_THROTTLE[0],
             "--throttle-burst",
             E2E_THROTTLE[1],
+            *(argument for knob in context for argument in ("-c", knob)),
         ],
         cwd=ROOT,
         stdout=log,

@@ -1,0 +1,85 @@
+"""The ownership tests in every caller mode, over real HTTP: one local server per mode (started with the server's
+`-c` overrides), whose gateway builds the request context that mode produces: a role's ARN, an identity-pool
+identity (guests in guest mode) or a user pool's claims, one identity per `X-Local-Caller` name.
+
+Deployed (API_URL), the stack has one mode and the same checks run in test_api_e2e.py; the other modes skip.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from infra.config import load_cdk_json_config
+from tests.e2e.conftest import Client, Target, _start_local_server, assert_problem
+
+pytestmark = pytest.mark.e2e
+
+# Browser modes need an exact origin (infra/config.py refuses them without one).
+_ORIGIN = "corsAllowedOrigins=http://localhost:5173"
+MODES = {
+    "iam": (),
+    "identity-pool": ("identityPool=authenticated", _ORIGIN),
+    "identity-pool-guests": ("identityPool=guest", _ORIGIN),
+    "user-pool": ("authorization=COGNITO", _ORIGIN),
+}
+
+
+@pytest.fixture(scope="session", params=list(MODES))
+def mode_target(
+    request: pytest.FixtureRequest, target: Target, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    if not MODES[request.param]:
+        yield target  # the suite's own server, in cdk.json's mode
+        return
+    if target.deployed:
+        pytest.skip("a deployed stack has one caller mode; test_api_e2e.py covers it")
+    log_path = tmp_path_factory.mktemp(f"local-server-{request.param}") / "server.log"
+    process, base_url = _start_local_server(log_path, *MODES[request.param])
+    http = requests.Session()
+    try:
+        yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
+    finally:
+        http.close()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def mode_client(mode_target: Target) -> Client:
+    return Client(mode_target, credentials=mode_target.credentials)
+
+
+@pytest.fixture
+def mode_other_client(mode_target: Target) -> Client:
+    if mode_target.deployed and mode_target.second_credentials is None:
+        pytest.skip("needs a second identity: set API_URL_SECOND_PROFILE")
+    return Client(mode_target, credentials=mode_target.second_credentials)
+
+
+def test_sessions_belong_to_their_creator_in_every_mode(mode_client: Client, mode_other_client: Client) -> None:
+    session_id = mode_client.new_session()
+
+    assert_problem(mode_other_client.results(session_id), 404, "session-not-found")
+    assert_problem(mode_other_client.erase(session_id), 404, "session-not-found")
+    assert mode_client.results(session_id).status_code == 200
+    assert mode_client.erase(session_id).status_code == 204
+
+
+def test_an_idempotency_key_is_scoped_to_its_caller_in_every_mode(
+    mode_client: Client, mode_other_client: Client
+) -> None:
+    key = f"e2e-{uuid.uuid4().hex}"
+    mine = mode_client.create(idempotency_key=key).json()["sessionId"]
+
+    assert mode_client.create(idempotency_key=key).json()["sessionId"] == mine
+    assert mode_other_client.create(idempotency_key=key).json()["sessionId"] != mine
