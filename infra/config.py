@@ -168,6 +168,8 @@ class StackConfig(BaseModel):
     # every route (the owner is the token's `sub`), with the stack's own pool or `userPoolArn`'s.
     authorization: Literal["IAM", "COGNITO"] = "IAM"
     mfa: Literal["optional", "required"] = "optional"
+    # Whether anyone may create an account in the stack's own pool; off: users are created by you (or your backend).
+    user_pool_self_sign_up: bool = Field(False, alias="userPoolSelfSignUp")
     user_pool_arn: str | None = Field(None, alias="userPoolArn", pattern=USER_POOL_ARN)
     user_pool_client_ids: tuple[str, ...] = Field((), alias="userPoolClientIds")
     # A Cognito identity pool whose roles may stream to Face Liveness (and, in IAM mode, invoke the API's routes).
@@ -202,10 +204,10 @@ class StackConfig(BaseModel):
     # Alarms (infra/constructs/observability/alarms.py; docs/operations.md says what to do when each fires).
     alarm_email: str | None = Field(None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     alarm_5xx_rate_percent: float = Field(5.0, alias="alarm5xxRatePercent", gt=0, le=100)
+    alarm_503_rate_percent: float = Field(5.0, alias="alarm503RatePercent", gt=0, le=100)
     alarm_lambda_errors: int = Field(1, alias="alarmLambdaErrors", ge=1)
     alarm_latency_p99_ms: int = Field(3000, alias="alarmLatencyP99Ms", ge=100, le=29000)
     alarm_rekognition_throttles_per_minute: int = Field(5, alias="alarmRekognitionThrottlesPerMinute", ge=1)
-    alarm_503_rate_percent: float = Field(5.0, alias="alarm503RatePercent", gt=0, le=100)
     alarm_rekognition_throttle_minutes: int = Field(5, alias="alarmRekognitionThrottleMinutes", ge=1, le=60)
     alarm_throttled_requests_per_minute: int = Field(10, alias="alarmThrottledRequestsPerMinute", ge=1)
     alarm_throttled_requests_minutes: int = Field(5, alias="alarmThrottledRequestsMinutes", ge=1, le=60)

@@ -11,13 +11,16 @@ OPTIONS methods that only answer CORS headers).
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from infra.constructs.api import STAGE_NAME
 from infra.stack import FaceLivenessStack
+from liveness_api.contract import Route, Routes
 
 
 class Acknowledgement(NamedTuple):
@@ -34,7 +37,7 @@ def _arn_of(bucket: s3.Bucket) -> str:
 def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
     config = stack.config
     images = f"{_arn_of(stack.storage.image_bucket)}/{config.image_key_prefix}*"
-    return [
+    acks = [
         Acknowledgement(
             stack.function.policy,
             "AwsSolutions-IAM5[Resource::*]",
@@ -56,24 +59,100 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
         ),
         Acknowledgement(
             stack.api.rest_api,
-            "AwsSolutions-APIG3",
-            "AWS WAF is a planned optional feature: every route already requires SigV4-signed IAM credentials and "
-            "stage throttling bounds the rate, and a web ACL costs a fixed monthly fee per deployment",
-        ),
-        Acknowledgement(
-            stack.api.rest_api,
             "AwsSolutions-APIG6",
             "Execution logs stay off: API Gateway writes them to a log group it creates itself, outside this stack's "
             "retention and removal settings, and can include request data; the JSON access log (no caller identity) "
             "and X-Ray traces record every request",
         ),
-        Acknowledgement(
-            stack.api.rest_api,
-            "AwsSolutions-COG4",
-            "Callers authenticate with AWS IAM (SigV4-signed requests, AuthorizationType AWS_IAM on every route), "
-            "typically backend services or Cognito identity-pool credentials, not Cognito user-pool tokens",
-        ),
     ]
+    if not config.waf_enabled:
+        acks.append(
+            Acknowledgement(
+                stack.api.rest_api,
+                "AwsSolutions-APIG3",
+                "AWS WAF is off in this deployment (waf=false, or waf=auto in plain IAM mode, where every route "
+                "requires SigV4-signed IAM credentials and route throttles bound the rate); waf=true adds the web "
+                "ACL, at a fixed monthly fee per deployment plus a fee per request",
+            )
+        )
+    if config.authorization == "IAM":
+        acks.append(
+            Acknowledgement(
+                stack.api.rest_api,
+                "AwsSolutions-COG4",
+                "Callers authenticate with AWS IAM (SigV4-signed requests, AuthorizationType AWS_IAM on every "
+                "route): backend services or Cognito identity-pool credentials; authorization=COGNITO puts a "
+                "user-pool authorizer on every route instead",
+            )
+        )
+    if stack.user_pool is not None and stack.user_pool.created:
+        pool = stack.user_pool.user_pool
+        acks.append(
+            Acknowledgement(
+                pool,
+                "AwsSolutions-COG8",
+                "The pool uses Cognito's Essentials feature plan: Plus (threat protection) is billed per monthly "
+                "active user, and abuse here is bounded by the per-user and per-address limits, WAF and the route "
+                "throttles; an operator who wants adaptive authentication can raise the plan",
+            )
+        )
+        if config.mfa == "optional":
+            acks.append(
+                Acknowledgement(
+                    pool,
+                    "AwsSolutions-COG2",
+                    "MFA is optional by default (mfa=optional; TOTP only, no SMS) so that a liveness check, itself a "
+                    "proof of presence, does not require every user to enrol an authenticator first; mfa=required "
+                    "enforces it",
+                )
+            )
+    if stack.identity_pool is not None:
+        ids = stack.identity_pool
+        if config.identity_pool == "guest":
+            acks.append(
+                Acknowledgement(
+                    ids.pool,
+                    "AwsSolutions-COG7",
+                    "identityPool=guest was chosen for apps without sign-in: unauthenticated identities are what it "
+                    "means; their role may only start Face Liveness streams and invoke this API's routes, and synth "
+                    "prints a warning saying what the mode trades away",
+                )
+            )
+        for amr, policy in ids.policies.items():
+            acks.append(
+                Acknowledgement(
+                    policy,
+                    "AwsSolutions-IAM5[Resource::*]",
+                    f"The {amr} identities' role may call rekognition:StartFaceLivenessSession, which supports no "
+                    "resource-level permissions, so `*` is the narrowest resource for that one action",
+                )
+            )
+            if config.authorization == "IAM":
+                for route in _wildcard_routes():
+                    acks.append(
+                        Acknowledgement(
+                            policy,
+                            f"AwsSolutions-IAM5[Resource::{_execute_api_arn_of(stack, route)}]",
+                            f"The {amr} identities' role may invoke {route.method} {route.path} on this API's stage "
+                            "only; `*` stands for the session id path parameter, which is chosen per request",
+                        )
+                    )
+    return acks
+
+
+def _wildcard_routes() -> list[Route]:
+    return [route for route in Routes.ALL if "{" in route.path]
+
+
+def _execute_api_arn_of(stack: FaceLivenessStack, route: Route) -> str:
+    """How cdk-nag renders a route's execute-api ARN (auth.route_invoke_arns) in IAM5 finding ids."""
+    partition = stack.resolve(stack.partition)
+    partition = partition if isinstance(partition, str) else "<AWS::Partition>"
+    region = stack.resolve(stack.region)
+    region = region if isinstance(region, str) else "<AWS::Region>"
+    api = stack.get_logical_id(stack.api.rest_api.node.default_child)  # type: ignore[arg-type]
+    path = re.sub(r"{\w+}", "*", route.path)
+    return f"arn:{partition}:execute-api:{region}:<AWS::AccountId>:<{api}>/{STAGE_NAME}/{route.method}{path}"
 
 
 def acknowledge_findings(stack: FaceLivenessStack) -> None:

@@ -7,7 +7,9 @@ import json
 import re
 from typing import Final
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -107,7 +109,19 @@ def resource_policy(config: StackConfig) -> iam.PolicyDocument:
     for them and an explicit deny for every other principal, which no identity policy can override. Unsigned CORS
     preflight, when origins are configured, is allowed (it never reaches the function)."""
     statements = []
-    if config.allowed_principal_arns:
+    if config.authorization == "COGNITO":
+        # A user-pool token is no IAM principal, and with a Cognito authorizer API Gateway admits a request only if
+        # the resource policy explicitly allows it ("How API Gateway resource policies affect authorization
+        # workflow"): allow anyone, on exactly the contract's routes, whom the authorizer then admits or refuses.
+        statements.append(
+            iam.PolicyStatement(
+                sid="InvokeRoutesWithUserPoolTokens",
+                principals=[iam.AnyPrincipal()],
+                actions=[INVOKE],
+                resources=[execute_api_resource(route) for route in contract.Routes.ALL],
+            )
+        )
+    elif config.allowed_principal_arns:
         principals = list(config.allowed_principal_arns)
         statements += [
             iam.PolicyStatement(
@@ -147,12 +161,36 @@ def resource_policy(config: StackConfig) -> iam.PolicyDocument:
 
 
 class LivenessApi(Construct):
-    """A regional REST API whose every route is signed with SigV4 (IAM) and proxied to the function."""
+    """A regional REST API whose every route is signed with SigV4 (IAM), or carries a user-pool ID token
+    (COGNITO), and is proxied to the function."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, handler: lambda_.IFunction) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        handler: lambda_.IFunction,
+        user_pool: cognito.IUserPool | None = None,
+    ) -> None:
+        """`user_pool`: with authorization=COGNITO, the pool whose ID tokens every route's authorizer accepts."""
         super().__init__(scope, construct_id)
         self.access_log_group = log_group(self, "AccessLogs", config)
         origins = list(config.cors_allowed_origins)
+        self.authorizer: apigw.CognitoUserPoolsAuthorizer | None = None
+        authorization_type = apigw.AuthorizationType.IAM
+        if config.authorization == "COGNITO":
+            if user_pool is None:
+                raise ValueError("authorization=COGNITO needs the user pool")
+            authorization_type = apigw.AuthorizationType.COGNITO
+            # ID tokens (no OAuth scopes on the methods): the `sub` claim becomes the session owner.
+            self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+                self,
+                "UserPoolAuthorizer",
+                cognito_user_pools=[user_pool],
+                identity_source=apigw.IdentitySource.header("Authorization"),
+                results_cache_ttl=Duration.minutes(5),
+            )
 
         self.rest_api = apigw.RestApi(
             self,
@@ -179,7 +217,9 @@ class LivenessApi(Construct):
                 throttling_burst_limit=config.default_method_throttle.burst_limit,
                 method_options=method_options(config),
             ),
-            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            default_method_options=apigw.MethodOptions(
+                authorization_type=authorization_type, authorizer=self.authorizer
+            ),
             # Browsers send preflight unsigned, so OPTIONS (and only OPTIONS) is unauthenticated, and only
             # when the deployment names the origins allowed to call it.
             default_cors_preflight_options=apigw.CorsOptions(
@@ -202,7 +242,8 @@ class LivenessApi(Construct):
             self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integration,
-                authorization_type=apigw.AuthorizationType.IAM,
+                authorization_type=authorization_type,
+                authorizer=self.authorizer,
                 request_validator=self.request_validator,
                 request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)}
                 or None,

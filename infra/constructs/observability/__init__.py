@@ -12,6 +12,7 @@ cdk-monitoring-constructs").
 
 from __future__ import annotations
 
+from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
 from infra.config import StackConfig
@@ -24,6 +25,7 @@ from infra.constructs.observability.alarms import (
     notify,
     service_alarms,
     service_unhealthy,
+    waf_blocked_alarm,
 )
 from infra.constructs.observability.dashboard import ROW_TITLES, ROWS, DashboardInputs, dashboard
 from infra.constructs.observability.metrics import (
@@ -60,7 +62,9 @@ class Observability(Construct):
         config: StackConfig,
         function: LivenessFunction,
         api: LivenessApi,
+        waf_blocked: cw.IMetric | None = None,
     ) -> None:
+        """`waf_blocked`: with `waf` on, WAF's blocked requests per 5 minutes, which get an alarm of their own."""
         super().__init__(scope, construct_id)
         self.alarm_name_prefix = alarm_name_prefix(config)
 
@@ -75,6 +79,8 @@ class Observability(Construct):
             gateway_throttled=self.gateway_throttled,
             retry_later=self.retry_later,
         )
+        if waf_blocked is not None:
+            self.alarms.append(waf_blocked_alarm(self, config, waf_blocked))
         self.service_unhealthy = service_unhealthy(self, config, self.alarms)
         notify(self.topic, [*self.alarms, self.service_unhealthy])
 

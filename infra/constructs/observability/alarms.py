@@ -240,6 +240,25 @@ def service_alarms(
     ]
 
 
+def waf_blocked_alarm(scope: Construct, config: StackConfig, blocked: cw.IMetric) -> cw.Alarm:
+    """With `waf` on: many requests blocked by the web ACL, every rule together (`blocked` is WAF's BlockedRequests,
+    summed per 5 minutes)."""
+    return cw.Alarm(
+        scope,
+        "WafBlockedRequests",
+        alarm_name=f"{alarm_name_prefix(config)}WafBlockedRequests",
+        alarm_description=f"AWS WAF blocked at least {config.alarm_waf_blocked_requests_per_5min} requests in 5 "
+        "minutes: an attack, a client over the POST /sessions rate per address, or a managed rule refusing real "
+        "traffic (a false positive). WAF publishes BlockedRequests only when it blocks, so missing data is none "
+        "(notBreaching).",
+        metric=blocked,
+        threshold=config.alarm_waf_blocked_requests_per_5min,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+    )
+
+
 def service_unhealthy(scope: Construct, config: StackConfig, alarms: Sequence[cw.IAlarm]) -> cw.CompositeAlarm:
     return cw.CompositeAlarm(
         scope,

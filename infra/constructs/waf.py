@@ -1,0 +1,250 @@
+"""AWS WAF in front of the API's stage (`waf`; on by default in browser modes): AWS managed rules, a rate limit per
+client address on `POST /sessions`, a body-size limit, problem+json answers, and logs of blocked requests only,
+with credentials redacted.
+
+What is redacted, exactly: WAF's `RedactedFields` can only redact a single header, the URI path, the query string
+or the method, never the log record's `httpRequest.clientIp`. The logging configuration redacts the headers
+`authorization` (SigV4 signatures and user-pool tokens), `x-amz-security-token` (the session token of temporary
+credentials) and `x-forwarded-for` (addresses of the client and of proxies in front of it). The client address
+itself stays in each record, so a logging filter keeps only the records of blocked requests: allowed requests leave
+no address behind. Sampled requests (kept by WAF for three hours and shown in the console, headers unredacted)
+are off for the same reason; the CloudWatch metrics are on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.constructs.api import LivenessApi
+from infra.constructs.observability.metrics import ALARM_PERIOD
+from infra.constructs.storage import log_group
+from liveness_api import contract
+from liveness_api.problems import GATEWAY_ERRORS, problem_document
+
+WAF_NAMESPACE: Final = "AWS/WAFV2"
+# CloudWatch Logs destinations of WAF logs must be named with this prefix.
+WAF_LOG_PREFIX: Final = "aws-waf-logs-"
+LOG_DELIVERY: Final = "delivery.logs.amazonaws.com"
+RATE_WINDOW_SECONDS: Final = 300
+REDACTED_HEADERS: Final = ("authorization", "x-amz-security-token", "x-forwarded-for")
+# AWS managed rule groups, in evaluation order after the stack's own rules (each blocks on its own rules' verdicts).
+MANAGED_RULE_GROUPS: Final = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+)
+# The key of the custom response body, and the problem it carries.
+BLOCKED_KIND: Final = GATEWAY_ERRORS["WAF_FILTERED"]
+BLOCKED_BODY_KEY: Final = BLOCKED_KIND.slug
+BLOCKED_DETAIL: Final = (
+    "AWS WAF blocked this request before it reached the API: too many session requests from this address, "
+    "or a body larger than the API accepts. Wait a few minutes before creating another session."
+)
+# WAF writes the body as is and has no variable for API Gateway's request id.
+BLOCKED_REQUEST_ID: Final = "unavailable"
+
+
+def blocked_body() -> str:
+    """The problem+json document WAF answers its own rules' blocks with (WAF serves it as application/json: a
+    custom response may set any header but content-type, and its body types are text, HTML or JSON)."""
+    return json.dumps(problem_document(BLOCKED_KIND, BLOCKED_DETAIL, BLOCKED_REQUEST_ID), separators=(",", ":"))
+
+
+def metric_name(config: StackConfig, rule: str) -> str:
+    return f"{config.stack_name}-{rule}"
+
+
+def visibility(config: StackConfig, rule: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric_name(config, rule), sampled_requests_enabled=False
+    )
+
+
+def byte_match(field: dict[str, object], search: str, position: str, transforms: list[str]) -> dict[str, object]:
+    return {
+        "byteMatchStatement": {
+            "fieldToMatch": field,
+            "searchString": search,
+            "positionalConstraint": position,
+            "textTransformations": [{"priority": i, "type": t} for i, t in enumerate(transforms)],
+        }
+    }
+
+
+class ApiFirewall(Construct):
+    """A REGIONAL web ACL associated with the API's stage, its log group and its logging configuration."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        api: LivenessApi,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.web_acl_name = f"{config.stack_name}-api"
+        origins = config.cors_allowed_origins
+        # As the gateway responses do: a static header can name one origin only.
+        cors_headers = (
+            [wafv2.CfnWebACL.CustomHTTPHeaderProperty(name="Access-Control-Allow-Origin", value=origins[0])]
+            if len(origins) == 1
+            else None
+        )
+        block = wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=BLOCKED_KIND.status,
+                    custom_response_body_key=BLOCKED_BODY_KEY,
+                    response_headers=cors_headers,
+                )
+            )
+        )
+        create_session = contract.Routes.CREATE_SESSION
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name="CreateSessionRatePerIp",
+                priority=0,
+                action=block,
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        aggregate_key_type="IP",
+                        limit=config.waf_create_session_rate_per_5min,
+                        evaluation_window_sec=RATE_WINDOW_SECONDS,
+                        # Only POST .../sessions: the stage name prefixes the path WAF sees (/api/sessions).
+                        scope_down_statement={
+                            "andStatement": {
+                                "statements": [
+                                    byte_match({"method": {}}, create_session.method, "EXACTLY", ["NONE"]),
+                                    byte_match({"uriPath": {}}, create_session.path, "ENDS_WITH", ["NORMALIZE_PATH"]),
+                                ]
+                            }
+                        },
+                    )
+                ),
+                visibility_config=visibility(config, "CreateSessionRatePerIp"),
+            ),
+            wafv2.CfnWebACL.RuleProperty(
+                name="BodyTooLarge",
+                priority=1,
+                action=block,
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                            # Bodies beyond WAF's inspection limit for API Gateway (16 KB by default) match too.
+                            body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                        ),
+                        comparison_operator="GT",
+                        size=contract.MAX_BODY_BYTES,
+                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+                    )
+                ),
+                visibility_config=visibility(config, "BodyTooLarge"),
+            ),
+            *(
+                wafv2.CfnWebACL.RuleProperty(
+                    name=group,
+                    priority=2 + index,
+                    # The group's own actions (block); its blocks get API Gateway's WAF_FILTERED gateway response.
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name=group
+                        )
+                    ),
+                    visibility_config=visibility(config, group),
+                )
+                for index, group in enumerate(MANAGED_RULE_GROUPS)
+            ),
+        ]
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=self.web_acl_name,
+            description=f"{config.stack_name}: managed rules, POST /sessions per-address rate, body size",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            custom_response_bodies={
+                BLOCKED_BODY_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON", content=blocked_body()
+                )
+            },
+            visibility_config=visibility(config, "WebAcl"),
+        )
+        self.association = wafv2.CfnWebACLAssociation(
+            self,
+            "StageAssociation",
+            resource_arn=api.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
+        )
+
+        self.log_group = log_group(self, "Logs", config)
+        group_name = f"{WAF_LOG_PREFIX}{config.stack_name}"
+        cfn_group: logs.CfnLogGroup = self.log_group.node.default_child  # type: ignore[assignment]
+        cfn_group.log_group_name = group_name
+        group_arn = stack.format_arn(
+            service="logs", resource="log-group", resource_name=group_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        # The log group's own resource policy for WAF's log delivery, so that WAF need not add this group to the
+        # account-wide AWSWAF-LOGS policy (whose size limit breaks accounts with many web ACLs).
+        self.log_policy = logs.ResourcePolicy(
+            self,
+            "LogDeliveryPolicy",
+            resource_policy_name=f"{config.stack_name}-waf-logs",
+            policy_statements=[
+                iam.PolicyStatement(
+                    sid="WafLogDelivery",
+                    principals=[iam.ServicePrincipal(LOG_DELIVERY)],
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{group_arn}:log-stream:*"],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"},
+                    },
+                )
+            ],
+        )
+        self.logging = wafv2.CfnLoggingConfiguration(
+            self,
+            "Logging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[group_arn],
+            redacted_fields=[
+                # SingleHeader is a JSON property in CDK: written as CloudFormation spells it.
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in REDACTED_HEADERS
+            ],
+            logging_filter={
+                "DefaultBehavior": "DROP",
+                "Filters": [
+                    {
+                        "Behavior": "KEEP",
+                        "Requirement": "MEETS_ANY",
+                        "Conditions": [{"ActionCondition": {"Action": "BLOCK"}}],
+                    }
+                ],
+            },
+        )
+        self.logging.node.add_dependency(self.log_group, self.log_policy)
+
+    def blocked_requests(self) -> cw.Metric:
+        """Requests the web ACL blocked, every rule together, per alarm period."""
+        return cw.Metric(
+            namespace=WAF_NAMESPACE,
+            metric_name="BlockedRequests",
+            dimensions_map={"WebACL": self.web_acl_name, "Region": Stack.of(self).region, "Rule": "ALL"},
+            statistic="Sum",
+            period=ALARM_PERIOD,
+            label="Requests blocked by AWS WAF",
+        )
