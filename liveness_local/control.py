@@ -11,6 +11,7 @@ local gateway's routing, throttling or caller identity:
     POST /_local/sessions/{id}/outcome    {"outcome": "live"|"spoof"|"fail", "confidence": 0-100}: what the
                                           session ends as once the browser streams it (liveness_local.streaming)
     POST /_local/faults                   {"code": "ThrottlingException", "times": 1, "operation": null}
+    GET  /_local/sessions/{id}/images     the session's objects in the image bucket, every version (200 JSON)
 
 Answers: 204 on success; problem+json 404 (unknown session or control route), 409 (the session cannot move
 that way), 422 (bad input, including malformed JSON).
@@ -40,6 +41,7 @@ PREFIX: Final = "/_local/"
 _SESSION_ACTION: Final = re.compile(
     r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire|outcome)$"
 )
+_SESSION_IMAGES: Final = re.compile(r"^/_local/sessions/(?P<session_id>[^/]+)/images$")
 _UNKNOWN_SESSION: Final = ProblemKind(404, "local-session-not-found", "Session not found")
 _UNKNOWN_ROUTE: Final = ProblemKind(404, "local-route-not-found", "Not found")
 _METHOD_NOT_ALLOWED: Final = ProblemKind(405, "local-method-not-allowed", "Method not allowed")
@@ -80,13 +82,19 @@ def is_control_path(target: str) -> bool:
 
 
 class LocalControl:
-    def __init__(self, emulator: FaceLivenessEmulator, outcomes: ScriptedOutcomes | None = None) -> None:
+    def __init__(
+        self, emulator: FaceLivenessEmulator, outcomes: ScriptedOutcomes | None = None, s3: Any = None
+    ) -> None:
         self.emulator = emulator
         self.outcomes = outcomes or ScriptedOutcomes()
+        self.s3 = s3
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
         path = request.target.split("?", 1)[0]
+        images = _SESSION_IMAGES.match(path)
+        if images is not None:
+            return self._images(images["session_id"], request.method.upper(), request_id)
         session_action = _SESSION_ACTION.match(path)
         if session_action is None and path != "/_local/faults":
             return problem_response(_UNKNOWN_ROUTE, f"No local control route {path}.", request_id)
@@ -132,6 +140,31 @@ class LocalControl:
         if payload:
             raise _BadInput(f"{action} takes no body")
         getattr(self.emulator, action)(session_id)
+
+    def _images(self, session_id: str, method: str, request_id: str) -> HttpResponse:
+        """Every version and delete marker under the session's prefix in the image bucket (to see erasure work)."""
+        if method != "GET":
+            return problem_response(_METHOD_NOT_ALLOWED, "This control route accepts GET only.", request_id)
+        session = self.emulator.session(session_id)
+        if session is None:
+            return problem_response(_UNKNOWN_SESSION, "The emulator never created this session.", request_id)
+        output = session.settings.get("OutputConfig")
+        objects: list[dict[str, Any]] = []
+        if output is not None and self.s3 is not None:
+            prefix = f"{output.get('S3KeyPrefix', '')}{session_id}/"
+            pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=output["S3Bucket"], Prefix=prefix)
+            for page in pages:
+                for kind in ("Versions", "DeleteMarkers"):
+                    objects += [
+                        {
+                            "key": item["Key"],
+                            "versionId": item.get("VersionId"),
+                            "deleteMarker": kind == "DeleteMarkers",
+                        }
+                        for item in page.get(kind, [])
+                    ]
+        body = json.dumps({"bucket": output["S3Bucket"] if output else None, "objects": objects}).encode()
+        return HttpResponse(200, (("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)), body)
 
 
 class _BadInput(ValueError):

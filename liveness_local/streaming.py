@@ -25,12 +25,14 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -61,6 +63,8 @@ FAULT_EXCEPTIONS: Final[Mapping[str, str]] = {
 SESSION_NOT_FOUND: Final = "SessionNotFoundException"
 VALIDATION: Final = "ValidationException"
 INVALID_SIGNATURE: Final = "InvalidSignatureException"
+
+RECORD_FRAMES_ENV: Final = "LIVENESS_STREAM_RECORD_DIR"
 
 _log = logging.getLogger(__name__)
 
@@ -185,6 +189,9 @@ class StreamingEndpoint:
         self.host = host
         self.port = port
         self.records: list[StreamRecord] = []
+        # Set RECORD_FRAMES_ENV to a folder to keep every frame a client sends (test data for the decoder).
+        record_dir = os.environ.get(RECORD_FRAMES_ENV)
+        self.record_dir = Path(record_dir) if record_dir else None
         self.certificate: tls.LocalCertificate | None = None
         self._streamed: set[str] = set()
         self._lock = threading.Lock()
@@ -324,6 +331,7 @@ class StreamingEndpoint:
         async for frame in connection:
             if isinstance(frame, str):
                 raise _StreamError(VALIDATION, "Frames must be binary event-stream messages.")
+            self._keep(record, frame)
             try:
                 message = eventstream.unwrap(frame)
             except (ValueError, eventstream.ParserError) as error:
@@ -341,6 +349,13 @@ class StreamingEndpoint:
                     return
                 await self._finish(connection, record)
                 return
+
+    def _keep(self, record: StreamRecord, frame: bytes) -> None:
+        if self.record_dir is None:
+            return
+        self.record_dir.mkdir(parents=True, exist_ok=True)
+        index = record.video_events + len(record.client_events)
+        (self.record_dir / f"{record.session_id}-{index:03d}-{len(frame)}.bin").write_bytes(frame)
 
     async def _finish(self, connection: ServerConnection, record: StreamRecord) -> None:
         scripted = self.outcomes.take(record.session_id)

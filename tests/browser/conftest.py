@@ -1,0 +1,170 @@
+"""The demo in headless Chromium (Debian's `chromium`) with the real Amplify detector and a fake camera.
+
+- The local server (`python -m liveness_local`, a subprocess as in tests/e2e) serves the API, the built demo
+  (web/dist; `make test` builds it) and the streaming endpoint, each on a free port.
+- Chromium is driven by Python Playwright pointed at the system binary (`CHROMIUM`, default /usr/bin/chromium);
+  Playwright never downloads a browser here. Its camera is a Y4M made from tests/browser/data/face.jpg (see
+  data/README.md for the picture's licence); the streaming endpoint's self-signed certificate is trusted by its
+  SPKI hash, for this browser only.
+- Without Chromium, the built demo or Playwright, every test here skips, saying what to install.
+- A failing test leaves a screenshot and the page's console in test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "web" / "dist"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+FACE = Path(__file__).parent / "data" / "face.jpg"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+INSTALL_HINT = "install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium) and run make test"
+STARTUP_TIMEOUT_SECONDS = 60
+# Chromium's headless flags for this machine, then the fake camera and the certificate pin.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+)
+
+
+def why_skip() -> str | None:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).is_file():
+        return f"browser test skipped: no Chromium at {CHROMIUM}; {INSTALL_HINT}"
+    if not (DIST / "index.html").is_file():
+        return "browser test skipped: the demo is not built (make web)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser test skipped: Python Playwright is missing (make install)"
+    return None
+
+
+@dataclass
+class LocalStack:
+    base_url: str
+    streaming_url: str
+    spki: str
+    log: Path
+    http: requests.Session
+
+    def control(self, path: str, payload: Any = None) -> requests.Response:
+        return self.http.post(f"{self.base_url}/_local{path}", json=payload, timeout=30)
+
+    def images(self, session_id: str) -> list[dict[str, Any]]:
+        response = self.http.get(f"{self.base_url}/_local/sessions/{session_id}/images", timeout=30)
+        response.raise_for_status()
+        objects: list[dict[str, Any]] = response.json()["objects"]
+        return objects
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    reason = why_skip()
+    if reason:
+        pytest.skip(reason)
+    log_path = tmp_path_factory.mktemp("browser-server") / "server.log"
+    log = log_path.open("wb")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if os.environ.get("RECORD_FRAMES"):
+        env["LIVENESS_STREAM_RECORD_DIR"] = os.environ["RECORD_FRAMES"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "liveness_local", "--port", "0", "--streaming-port", "0"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    found = None
+    while time.monotonic() < deadline and process.poll() is None:
+        text = log_path.read_text(errors="replace")
+        base = re.search(r"listening on (http://\S+)", text)
+        streaming = re.search(r"on (wss://\S+) .*SPKI sha256 ([A-Za-z0-9+/=]+)", text)
+        if base and streaming:
+            found = (base.group(1), streaming.group(1), streaming.group(2))
+            break
+        time.sleep(0.05)
+    if found is None:
+        process.kill()
+        raise RuntimeError(f"the local server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+    http = requests.Session()
+    try:
+        yield LocalStack(*found, log=log_path, http=http)
+    finally:
+        http.close()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.browser.y4m import write_y4m
+
+    return write_y4m(FACE, tmp_path_factory.mktemp("camera") / "face.y4m")
+
+
+@pytest.fixture
+def page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    console: list[str] = []
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    flags = [
+        *CHROMIUM_FLAGS,
+        f"--use-file-for-fake-video-capture={fake_camera}",
+        f"--ignore-certificate-errors-spki-list={local_stack.spki}",
+    ]
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=flags, viewport={"width": 900, "height": 820}
+        )
+        try:
+            browser_page = context.new_page()
+            browser_page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+            browser_page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+            browser_page.goto(local_stack.base_url + "/")
+            yield browser_page
+            report = getattr(request.node, "rep_call", None)
+            if report is not None and report.failed:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                browser_page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+                (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
+                shutil.copy(local_stack.log, ARTIFACTS / f"{request.node.name}.server.log")
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report
