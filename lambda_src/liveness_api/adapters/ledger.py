@@ -160,9 +160,9 @@ class DynamoSessionLedger:
     @_dynamodb
     def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
         """Count one request against the caller's `limit` in this minute, and read the cool-down in the same
-        update: always exactly one call. With `address_key`, one
-        more call reads the address's cool-down: no single DynamoDB call both updates one item and returns
-        another (BatchGetItem and TransactGetItems only read; TransactWriteItems returns no values)."""
+        update: always exactly one call. With `address_key` (guest mode), one more call reads the address's
+        cool-down: no single DynamoDB call both updates one item and returns another (BatchGetItem and
+        TransactGetItems only read; TransactWriteItems returns no values)."""
         window = _epoch(now) // 60
         # One counter attribute per minute (`<limit>#<minute>`), so counting needs no condition and no second call:
         # ADD creates this minute's counter, REMOVE drops the last few minutes' ones. (A caller idle for longer
