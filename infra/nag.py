@@ -106,6 +106,16 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
                     "enforces it",
                 )
             )
+    if stack.address_key is not None:
+        acks.append(
+            Acknowledgement(
+                stack.address_key.secret,
+                "AwsSolutions-SMG4",
+                "The address key is no credential: it only keys the HMACs of guests' client addresses, is read by "
+                "the function alone, and a rotation would start every address's failure count over (an abuser's "
+                "free reset), so it is generated once at deploy and replaced only by redeploying",
+            )
+        )
     if stack.identity_pool is not None:
         ids = stack.identity_pool
         if config.identity_pool == "guest":

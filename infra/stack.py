@@ -10,11 +10,12 @@ from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.api import LivenessApi
-from infra.constructs.auth import IdentityPool, UserPoolAuth
+from infra.constructs.auth import GuestAddressKey, IdentityPool, UserPoolAuth
 from infra.constructs.function import LivenessFunction
 from infra.constructs.observability import Observability
 from infra.constructs.storage import Storage
 from infra.constructs.waf import ApiFirewall
+from liveness_api.identity import CallerMode
 
 
 class FaceLivenessStack(Stack):
@@ -35,6 +36,12 @@ class FaceLivenessStack(Stack):
         self.identity_pool = (
             IdentityPool(self, "IdentityPool", config=config, user_pool=self.user_pool, api=self.api)
             if config.identity_pool != "off"
+            else None
+        )
+        # Only where the handler counts client addresses (guests in IAM mode): the key of their HMACs.
+        self.address_key = (
+            GuestAddressKey(self, "AddressKey", config=config, function=self.function)
+            if CallerMode.of_stack(config.authorization, config.identity_pool).limits_addresses
             else None
         )
         self.firewall = ApiFirewall(self, "Firewall", config=config, api=self.api) if config.waf_enabled else None

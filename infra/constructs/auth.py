@@ -15,11 +15,15 @@ from typing import Final
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import StackConfig
 from infra.constructs.api import INVOKE, STAGE_NAME, LivenessApi
+from infra.constructs.function import LivenessFunction
 from liveness_api import contract
+from liveness_api.adapters.address_key import MIN_KEY_LENGTH
+from liveness_api.environment import EnvVar
 
 COGNITO_IDENTITY: Final = "cognito-identity.amazonaws.com"
 START_STREAM: Final = "rekognition:StartFaceLivenessSession"
@@ -29,6 +33,8 @@ ACCESS_TOKEN_MINUTES: Final = 15
 REFRESH_TOKEN_DAYS: Final = 7
 # Cognito's floor is 8; NIST SP 800-63B asks for at least 8 and favours length, so 12 with every character class.
 PASSWORD_MIN_LENGTH: Final = 12
+# The address key's length: twice the shortest the function accepts.
+ADDRESS_KEY_LENGTH: Final = 2 * MIN_KEY_LENGTH
 # What synth prints (a CDK warning) when unauthenticated identities are allowed.
 GUEST_WARNING: Final = (
     "identityPool=guest: anyone who can reach the identity pool gets AWS credentials without signing in. Minting "
@@ -215,3 +221,27 @@ class IdentityPool(Construct):
     @property
     def identity_pool_id(self) -> str:
         return self.pool.ref
+
+
+class GuestAddressKey(Construct):
+    """Guest mode's per-address abuse limit counts client addresses as HMACs under this key (see the handler's
+    `adapters/address_key.py`): a Secrets Manager secret generated at deploy time, never in the template, the
+    environment or the logs. The function gets its ARN and may read exactly this secret, once per container."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, function: LivenessFunction) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = secretsmanager.Secret(
+            self,
+            "Secret",
+            description=f"{config.stack_name}: the key of guest mode's client-address HMACs",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=ADDRESS_KEY_LENGTH, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY,
+        )
+        function.function.add_environment(EnvVar.ADDRESS_KEY_SECRET, self.secret.secret_arn)
+        function.policy.add_statements(
+            iam.PolicyStatement(
+                sid="ReadTheAddressKey", actions=["secretsmanager:GetSecretValue"], resources=[self.secret.secret_arn]
+            )
+        )

@@ -22,6 +22,8 @@ from infra.constructs.auth import GUEST_WARNING
 from infra.nag import acknowledgements
 from infra.stack import FaceLivenessStack
 from liveness_api import contract
+from liveness_api.environment import EnvVar
+from liveness_api.identity import CallerMode
 
 ORIGIN = "https://app.example.com"
 POOL_ARN = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"
@@ -400,3 +402,32 @@ def test_guest_mode_warns_at_synth(combos: dict[tuple[str, str, bool], Built], a
     assert GUEST_WARNING.startswith("identityPool=guest")
     authenticated = Annotations.from_stack(combos[(authorization, "authenticated", True)].stack)
     authenticated.has_no_warning("*", Match.string_like_regexp("identityPool=guest"))
+
+
+@pytest.mark.parametrize(("authorization", "identity_pool"), list(itertools.product(AUTHORIZATIONS, IDENTITY_POOLS)))
+def test_the_function_knows_its_caller_mode_and_only_iam_guests_get_an_address_key(
+    combos: dict[tuple[str, str, bool], Built], authorization: str, identity_pool: str
+) -> None:
+    built = combos[(authorization, identity_pool, True)]
+    function = built.logical_id(built.stack.function.function)
+    environment = built.json["Resources"][function]["Properties"]["Environment"]["Variables"]
+    mode = CallerMode.of_stack(authorization, identity_pool)
+    assert environment[EnvVar.CALLER_MODE] == mode.value
+    secrets = built.resources("AWS::SecretsManager::Secret")
+    policy = built.json["Resources"][built.logical_id(built.stack.function.policy)]["Properties"]["PolicyDocument"]
+    reads = [s for s in policy["Statement"] if s.get("Sid") == "ReadTheAddressKey"]
+    if not mode.limits_addresses:
+        assert (secrets, reads, environment[EnvVar.ADDRESS_KEY_SECRET]) == ({}, [], "")
+        return
+    ((secret_id, secret),) = secrets.items()
+    assert secret["Properties"]["GenerateSecretString"] == {"PasswordLength": 64, "ExcludePunctuation": True}
+    assert "SecretString" not in secret["Properties"]
+    assert environment[EnvVar.ADDRESS_KEY_SECRET] == {"Ref": secret_id}
+    assert reads == [
+        {
+            "Sid": "ReadTheAddressKey",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": {"Ref": secret_id},
+        }
+    ]
