@@ -3,8 +3,9 @@ short-lived AWS credentials to stream to Face Liveness (and, in IAM mode, to sig
 
 `UserPoolAuth` is the stack's own pool and public app client (`authorization=COGNITO` or
 `identityPool=authenticated`), or the existing pool named by `userPoolArn`. `IdentityPool` is built after the API,
-because in IAM mode its roles may invoke exactly this API's routes. The README's "Use it from a web app" shows the
-client side of each mode.
+because in IAM mode its roles may invoke exactly this API's routes. `GuestAddressKey` is the secret keying the
+handler's per-address limit where guests call the API (IAM guest mode). The README's "Use it from a web app"
+shows the client side of each mode.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ ADDRESS_KEY_LENGTH: Final = 2 * MIN_KEY_LENGTH
 GUEST_WARNING: Final = (
     "identityPool=guest: anyone who can reach the identity pool gets AWS credentials without signing in. Minting "
     "a guest identity costs nothing, so a limit keyed on one is bypassed by asking for another: in IAM mode the "
-    "session owner is that guest identity, and only the per-address limit, WAF's rate rule and the route throttles "
-    "stand between an abuser and your Face Liveness bill and quota. The guest role may only start Face Liveness "
-    "streams (for any session of the account: the action has no resource-level permission) and, with "
+    "session owner is that guest identity, and only the per-address limit, WAF's rate rule (waf on) and the route "
+    "throttles stand between an abuser and your Face Liveness bill and quota. The guest role may only start Face "
+    "Liveness streams (for any session of the account: the action has no resource-level permission) and, with "
     "authorization=IAM, invoke this API's three routes. With authorization=IAM the identity pool also allows "
     "Cognito's basic (classic) flow, because the enhanced flow's session policy for guests does not include "
     "execute-api. Use identityPool=authenticated unless your app truly has no sign-in."
