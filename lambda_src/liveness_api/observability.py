@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_xray_sdk.core import xray_recorder
+from aws_xray_sdk.core.lambda_launcher import LAMBDA_TRACE_HEADER_KEY, LambdaContext
 from aws_xray_sdk.core.streaming.default_streaming import DefaultStreaming
 
 from liveness_api.contract import SERVICE_NAME
@@ -70,5 +72,33 @@ class StreamWhenTreeCloses(DefaultStreaming):
         return not any(child.in_progress for child in segment.subsegments)
 
 
-# Tracer's provider is the X-Ray SDK's global recorder, which is configured through the SDK itself.
-xray_recorder.configure(streaming=StreamWhenTreeCloses())
+class TraceHeaderCheckedOnce(LambdaContext):
+    """The X-Ray SDK's Lambda context, reading the invocation's trace header once rather than on every lookup.
+
+    The SDK re-reads and re-parses `_X_AMZN_TRACE_ID` each time it looks up the current trace entity, some 27 times
+    a request, to notice a new invocation. A lookup under the header it last checked, with the segment that check
+    left, would find the same segment again, so only a changed header (a new invocation) or a replaced segment
+    runs the SDK's own check (about 65 us per request in docs/performance.md). It overrides a private method of the
+    SDK's (its stubs declare neither it nor `_local`): tests/unit/test_observability.py fails if an upgrade changes
+    either.
+    """
+
+    def _refresh_context(self) -> None:
+        header = os.getenv(LAMBDA_TRACE_HEADER_KEY)
+        local = self._local  # type: ignore[attr-defined]
+        segment = getattr(local, "segment", None)
+        checked = (getattr(local, "checked_header", None), getattr(local, "checked_segment", None))
+        unchanged = header == checked[0] and segment is checked[1]
+        if header is not None and segment is not None and unchanged:
+            return
+        super()._refresh_context()  # type: ignore[misc]
+        local.checked_header = header
+        local.checked_segment = getattr(local, "segment", None)
+
+
+# Tracer's provider is the X-Ray SDK's global recorder, which is configured through the SDK itself. The Lambda
+# context is the SDK's only when it runs in Lambda (or the local stand-ins of it).
+if isinstance(xray_recorder.context, LambdaContext):
+    xray_recorder.configure(streaming=StreamWhenTreeCloses(), context=TraceHeaderCheckedOnce())
+else:
+    xray_recorder.configure(streaming=StreamWhenTreeCloses())

@@ -76,3 +76,34 @@ def test_a_large_tree_is_streamed_early() -> None:
 
 def test_the_recorder_uses_it() -> None:
     assert isinstance(xray_recorder.streaming, StreamWhenTreeCloses)
+
+
+def test_the_trace_header_is_parsed_again_only_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_xray_sdk.core.lambda_launcher import LAMBDA_TRACE_HEADER_KEY
+    from aws_xray_sdk.core.models import trace_header
+
+    from liveness_api.observability import TraceHeaderCheckedOnce
+
+    parsed: list[str] = []
+    parse = trace_header.TraceHeader.from_header_str
+
+    def counting(header: str) -> trace_header.TraceHeader:
+        parsed.append(header)
+        return parse(header)
+
+    monkeypatch.setattr(trace_header.TraceHeader, "from_header_str", staticmethod(counting))
+    context = TraceHeaderCheckedOnce()
+    first = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    second = "Root=1-5759e988-bd862e3fe1be46a994272794;Parent=53995c3f42cd8ad8;Sampled=1"
+
+    # Given an invocation's header, many lookups see one segment, and the header is parsed once.
+    monkeypatch.setenv(LAMBDA_TRACE_HEADER_KEY, first)
+    segments = {id(context.get_trace_entity()) for _ in range(27)}
+    assert len(segments) == 1
+    assert parsed == [first]
+    assert context.get_trace_entity().trace_id == "1-5759e988-bd862e3fe1be46a994272793"
+
+    # When the next invocation's header arrives, the SDK's own check runs and starts a new segment.
+    monkeypatch.setenv(LAMBDA_TRACE_HEADER_KEY, second)
+    assert context.get_trace_entity().trace_id == "1-5759e988-bd862e3fe1be46a994272794"
+    assert parsed == [first, second]
