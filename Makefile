@@ -9,8 +9,11 @@ STACK := $(shell $(PYTHON) -c "import json;print(json.load(open('cdk.json'))['co
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
+# The browser test's Chromium (Debian's package); tests/browser reads the same variable.
+export CHROMIUM ?= /usr/bin/chromium
+WEB_BUILT := web/dist/build.json
 
-.PHONY: install synth test lint typecheck local deploy destroy bench openapi clean
+.PHONY: install synth test lint typecheck local deploy destroy bench openapi clean web
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -29,9 +32,24 @@ synth: install
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/$(STACK).template.json
 	$(PY) -m infra.summary cdk.out/$(STACK).template.json
 
-## test: lint, type-check, then the whole suite (unit, integration, infrastructure, e2e on the local server).
+## test: lint, type-check, then the whole suite (unit, integration, infrastructure, e2e on the local server),
+## and the browser test (the demo with the real detector in headless Chromium) when Chromium is installed.
 test: install lint typecheck
-	$(PY) -m pytest -n 2 --dist loadfile
+	@if [ -x "$(CHROMIUM)" ]; then \
+		$(MAKE) --no-print-directory web && $(PY) -m pytest -n 2 --dist loadfile; \
+	else \
+		echo "make test: browser test skipped (no Chromium at $(CHROMIUM)); install it with: sudo apt-get install -y chromium"; \
+		$(PY) -m pytest -n 2 --dist loadfile --ignore=tests/browser; \
+	fi
+
+## web: the demo web app (web/), built into web/dist from the pinned npm packages when missing or stale.
+web: $(WEB_BUILT)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+
+$(WEB_BUILT): web/node_modules/.package-lock.json web/build.mjs web/index.html $(wildcard web/src/*)
+	cd web && node build.mjs
 
 lint:
 	$(PY) -m ruff check .
@@ -40,8 +58,9 @@ lint:
 typecheck:
 	$(PY) -m mypy lambda_src liveness_local infra app.py
 
-## local: the real handler over HTTP on an embedded AWS (moto) with the Face Liveness emulator.
-local: install
+## local: the real handler over HTTP on an embedded AWS (moto) with the Face Liveness emulator, the demo web
+## app at / and the wss:// streaming endpoint its detector streams to.
+local: install web
 	$(PY) -m liveness_local
 
 ## deploy / destroy: need AWS credentials and a bootstrapped account (see README).
@@ -58,4 +77,4 @@ openapi: install
 	$(PY) -m liveness_local.openapi --write openapi.json
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist test-artifacts

@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     print(f"{_LISTENING} {server.base_url}  (OpenAPI: {server.base_url}/openapi.json; Ctrl-C stops)", flush=True)
+    print(f"Demo web app (the real Amplify detector): {server.base_url}/", flush=True)
     print(streaming_banner(server.streaming), flush=True)
     print(curl_example(server.base_url), flush=True)
     try:
