@@ -102,3 +102,38 @@ def test_the_page_is_usable_by_keyboard_and_on_a_phone(page: Any) -> None:
     # Every radio has a label; the outcome group has a legend.
     assert page.get_by_role("group", name=re.compile("what should the emulated check decide")).count() == 1
     assert page.get_by_role("radio").count() == 3
+
+
+def test_a_throttled_api_is_explained_with_its_wait(page: Any, local_stack: LocalStack) -> None:
+    # Every attempt botocore makes is throttled: the API answers 429 `throttled` with Retry-After.
+    fault = {"code": "ThrottlingException", "times": 3, "operation": "CreateFaceLivenessSession"}
+    assert local_stack.control("/faults", fault).status_code == 204
+    page.get_by_role("button", name="Start the check").click()
+
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=30_000)
+    assert re.search(r"busy right now\. Please wait \d+ seconds?", alert.inner_text()), alert.inner_text()
+
+
+def test_a_cool_down_says_how_long_to_wait(page: Any) -> None:
+    problem = {
+        "type": "urn:face-liveness-api:problem:too-many-failed-checks",
+        "title": "Too many failed liveness checks",
+        "status": 429,
+        "detail": "Too many failed checks.",
+        "requestId": "test",
+    }
+    page.route(
+        re.compile(r".*/sessions$"),
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Content-Type": "application/problem+json", "Retry-After": "1800"},
+            body=json.dumps(problem),
+        ),
+    )
+    page.get_by_role("button", name="Start the check").click()
+
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=30_000)
+    assert "new checks are paused" in alert.inner_text()
+    assert "30 minutes" in alert.inner_text()
