@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import json
 import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +66,7 @@ SESSION_NOT_FOUND: Final = "SessionNotFoundException"
 VALIDATION: Final = "ValidationException"
 INVALID_SIGNATURE: Final = "InvalidSignatureException"
 
+MAX_RECORDS: Final = 100
 RECORD_FRAMES_ENV: Final = "LIVENESS_STREAM_RECORD_DIR"
 
 _log = logging.getLogger(__name__)
@@ -188,7 +191,8 @@ class StreamingEndpoint:
         self.outcomes = outcomes or ScriptedOutcomes()
         self.host = host
         self.port = port
-        self.records: list[StreamRecord] = []
+        # The latest connections, newest last (a long `make local` keeps only these).
+        self.records: deque[StreamRecord] = deque(maxlen=MAX_RECORDS)
         # Set RECORD_FRAMES_ENV to a folder to keep every frame a client sends (test data for the decoder).
         record_dir = os.environ.get(RECORD_FRAMES_ENV)
         self.record_dir = Path(record_dir) if record_dir else None
@@ -334,21 +338,24 @@ class StreamingEndpoint:
             self._keep(record, frame)
             try:
                 message = eventstream.unwrap(frame)
-            except (ValueError, eventstream.ParserError) as error:
-                raise _StreamError(VALIDATION, f"Malformed event-stream message: {error}") from error
-            if message.event_type == "ClientSessionInformationEvent":
-                record.client_events.append(message.json())
-            elif message.event_type == "VideoEvent":
-                chunk, timestamp = _video_event(message)
-                if chunk:
-                    record.video_events += 1
-                    record.video_bytes += len(chunk)
+                if message.event_type == "ClientSessionInformationEvent":
+                    record.client_events.append(message.json())
                     continue
-                if isinstance(timestamp, dict) and "closeCode" in timestamp:
-                    # The client gave up (cancel, timeout, error): nothing to judge.
-                    return
-                await self._finish(connection, record)
+                if message.event_type != "VideoEvent":
+                    continue
+                chunk, timestamp = _video_event(message)
+            except (ValueError, binascii.Error, eventstream.ParserError) as error:
+                # JSON and base64 errors are ValueErrors too.
+                raise _StreamError(VALIDATION, f"Malformed event-stream message: {error}") from error
+            if chunk:
+                record.video_events += 1
+                record.video_bytes += len(chunk)
+                continue
+            if isinstance(timestamp, dict) and "closeCode" in timestamp:
+                # The client gave up (cancel, timeout, error): nothing to judge.
                 return
+            await self._finish(connection, record)
+            return
 
     def _keep(self, record: StreamRecord, frame: bytes) -> None:
         if self.record_dir is None:
@@ -379,4 +386,4 @@ def _video_event(message: eventstream.Message) -> tuple[bytes, Any]:
     if content_type != "application/json":
         return message.payload, None
     body = json.loads(message.payload or b"{}")
-    return base64.b64decode(body.get("VideoChunk") or ""), body.get("TimestampMillis")
+    return base64.b64decode(body.get("VideoChunk") or "", validate=True), body.get("TimestampMillis")

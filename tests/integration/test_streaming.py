@@ -13,6 +13,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -236,3 +237,30 @@ def test_a_plain_https_visit_gets_a_page(endpoint: StreamingEndpoint) -> None:
     url = endpoint.url.replace("wss://", "https://") + "/"
     with urllib.request.urlopen(url, context=endpoint.certificate.client_context(), timeout=10) as page:  # noqa: S310
         assert b"certificate is accepted" in page.read()
+
+
+def test_a_malformed_event_is_a_validation_exception(endpoint: StreamingEndpoint, api: Any) -> None:
+    session_id = api.create().body["sessionId"]
+    with contextlib.suppress(ConnectionClosed), _open(endpoint, session_id) as connection:
+        _receive(connection)
+        inner = eventstream.encode({":event-type": "VideoEvent", ":content-type": "application/json"}, b"{not json")
+        connection.send(eventstream.signed_envelope(inner, date=datetime.now(UTC), signature=b"\0" * 32))
+        message = _receive(connection)
+    assert message.headers[":exception-type"] == "ValidationException"
+    assert "Malformed" in message.json()["Message"]
+
+
+def test_the_real_detector_s_recorded_frames_complete_a_session(endpoint: StreamingEndpoint, api: Any) -> None:
+    """The frames Chromium's detector sent (tests/unit/data/eventstream), replayed around one video chunk."""
+    recorded = Path(__file__).parents[1] / "unit" / "data" / "eventstream"
+    session_id = api.create().body["sessionId"]
+    with _open(endpoint, session_id) as connection:
+        _receive(connection)
+        connection.send((recorded / "client-session-start.bin").read_bytes())
+        _video(connection, b"\x1a\x45\xdf\xa3 webm", 1)
+        connection.send((recorded / "client-colour-displayed.bin").read_bytes())
+        connection.send((recorded / "client-session-end.bin").read_bytes())
+        connection.send((recorded / "video-end.bin").read_bytes())
+        assert _receive(connection).event_type == "DisconnectionEvent"
+    assert api.results(session_id).body["decision"] == "LIVE"
+    assert len(endpoint.records[-1].client_events) == 3
