@@ -36,10 +36,16 @@ def client_config(connect_timeout: float, read_timeout: float, max_attempts: int
     # Standard mode: a bounded number of attempts with jittered backoff; every attempt and backoff together
     # fit inside the Lambda timeout (checked for every client by infra/config.py at synth), and each attempt starts
     # only if it can finish before the request's deadline (deadline.py).
+    # No client-side parameter validation: botocore checks only types, required members and minimum lengths and
+    # values, and every parameter sent is either built by the adapters from fixed shapes or already validated by
+    # the API's models against the service's whole model (lengths, patterns, enums, ranges). The tests check each
+    # call against more than botocore would: the emulator validates every Rekognition request against the full
+    # service model, and moto validates DynamoDB's and S3's. Saves about 0.6 M instructions per create (~90 us).
     return Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        parameter_validation=False,
     )
 
 
