@@ -49,7 +49,8 @@ def record_metric(metric: MetricDef, value: float = 1, *dimension_values: str) -
         **dimensions,
         metric.name: [float(value)],
     }
-    print(json.dumps(document, separators=(",", ":")), flush=True)
+    # Printed as Powertools prints its own: Lambda's runtime writes stdout unbuffered.
+    print(json.dumps(document, separators=(",", ":")))
 
 
 class StreamWhenTreeCloses(DefaultStreaming):
