@@ -274,3 +274,13 @@ def test_a_body_that_is_not_utf8_is_400(backend, api: Api) -> None:
 
     assert response["statusCode"] == 400
     assert "malformed-json" in response["body"]
+
+
+def test_log_lines_carry_the_request_id_as_correlation_id(api: Api, emulator, log_output) -> None:
+    event = api.event("POST", "/sessions", "{}")
+
+    response = api.backend.invoke(event)
+
+    assert response["statusCode"] == 201
+    (created,) = [r for r in log_records(log_output.getvalue()) if r["message"] == "Session created"]
+    assert created["correlation_id"] == event["requestContext"]["requestId"]
