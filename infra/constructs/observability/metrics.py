@@ -124,40 +124,60 @@ def pass_rate(period: Duration, min_checks: int = 1) -> cw.MathExpression:
     )
 
 
-def gateway_throttle_filter(scope: Construct, access_log_group: logs.ILogGroup) -> cw.Metric:
-    """Counts the requests API Gateway's own throttle answered 429, with a metric filter on the access log. The
-    handler's own 429s (abuse limit, Rekognition throttling) carry no gateway response type, so they do not count:
-    they have metrics of their own."""
+def access_log_count(
+    scope: Construct,
+    construct_id: str,
+    access_log_group: logs.ILogGroup,
+    pattern: logs.IFilterPattern,
+    metric_name: str,
+    *,
+    label: str,
+    period: Duration,
+) -> cw.Metric:
+    """The number of access-log lines matching `pattern`, as a metric of GATEWAY_NAMESPACE (0 when none match)."""
     metric_filter = logs.MetricFilter(
         scope,
-        "GatewayThrottledFilter",
+        construct_id,
         log_group=access_log_group,
-        filter_pattern=logs.FilterPattern.all(
-            logs.FilterPattern.string_value("$.status", "=", "429"),
-            logs.FilterPattern.string_value("$.errorResponseType", "=", GATEWAY_THROTTLED_RESPONSE),
-        ),
+        filter_pattern=pattern,
         metric_namespace=GATEWAY_NAMESPACE,
-        metric_name=GATEWAY_THROTTLED_METRIC,
+        metric_name=metric_name,
         metric_value="1",
         default_value=0,
         unit=cw.Unit.COUNT,
     )
-    return metric_filter.metric(statistic="Sum", label="API Gateway 429s", period=THROTTLE_PERIOD)
+    return metric_filter.metric(statistic="Sum", label=label, period=period)
+
+
+def gateway_throttle_filter(scope: Construct, access_log_group: logs.ILogGroup) -> cw.Metric:
+    """Counts the requests API Gateway's own throttle answered 429. The handler's own 429s (abuse limit, Rekognition
+    throttling, per-caller limits) carry no gateway response type, so they do not count: they have metrics of their
+    own."""
+    throttled = logs.FilterPattern.all(
+        logs.FilterPattern.string_value("$.status", "=", "429"),
+        logs.FilterPattern.string_value("$.errorResponseType", "=", GATEWAY_THROTTLED_RESPONSE),
+    )
+    return access_log_count(
+        scope,
+        "GatewayThrottledFilter",
+        access_log_group,
+        throttled,
+        GATEWAY_THROTTLED_METRIC,
+        label="API Gateway 429s",
+        period=THROTTLE_PERIOD,
+    )
 
 
 def retry_later_filter(scope: Construct, access_log_group: logs.ILogGroup) -> cw.Metric:
-    """Counts the 503s, with a metric filter on the access log. This API answers 503 only on purpose: the
-    handler's "retry later" when a dependency is throttled, unavailable or too slow, or the request ran out of time
-    (API Gateway's own failures are 502 and 504). So the 5xx alarm leaves them to an alarm of their own."""
-    metric_filter = logs.MetricFilter(
+    """Counts the 503s. This API answers 503 only on purpose: the handler's "retry later" when a dependency is
+    throttled, unavailable or too slow, or the request ran out of time (API Gateway's own failures are 502 and 504).
+    So the 5xx alarm leaves them to an alarm of their own."""
+    return access_log_count(
         scope,
         "RetryLaterFilter",
-        log_group=access_log_group,
-        filter_pattern=logs.FilterPattern.string_value("$.status", "=", "503"),
-        metric_namespace=GATEWAY_NAMESPACE,
-        metric_name=RETRY_LATER_METRIC,
-        metric_value="1",
-        default_value=0,
-        unit=cw.Unit.COUNT,
+        access_log_group,
+        logs.FilterPattern.string_value("$.status", "=", "503"),
+        RETRY_LATER_METRIC,
+        label="503 (retry later)",
+        period=ALARM_PERIOD,
     )
-    return metric_filter.metric(statistic="Sum", label="503 (retry later)", period=ALARM_PERIOD)
