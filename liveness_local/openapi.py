@@ -16,46 +16,80 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme, Server
 
 TITLE: Final = "Face Liveness API"
 VERSION: Final = "1.0.0"
 SECURITY_SCHEME: Final = "sigv4"
+USER_POOL_SCHEME: Final = "cognitoUserPool"
 DESCRIPTION: Final = (
-    "Create Amazon Rekognition Face Liveness sessions, read their verdicts and erase them. Every request is "
-    "signed with AWS Signature Version 4 (service `execute-api`): API Gateway authorizes it with IAM and the "
-    "caller's identity owns the sessions it creates. Errors are RFC 9457 problem+json."
+    "Create Amazon Rekognition Face Liveness sessions, read their verdicts and erase them. {auth} The caller's "
+    "identity owns the sessions it creates. Errors are RFC 9457 problem+json."
 )
+# How requests authenticate, by the stack's `authorization` mode: the scheme's name, the scheme, and a sentence.
+_AUTH: Final[dict[str, tuple[str, SecurityScheme, str]]] = {
+    "IAM": (
+        SECURITY_SCHEME,
+        APIKey.model_validate(
+            {
+                "type": "apiKey",
+                "in": APIKeyIn.header,
+                "name": "Authorization",
+                "description": "AWS SigV4 (service execute-api); API Gateway authorizes the caller with IAM.",
+            }
+        ),
+        "Every request is signed with AWS Signature Version 4 (service `execute-api`): API Gateway authorizes it "
+        "with IAM.",
+    ),
+    "COGNITO": (
+        USER_POOL_SCHEME,
+        HTTPBearer.model_validate(
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A Cognito user-pool ID token in Authorization; its `sub` owns the sessions.",
+            }
+        ),
+        "Every request carries a Cognito user-pool ID token: API Gateway's user-pool authorizer checks it.",
+    ),
+}
 DEFAULT_PATH: Final = Path(__file__).resolve().parent.parent / "openapi.json"
 _SCHEMA_REF: Final = "#/components/schemas/"
 
 
-def openapi_document(handler: ModuleType | None = None) -> dict[str, Any]:
-    """The document as a dict. Without `handler`, the already imported handler module is used."""
+def openapi_document(handler: ModuleType | None = None, authorization: str = "IAM") -> dict[str, Any]:
+    """The document as a dict, declaring the security scheme of the `authorization` mode it is generated for.
+    Without `handler`, the already imported handler module is used."""
     if handler is None:
         handler = sys.modules["liveness_api.handler"]
+    name, scheme, sentence = _AUTH[authorization]
     schema = handler.app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
-        description=DESCRIPTION,
+        description=DESCRIPTION.format(auth=sentence),
         servers=[Server(url="/", description="The stage URL (the stack's ApiUrl output), or the local server")],
-        security_schemes={
-            SECURITY_SCHEME: APIKey.model_validate(
-                {
-                    "type": "apiKey",
-                    "in": APIKeyIn.header,
-                    "name": "Authorization",
-                    "description": "AWS SigV4 (service execute-api); API Gateway authorizes the caller with IAM.",
-                }
-            )
-        },
-        security=[{SECURITY_SCHEME: []}],
+        security_schemes={name: scheme},
+        security=[{name: []}],
     )
     document: dict[str, Any] = json.loads(schema)
-    document["components"]["securitySchemes"][SECURITY_SCHEME]["x-amazon-apigateway-authtype"] = "awsSigv4"
+    if authorization == "IAM":
+        document["components"]["securitySchemes"][SECURITY_SCHEME]["x-amazon-apigateway-authtype"] = "awsSigv4"
+    else:
+        _add_unauthorized(document)
     _drop_empty_content(document)
     _drop_unreferenced_schemas(document)
     return document
+
+
+def _add_unauthorized(document: dict[str, Any]) -> None:
+    """With a user-pool authorizer, API Gateway answers a missing, expired or forged token with its UNAUTHORIZED
+    gateway response (401, problem+json like every other)."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            responses["401"] = {**responses["403"], "description": "No valid user-pool token (API Gateway)"}
+            operation["responses"] = dict(sorted(responses.items()))
 
 
 def _drop_empty_content(document: dict[str, Any]) -> None:
@@ -106,9 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     from infra.config import load_cdk_json_config
     from liveness_local.backend import LocalBackend
 
-    backend = LocalBackend(load_cdk_json_config())
+    config = load_cdk_json_config()
+    backend = LocalBackend(config)
     try:
-        text = render(openapi_document(backend.handler))
+        text = render(openapi_document(backend.handler, config.authorization))
     finally:
         backend.stop()
     if args.write:

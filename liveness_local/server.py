@@ -86,7 +86,7 @@ class LocalServer(ThreadingHTTPServer):
 
     def openapi_bytes(self) -> bytes:
         if self._openapi is None:
-            self._openapi = render(openapi_document(self.backend.handler)).encode()
+            self._openapi = render(openapi_document(self.backend.handler, self.backend.config.authorization)).encode()
         return self._openapi
 
     def demo_settings(self) -> dict[str, Any]:
