@@ -172,6 +172,16 @@ def assert_problem(response: requests.Response, status: int, slug: str | None = 
     return body
 
 
+def stop_local_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop a local server the way Ctrl-C would; kill it if it does not stop in 10 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _start_local_server(log_path: Path, *context: str) -> tuple[subprocess.Popen[bytes], str]:
     """`context`: cdk.json knobs to override, as `KEY=VALUE` (the server's `-c`), e.g. another caller mode."""
     log = log_path.open("wb")
@@ -226,12 +236,7 @@ def target(tmp_path_factory: pytest.TempPathFactory, original_aws_environ: dict[
         yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
     finally:
         http.close()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_local_server(process)
 
 
 @pytest.fixture

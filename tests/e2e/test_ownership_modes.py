@@ -7,8 +7,6 @@ Deployed (API_URL), the stack has one mode and the same checks run in test_api_e
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -16,7 +14,7 @@ import pytest
 import requests
 
 from infra.config import load_cdk_json_config
-from tests.e2e.conftest import Client, Target, _start_local_server, assert_problem
+from tests.e2e.conftest import Client, Target, _start_local_server, assert_problem, stop_local_server
 
 pytestmark = pytest.mark.e2e
 
@@ -46,12 +44,7 @@ def mode_target(
         yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
     finally:
         http.close()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_local_server(process)
 
 
 @pytest.fixture
