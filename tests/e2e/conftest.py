@@ -172,6 +172,17 @@ def assert_problem(response: requests.Response, status: int, slug: str | None = 
     return body
 
 
+@contextlib.contextmanager
+def local_target(log_path: Path, http: requests.Session, *context: str) -> Iterator[Target]:
+    """A local server (with `-c KEY=VALUE` overrides in `context`) for the time of the block, as a Target."""
+    process, base_url = _start_local_server(log_path, *context)
+    try:
+        yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
+    finally:
+        http.close()
+        stop_local_server(process)
+
+
 def stop_local_server(process: subprocess.Popen[bytes]) -> None:
     """Stop a local server the way Ctrl-C would; kill it if it does not stop in 10 s."""
     process.send_signal(signal.SIGTERM)
@@ -230,13 +241,8 @@ def target(tmp_path_factory: pytest.TempPathFactory, original_aws_environ: dict[
             second_credentials=_credentials(original_aws_environ, second) if second else None,
         )
         return
-    log_path = tmp_path_factory.mktemp("local-server") / "server.log"
-    process, base_url = _start_local_server(log_path)
-    try:
-        yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
-    finally:
-        http.close()
-        stop_local_server(process)
+    with local_target(tmp_path_factory.mktemp("local-server") / "server.log", http) as local:
+        yield local
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from infra.config import load_cdk_json_config
-from tests.e2e.conftest import Client, Target, _start_local_server, assert_problem, stop_local_server
+from tests.e2e.conftest import Client, Target, assert_problem, local_target
 
 pytestmark = pytest.mark.e2e
 
@@ -38,13 +37,8 @@ def mode_target(
     if target.deployed:
         pytest.skip("a deployed stack has one caller mode; test_api_e2e.py covers it")
     log_path = tmp_path_factory.mktemp(f"local-server-{request.param}") / "server.log"
-    process, base_url = _start_local_server(log_path, *MODES[request.param])
-    http = requests.Session()
-    try:
-        yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
-    finally:
-        http.close()
-        stop_local_server(process)
+    with local_target(log_path, requests.Session(), *MODES[request.param]) as local:
+        yield local
 
 
 @pytest.fixture
