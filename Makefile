@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The repository's packages (liveness_api from lambda_src/, infra, liveness_local, tools, bench) on the venv's
+# path, set once here, so no module edits sys.path. The Lambda asset is still lambda_src/ alone.
+PATHS := $(VENV)/face-liveness-api.paths
 CDK := npx --no-install cdk
 STACK := $(shell $(PYTHON) -c "import json;print(json.load(open('cdk.json'))['context']['stackName'])")
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -15,13 +18,17 @@ WEB_BUILT := web/dist/build.json
 
 .PHONY: install synth test lint typecheck local deploy destroy bench openapi clean web
 
-install: $(STAMP) node_modules/.package-lock.json
+install: $(STAMP) $(PATHS) node_modules/.package-lock.json
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
+
+$(PATHS): $(STAMP)
+	$(PY) -c 'import pathlib, site, sys; pathlib.Path(site.getsitepackages()[0], "face_liveness_api.pth").write_text("\n".join(sys.argv[1:]) + "\n")' "$(CURDIR)" "$(CURDIR)/lambda_src"
+	touch $(PATHS)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

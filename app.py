@@ -2,10 +2,6 @@
 """CDK entry point (`cdk synth` runs this through cdk.json's "app")."""
 
 import sys
-from pathlib import Path
-
-# The stack reads names (routes, environment variables, metric namespace) from the handler's own modules.
-sys.path.insert(0, str(Path(__file__).parent / "lambda_src"))
 
 from infra.app_factory import build_app
 from infra.config import ConfigError

@@ -144,7 +144,6 @@ def render_svg(body: dict[str, Any]) -> str:
 
 def synthesized_template() -> dict[str, Any]:
     """The stack's template as `cdk synth` builds it from cdk.json (cdk-nag included)."""
-    sys.path.insert(0, str(REPO / "lambda_src"))
     from infra.app_factory import build_app
 
     with tempfile.TemporaryDirectory() as outdir:

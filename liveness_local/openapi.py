@@ -133,10 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--check", metavar="FILE", nargs="?", const=str(DEFAULT_PATH), help="fail if FILE is stale")
     args = parser.parse_args(argv)
 
-    # The handler's package root, as in the Lambda runtime (app.py does the same for the CDK app).
-    lambda_src = str(DEFAULT_PATH.parent / "lambda_src")
-    if lambda_src not in sys.path:
-        sys.path.insert(0, lambda_src)
     from infra.config import load_cdk_json_config
     from liveness_local.backend import LocalBackend
 
