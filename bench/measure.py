@@ -168,7 +168,7 @@ def measure_cold(runs: int, roots: dict[str, Path], workdir: Path) -> dict[str, 
                     raise RuntimeError(f"cold start of {name} answered {phases['status']}:\n{done.stdout}")
                 samples[name].append(
                     {
-                        # The issue's figure: from a fresh process to the first response, interpreter start-up
+                        # The targeted figure: from a fresh process to the first response, interpreter start-up
                         # included, as Lambda's init duration includes the runtime's start.
                         "cold_start_ms": (phases["answered_at"] - started) * 1000,
                         "startup_ms": (phases["first_line_at"] - started) * 1000,
@@ -178,15 +178,16 @@ def measure_cold(runs: int, roots: dict[str, Path], workdir: Path) -> dict[str, 
                 )
     finally:
         standin.stop()
+    return summarize_cold(samples)
+
+
+def summarize_cold(samples: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    """The cold-start section: each variant's median of every phase over its runs, compared with the baseline."""
     variants = {
         name: {phase: round(median([sample[phase] for sample in taken]), 1) for phase in COLD_PHASES}
         for name, taken in samples.items()
     }
-    return {
-        "runs": runs,
-        "variants": variants,
-        **compare(variants, COLD_PHASES),
-    }
+    return {"runs": len(samples[BASELINE]), "variants": variants, **compare(variants, COLD_PHASES)}
 
 
 def compare(variants: dict[str, dict[str, float]], figures: tuple[str, ...]) -> dict[str, Any]:
@@ -236,47 +237,52 @@ def measure_warm(mode: str, requests: int, rounds: int, roots: dict[str, Path], 
     rounds = max(1, min(rounds, requests))
     per_round = [requests // rounds + (1 if index < requests % rounds else 0) for index in range(rounds)]
     warmup = max(5, min(100, per_round[0] // 10))
-    totals: dict[str, list[int]] = {name: [] for name in VARIANTS}
-    standins: dict[str, list[int]] = {name: [] for name in VARIANTS}
-    in_sdk: dict[str, list[int]] = {name: [] for name in VARIANTS}
-    calls: dict[str, collections.Counter[tuple[str, ...]]] = {name: collections.Counter() for name in VARIANTS}
+    taken: dict[str, list[dict[str, Any]]] = {name: [] for name in VARIANTS}
     for count in per_round:
         for name in VARIANTS:
-            result = warm_round(mode, name, count, warmup, roots, workdir)
-            totals[name] += result["total_ns"]
-            standins[name] += result["standin_ns"]
-            in_sdk[name] += result["sdk_ns"]
-            calls[name].update(tuple(made) for made in result["calls"])
-    variants: dict[str, dict[str, float]] = {}
-    for name in VARIANTS:
-        total_us = [ns / 1000 for ns in totals[name]]
-        own_us = [(total - standin) / 1000 for total, standin in zip(totals[name], standins[name], strict=True)]
-        variants[name] = {
-            "median_us": round(median(total_us), 1),
-            "p99_us": round(p99(total_us), 1),
-            "standin_median_us": round(median([ns / 1000 for ns in standins[name]]), 1),
-            "own_median_us": round(median(own_us), 1),
-            "own_p99_us": round(p99(own_us), 1),
-            # Our time split in two: botocore's work (and X-Ray's, around each call) for the AWS calls we make,
-            # and everything else (routing, validation, logging, metrics, the domain).
-            "own_in_sdk_median_us": round(
-                median([(sdk - standin) / 1000 for sdk, standin in zip(in_sdk[name], standins[name], strict=True)]), 1
-            ),
-            "own_outside_sdk_median_us": round(
-                median([(total - sdk) / 1000 for total, sdk in zip(totals[name], in_sdk[name], strict=True)]), 1
-            ),
-        }
+            taken[name].append(warm_round(mode, name, count, warmup, roots, workdir))
     return {
         "stand_in": mode,
         "requests": requests,
         "rounds": rounds,
         "warmup_requests_per_round": warmup,
+        **summarize_warm(taken),
+    }
+
+
+def summarize_warm(taken: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each variant's figures over the pooled samples of its rounds (per request: `total_ns`, `standin_ns` and
+    `sdk_ns`, and the `calls` it made), compared with the baseline."""
+    variants: dict[str, dict[str, float]] = {}
+    calls: dict[str, collections.Counter[tuple[str, ...]]] = {}
+    for name, rounds in taken.items():
+        total_us = [ns / 1000 for result in rounds for ns in result["total_ns"]]
+        standin_us = [ns / 1000 for result in rounds for ns in result["standin_ns"]]
+        sdk_us = [ns / 1000 for result in rounds for ns in result["sdk_ns"]]
+        own_us = [total - standin for total, standin in zip(total_us, standin_us, strict=True)]
+        variants[name] = {
+            "median_us": round(median(total_us), 1),
+            "p99_us": round(p99(total_us), 1),
+            "standin_median_us": round(median(standin_us), 1),
+            "own_median_us": round(median(own_us), 1),
+            "own_p99_us": round(p99(own_us), 1),
+            # Our time split in two: botocore's work (and X-Ray's, around each call) for the AWS calls we make,
+            # and everything else (routing, validation, logging, metrics, the domain).
+            "own_in_sdk_median_us": round(
+                median([sdk - standin for sdk, standin in zip(sdk_us, standin_us, strict=True)]), 1
+            ),
+            "own_outside_sdk_median_us": round(
+                median([total - sdk for total, sdk in zip(total_us, sdk_us, strict=True)]), 1
+            ),
+        }
+        calls[name] = collections.Counter(tuple(made) for result in rounds for made in result["calls"])
+    return {
         "variants": variants,
         **compare(variants, WARM_FIGURES),
         # What each variant's requests actually called, most common sequence first (all of them alike, normally).
         "aws_calls_per_request": {
-            name: [{"calls": list(made), "requests": count} for made, count in calls[name].most_common()]
-            for name in VARIANTS
+            name: [{"calls": list(made), "requests": count} for made, count in counted.most_common()]
+            for name, counted in calls.items()
         },
     }
 

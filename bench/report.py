@@ -1,17 +1,19 @@
-"""The reporting half of `make bench`: the table, the verdict lines and the JSON, from measured figures only.
+"""The reporting half of `make bench`: the table, the verdict line and the JSON, from measured figures only.
 
-Nothing here measures (bench.measure does) or sets a target (bench.targets does): every verdict line is built
-from the target definitions and the figures of the run it reports.
+Nothing here measures (bench.measure does) or sets a target (bench.targets does): the verdict line is built from
+the target definitions and the figures of the run it reports. A published run is its JSON in docs/ and the table
+rendered from it in docs/performance.md, both written here (`python -m bench.run --publish`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from bench import targets
-from bench.measure import BASELINE, COMPARED
+from bench.measure import BASELINE, COMPARED, ROOT
 
 LABELS = {BASELINE: "Baseline (bare boto3)", "handler": "Handler", "handler_untraced": "Handler, tracing off"}
 
@@ -42,66 +44,55 @@ SINGLE_ROWS: dict[tuple[str, str], str] = {
     ("synth", "cdk_synth_s"): "cdk synth --quiet (wall)",
     ("synth", "test_suite_s"): "Test suite (wall)",
 }
-TARGETS_PREFIX = "Targets"  # verdict lines: "Targets, <label>: <title>: met (<reading>); ..."
-REFERENCE_PREFIX = "For reference"  # the same, for the targets that are not judged
+TARGETS_PREFIX = "Targets"  # the verdict line: "Targets, <label>: <title>: met (<reading>); ..."
 
 
-def judge(results: dict[str, Any]) -> dict[str, Any]:
-    """Every target, judged for each compared variant from the run's figures."""
-    return {name: targets.judge(results, name) for name in COMPARED}
+def verdict_line(judged: dict[str, Any]) -> str:
+    """The targets, each judged as `targets.judge` judged it, for the variant they are about."""
+    verdicts = []
+    for target in targets.TARGETS:
+        verdict = judged[target.key]
+        met = "met" if verdict["met"] else "NOT met"
+        verdicts.append(f"{target.title}: {met} ({target.describe(verdict['value'])})")
+    return f"{TARGETS_PREFIX}, {LABELS[targets.JUDGED]}: {'; '.join(verdicts)}."
 
 
 def calls_made(warm: dict[str, Any]) -> str:
     """Each variant's most common sequence of AWS calls per request, as the warm run recorded it."""
     described = []
-    for name in (BASELINE, "handler"):
+    for name in (BASELINE, targets.JUDGED):
         made = warm["aws_calls_per_request"][name][0]["calls"]
         described.append(f"{LABELS[name].split(' (')[0].lower()} {len(made)} ({', '.join(made)})")
     return "; ".join(described)
 
 
-def verdict_lines(judged: dict[str, Any]) -> list[str]:
-    """One line per compared variant for the targets, one for the reference readings, from `judge`'s output."""
-    lines = []
-    for prefix, judged_only in ((TARGETS_PREFIX, True), (REFERENCE_PREFIX, False)):
-        for name in COMPARED:
-            verdicts = []
-            for target in targets.TARGETS:
-                if target.judged is not judged_only:
-                    continue
-                verdict = judged[name][target.key]
-                met = "met" if verdict["met"] else "NOT met"
-                verdicts.append(f"{target.title}: {met} ({target.describe(verdict['value'])})")
-            lines.append(f"{prefix}, {LABELS[name]}: {'; '.join(verdicts)}.")
-    return lines
+def comparison_cells(section: dict[str, Any], figure: str) -> list[str]:
+    """One timed row's cells after its label: the baseline's figure, then each variant's with its difference and
+    ratio to the baseline."""
+    cells = [f"{section['variants'][BASELINE][figure]}"]
+    for name in COMPARED:
+        difference, ratio = section["difference"][name][figure], section["ratio_to_baseline"][name][figure]
+        cells += [f"{section['variants'][name][figure]}", f"{difference:+.1f} ({ratio}x)"]
+    return cells
+
+
+def single_cells(results: dict[str, Any], section: str, figure: str) -> list[str]:
+    """A row of the handler's figure alone: no baseline, no comparison; a time not taken says why."""
+    value = results[section][figure]
+    if section == "size":
+        return ["-", f"{value}"]
+    return ["", f"{value} s" if value is not None else results[section][f"{figure.removesuffix('_s')}_status"]]
 
 
 def table(results: dict[str, Any]) -> str:
     cold, warm, info = results["cold_start"], results["warm"], results["machine"]
-    size, synth = results["size"], results["synth"]
-
-    def seconds(value: float | None, status: str) -> str:
-        return f"{value} s" if value is not None else status
-
     header = ["Figure", LABELS[BASELINE]]
     for name in COMPARED:
         header += [LABELS[name], "vs baseline"]
     rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
-    for (section_name, key), label in ROWS.items():
-        section = results[section_name]
-        row = [label, f"{section['variants'][BASELINE][key]}"]
-        for name in COMPARED:
-            versus = f"{section['difference'][name][key]:+.1f} ({section['ratio_to_baseline'][name][key]}x)"
-            row += [f"{section['variants'][name][key]}", versus]
-        rows.append(row)
+    rows += [[label, *comparison_cells(results[section], figure)] for (section, figure), label in ROWS.items()]
     blank = [""] * (len(header) - 3)
-    single = {
-        ("size", "code_asset_zip_bytes"): ("-", f"{size['code_asset_zip_bytes']}"),
-        ("size", "layer_equivalent_installed_bytes"): ("-", f"{size['layer_equivalent_installed_bytes']}"),
-        ("synth", "cdk_synth_s"): ("", seconds(synth["cdk_synth_s"], synth["cdk_synth_status"])),
-        ("synth", "test_suite_s"): ("", seconds(synth["test_suite_s"], synth["test_suite_status"])),
-    }
-    rows += [[label, *single[where], *blank] for where, label in SINGLE_ROWS.items()]
+    rows += [[label, *single_cells(results, *where), *blank] for where, label in SINGLE_ROWS.items()]
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     lines += [
         "",
@@ -112,7 +103,7 @@ def table(results: dict[str, Any]) -> str:
         "same code with POWERTOOLS_TRACE_DISABLED=true.",
         f"Machine: {info['cpus']} CPUs, {info['cpu_model']}, Python {info['python']} (Lambda runs "
         f"{info['lambda_python']}), {info['platform']}.",
-        *verdict_lines(results["targets"]),
+        verdict_line(results["targets"]),
     ]
     return "\n".join(lines)
 
@@ -120,3 +111,29 @@ def table(results: dict[str, Any]) -> str:
 def write_json(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
+
+
+# Publishing a run: its figures next to docs/performance.md, and its table in that page, rendered from them.
+PUBLISHED_RESULTS = ROOT / "docs" / "performance.json"
+PUBLISHED_PAGE = ROOT / "docs" / "performance.md"
+# The first ```text block of the section, which may not lie in a later section.
+_PUBLISHED_BLOCK = re.compile(r"(## Last measured\n(?:(?!\n## ).)*?```text\n)(.*?)(\n```)", re.DOTALL)
+
+
+def published_table(page: str) -> str:
+    """The table pasted in the page's "Last measured" section; ValueError if it has none."""
+    found = _PUBLISHED_BLOCK.search(page)
+    if found is None:
+        raise ValueError('no ```text block in a "## Last measured" section')
+    return found.group(2)
+
+
+def with_table(page: str, printed: str) -> str:
+    """The page with the table of its "Last measured" section replaced by `printed`."""
+    published_table(page)  # the same error when there is no place for it
+    return _PUBLISHED_BLOCK.sub(lambda found: found.group(1) + printed + found.group(3), page, count=1)
+
+
+def publish(results: dict[str, Any]) -> None:
+    write_json(results, PUBLISHED_RESULTS)
+    PUBLISHED_PAGE.write_text(with_table(PUBLISHED_PAGE.read_text(), table(results)))

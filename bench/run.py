@@ -1,11 +1,11 @@
 """`make bench`: cold start, warm overhead, size and synth time of the handler, beside a bare boto3 baseline.
 
     python -m bench.run [--cold-runs 15] [--warm-requests 2000] [--warm-rounds 4] [--json bench/results.json]
-                        [--with-test-suite] [--no-synth] [--lambda-src lambda_src]
+                        [--with-test-suite] [--no-synth] [--lambda-src lambda_src] [--publish]
 
 The command line only: bench.measure measures every figure for every variant in this run, bench.targets holds
-the targets, bench.report judges them from the figures and prints the table. docs/performance.md explains the
-method; nothing here asserts anything about the numbers it prints.
+the targets and judges them from the figures, bench.report prints the table (and with --publish writes the run
+into docs/). docs/performance.md explains the method; nothing here asserts anything about the numbers it prints.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import measure, report
+from bench import measure, report, targets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,12 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-rounds", type=int, default=4, help="processes per variant they are split over")
     parser.add_argument("--json", type=Path, default=measure.BENCH / "results.json", help="where to write the figures")
     parser.add_argument("--with-test-suite", action="store_true", help="also time the whole test suite")
-    parser.add_argument("--no-synth", action="store_true", help="do not time cdk synth (used by the smoke test)")
+    parser.add_argument("--no-synth", action="store_true", help="do not time cdk synth")
     parser.add_argument(
         "--lambda-src",
         type=Path,
         default=measure.LAMBDA_SRC,
         help="the function's code to measure (default: lambda_src; another copy for an A/B trial)",
+    )
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help=f"also write the figures to {report.PUBLISHED_RESULTS.relative_to(measure.ROOT)} and their table into "
+        f"{report.PUBLISHED_PAGE.relative_to(measure.ROOT)}",
     )
     args = parser.parse_args(argv)
     if min(args.cold_runs, args.warm_requests, args.warm_rounds) < 1:
@@ -50,10 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         results["size"] = measure.measure_size(args.lambda_src)
         results["synth"] = measure.measure_synth(not args.no_synth, args.with_test_suite, workdir)
-    results["targets"] = report.judge(results)
+    results["targets"] = targets.judge(results)
     report.write_json(results, args.json)
     print(report.table(results))
     print(f"\nFigures written to {args.json}")
+    if args.publish:
+        report.publish(results)
+        print(f"Published to {report.PUBLISHED_RESULTS} and {report.PUBLISHED_PAGE}")
     return 0
 
 

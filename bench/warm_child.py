@@ -119,6 +119,15 @@ class Replayer:
         return {}
 
 
+def clients_of(module_name: str, module: Any) -> list[Any]:
+    """The botocore clients a variant's requests use, Rekognition's first: the only place that knows where each
+    variant keeps them."""
+    if module_name == "baseline_handler":
+        return [module.rekognition]
+    dependencies = importlib.import_module("liveness_api.handler").dependencies
+    return [dependencies.rekognition, dependencies.dynamodb]
+
+
 def main() -> None:
     mode, module_name, requests, warmup = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     result_path = sys.argv[5]
@@ -138,11 +147,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     module = importlib.import_module(module_name)
-    if module_name == "baseline_handler":
-        used = [module.rekognition]
-    else:
-        dependencies = importlib.import_module("liveness_api.handler").dependencies
-        used = [dependencies.rekognition, dependencies.dynamodb]
+    used = clients_of(module_name, module)
     clock, sdk = StandInClock(), SdkClock()
     for client in used:
         clock.watch(client)  # before a stand-in attaches, so that its time counts as the stand-in's
