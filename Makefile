@@ -15,8 +15,11 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # The browser test's Chromium (Debian's package); tests/browser reads the same variable.
 export CHROMIUM ?= /usr/bin/chromium
 WEB_BUILT := web/dist/build.json
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile
+CHROMIUM_HINT := install it with: sudo apt-get install -y chromium
 
-.PHONY: install synth test lint typecheck local deploy destroy bench openapi clean web
+.PHONY: install synth test test-unit test-integration test-infra test-e2e test-browser lint typecheck local deploy destroy \
+	bench openapi clean web
 
 install: $(STAMP) $(PATHS) node_modules/.package-lock.json
 
@@ -39,14 +42,35 @@ synth: install
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/$(STACK).template.json
 	$(PY) -m infra.summary cdk.out/$(STACK).template.json
 
-## test: lint, type-check, then the whole suite (unit, integration, infrastructure, e2e on the local server),
-## and the browser test (the demo with the real detector in headless Chromium) when Chromium is installed.
+## test: lint, type-check, then every layer in one pytest run (unit, integration, infrastructure, e2e on the local
+## server), with the browser test (the demo with the real detector in headless Chromium) when Chromium is installed.
 test: install lint typecheck
 	@if [ -x "$(CHROMIUM)" ]; then \
-		$(MAKE) --no-print-directory web && $(PY) -m pytest -n 2 --dist loadfile; \
+		$(MAKE) --no-print-directory web && $(PYTEST); \
 	else \
-		echo "make test: browser test skipped (no Chromium at $(CHROMIUM)); install it with: sudo apt-get install -y chromium"; \
-		$(PY) -m pytest -n 2 --dist loadfile --ignore=tests/browser; \
+		echo "make test: browser test skipped (no Chromium at $(CHROMIUM)); $(CHROMIUM_HINT)"; \
+		$(PYTEST) --ignore=tests/browser; \
+	fi
+
+## test-unit, test-integration, test-infra, test-e2e, test-browser: one layer each, for working on it.
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-integration: install
+	$(PYTEST) tests/integration
+
+test-infra: install
+	$(PYTEST) tests/infrastructure
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+test-browser: install
+	@if [ -x "$(CHROMIUM)" ]; then \
+		$(MAKE) --no-print-directory web && $(PY) -m pytest tests/browser; \
+	else \
+		echo "make test-browser: no Chromium at $(CHROMIUM); $(CHROMIUM_HINT)"; \
+		exit 1; \
 	fi
 
 ## web: the demo web app (web/), built into web/dist from the pinned npm packages when missing or stale.
@@ -63,7 +87,7 @@ lint:
 	$(PY) -m ruff format --check .
 
 typecheck:
-	$(PY) -m mypy lambda_src liveness_local infra app.py
+	$(PY) -m mypy lambda_src liveness_local infra app.py tests bench
 
 ## local: the real handler over HTTP on an embedded AWS (moto) with the Face Liveness emulator, the demo web
 ## app at / and the wss:// streaming endpoint its detector streams to.
@@ -77,8 +101,10 @@ deploy: install
 destroy: install
 	$(CDK) destroy
 
+## bench: cold start and warm overhead of the handler beside a bare boto3 baseline, judged against the targets in
+## bench/targets.py (docs/performance.md). BENCH_ARGS passes options, e.g. BENCH_ARGS=--publish.
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 openapi: install
 	$(PY) -m liveness_local.openapi --write openapi.json
