@@ -116,12 +116,12 @@ def write_json(results: dict[str, Any], path: Path) -> None:
 # Publishing a run: its figures next to docs/performance.md, and its table in that page, rendered from them.
 PUBLISHED_RESULTS = ROOT / "docs" / "performance.json"
 PUBLISHED_PAGE = ROOT / "docs" / "performance.md"
-# The first ```text block of the section, which may not lie in a later section.
-_PUBLISHED_BLOCK = re.compile(r"(## Last measured\n(?:(?!\n## ).)*?```text\n)(.*?)(\n```)", re.DOTALL)
+# The first ```text block of the section (maybe empty), which may not lie in a later section.
+_PUBLISHED_BLOCK = re.compile(r"(## Last measured\n(?:(?!\n## ).)*?```text\n)(.*?)\n?```", re.DOTALL)
 
 
 def published_table(page: str) -> str:
-    """The table pasted in the page's "Last measured" section; ValueError if it has none."""
+    """The table pasted in the page's "Last measured" section; ValueError if it has no place for one."""
     found = _PUBLISHED_BLOCK.search(page)
     if found is None:
         raise ValueError('no ```text block in a "## Last measured" section')
@@ -131,9 +131,10 @@ def published_table(page: str) -> str:
 def with_table(page: str, printed: str) -> str:
     """The page with the table of its "Last measured" section replaced by `printed`."""
     published_table(page)  # the same error when there is no place for it
-    return _PUBLISHED_BLOCK.sub(lambda found: found.group(1) + printed + found.group(3), page, count=1)
+    return _PUBLISHED_BLOCK.sub(lambda found: f"{found.group(1)}{printed}\n```", page, count=1)
 
 
 def publish(results: dict[str, Any]) -> None:
+    page = with_table(PUBLISHED_PAGE.read_text(), table(results))  # first: a page with no place writes nothing
     write_json(results, PUBLISHED_RESULTS)
-    PUBLISHED_PAGE.write_text(with_table(PUBLISHED_PAGE.read_text(), table(results)))
+    PUBLISHED_PAGE.write_text(page)

@@ -58,6 +58,9 @@ def test_publishing_replaces_the_last_measured_table_and_nothing_else() -> None:
 
     assert report.published_table(replaced) == "| new |\n| table |"
     assert replaced == PAGE.replace("| old | table |", "| new |\n| table |")
+    never_published = PAGE.replace("| old | table |\n", "")
+    assert report.published_table(never_published) == ""
+    assert report.with_table(never_published, "| new |") == PAGE.replace("| old | table |", "| new |")
 
 
 @pytest.mark.parametrize(
