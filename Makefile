@@ -37,7 +37,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 synth: install
 	$(CDK) synth --quiet
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/$(STACK).template.json
-	$(PY) -m infra.summary cdk.out/$(STACK).template.json
+	$(PY) -m tools.summary cdk.out/$(STACK).template.json
 
 ## test: lint, type-check, then the whole suite (unit, integration, infrastructure, e2e on the local server),
 ## and the browser test (the demo with the real detector in headless Chromium) when Chromium is installed.
