@@ -40,7 +40,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 synth: install
 	$(CDK) synth --quiet
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/$(STACK).template.json
-	$(PY) -m infra.summary cdk.out/$(STACK).template.json
+	$(PY) -m tools.summary cdk.out/$(STACK).template.json
 
 ## test: lint, type-check, then every layer in one pytest run (unit, integration, infrastructure, e2e on the local
 ## server), with the browser test (the demo with the real detector in headless Chromium) when Chromium is installed.

@@ -10,11 +10,11 @@ import pytest
 from infra.constructs.observability import GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, QUERIES, ROW_TITLES
 from infra.constructs.observability.metrics import RETRY_LATER_METRIC
 from infra.constructs.storage import KEY_ADMIN_ACTIONS
-from infra.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, Routes
 from liveness_api.vocabulary import TERMINAL_VERDICTS
 from tests.infrastructure.conftest import Synth, synthesize
+from tools.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
 
 SERVICE = {"Name": catalogue.SERVICE_DIMENSION, "Value": SERVICE_NAME}
 TUNED = {
@@ -154,7 +154,7 @@ def test_every_catalogued_metric_and_dimension_value_is_on_the_dashboard(synth: 
 
 def test_the_committed_picture_is_the_synthesized_layout(default: Synth) -> None:
     assert Path(PICTURE).read_text() == render_svg(dashboard_body(default.json)), (
-        "run: python -m infra.dashboard_picture"
+        "run: python -m tools.dashboard_picture"
     )
 
 

@@ -56,7 +56,7 @@ def test_stack_name_and_region_come_from_config(synth: Synth) -> None:
 
 
 def test_summary_counts_resources_by_type(default: Synth) -> None:
-    from infra.summary import summarize
+    from tools.summary import summarize
 
     text = summarize(default.template_path)
     assert str(default.template_path) in text

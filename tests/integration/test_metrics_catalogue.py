@@ -18,13 +18,13 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from botocore.stub import Stubber
 
 from infra.constructs.observability import COLD_START_DIMENSIONS, COLD_START_METRIC
-from infra.dashboard_picture import dashboard_body, dashboard_metrics
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, SESSION_LIFETIME_SECONDS
 from liveness_api.vocabulary import Verdict
 from liveness_local.events import CallerIdentity
 from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics
+from tools.dashboard_picture import dashboard_body, dashboard_metrics
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
 FUNCTION = "<function>"  # the function_name dimension: a CloudFormation Ref on the dashboard, a fake name here

@@ -1,13 +1,13 @@
 """docs/operations.md's metrics table is generated from the catalogue and must not drift from it."""
 
-from infra import metrics_doc
 from liveness_api import metrics_catalogue as catalogue
+from tools import metrics_doc
 
 
 def test_the_committed_table_is_the_generated_one() -> None:
     document = metrics_doc.OPERATIONS_DOC.read_text()
 
-    assert metrics_doc.with_table(document) == document, "run: python -m infra.metrics_doc"
+    assert metrics_doc.with_table(document) == document, "run: python -m tools.metrics_doc"
     assert metrics_doc.main(["--check"]) == 0
 
 

@@ -1,4 +1,4 @@
-"""`python -m infra.summary cdk.out/<Stack>.template.json`: where the template is and what it deploys."""
+"""`python -m tools.summary cdk.out/<Stack>.template.json`: where the template is and what it deploys."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def summarize(template_path: Path) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m infra.summary cdk.out/<Stack>.template.json", file=sys.stderr)
+        print("usage: python -m tools.summary cdk.out/<Stack>.template.json", file=sys.stderr)
         return 2
     path = Path(argv[0])
     if not path.is_file():
