@@ -87,7 +87,7 @@ lint:
 	$(PY) -m ruff format --check .
 
 typecheck:
-	$(PY) -m mypy lambda_src liveness_local infra app.py tests bench
+	$(PY) -m mypy lambda_src liveness_local infra tools app.py tests bench
 
 ## local: the real handler over HTTP on an embedded AWS (moto) with the Face Liveness emulator, the demo web
 ## app at / and the wss:// streaming endpoint its detector streams to.
