@@ -1,29 +1,34 @@
-"""The deployed backend's twin in one process: moto for S3, KMS and DynamoDB, the Face Liveness emulator
-behind the handler's own boto3 client, and the Lambda handler itself, unmodified."""
+"""The deployed backend's twin in one process: moto for S3, KMS, DynamoDB and Secrets Manager, the Face Liveness
+emulator behind the function's own Rekognition client, and the function itself, built by the runtime's own
+factories (`build_dependencies`, `create_app`, `lambda_handler_for`) from the twin's clients and clock.
+
+The twin's clients are botocore's own, as the function makes them (`LocalClients`), with the dependency faults and
+the emulator attached to each as it is made: botocore's retries, error parsing and timeouts all run unchanged.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import functools
-import importlib
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import ModuleType
-from typing import Any
+from typing import Any, Final, cast
 
 import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
+from botocore.config import Config
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from infra.config import StackConfig
-from liveness_api.adapters.address_key import HmacAddressKeys
+from liveness_api.dependencies import BotocoreClients, Dependencies, build_dependencies, client_config
+from liveness_api.handler import create_app, lambda_handler_for
 from liveness_api.identity import CallerMode
-from liveness_local.embedded_aws import LocalResources, handler_environment, provision
+from liveness_api.settings import Settings
+from liveness_local.embedded_aws import LocalResources, function_settings, handler_environment, provision
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
 from liveness_local.wire import was_answered_by_a_fault
@@ -90,6 +95,67 @@ def _serialize_moto_requests() -> None:
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
 
+# Powertools keeps the current event on its resolver class (`BaseRouter.current_event`), shared by every resolver
+# in the process, and Lambda gives an environment one event at a time: so does the twin, whichever of its
+# functions serves the event. Concurrent requests queue here, as they would for one environment; the domain
+# underneath has no such state, and the tests race it directly where a race matters.
+_ONE_EVENT_AT_A_TIME: Final = threading.Lock()
+# The services whose faults `DependencyFaults` injects.
+FAULTED_SERVICES: Final = ("dynamodb", "rekognition", "s3")
+
+
+class LocalClients:
+    """The twin's client factory (`dependencies.ClientFactory`): the function's own botocore clients, each with
+    the dependency faults and, for Rekognition, the emulator attached as it is made. One client per service, as
+    the function makes them, so a test can drive the very client the function uses."""
+
+    def __init__(self, faults: DependencyFaults, emulator: FaceLivenessEmulator) -> None:
+        self._faults = faults
+        self._emulator = emulator
+        self._botocore = BotocoreClients()
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str, *, region: str, config: Config) -> Any:
+        with self._lock:
+            if service not in self._made:
+                client = self._botocore(service, region=region, config=config)
+                # Faults first: botocore runs `before-send` handlers in the order they were registered, and the
+                # emulator leaves alone a request a fault answered.
+                if service in FAULTED_SERVICES:
+                    self._faults.attach(client)
+                if service == "rekognition":
+                    self._emulator.attach(client)
+                self._made[service] = client
+            return self._made[service]
+
+
+class LocalFunction:
+    """One deployment of the function: its dependencies and app, built from `settings` as `entry.py` builds them
+    in Lambda, serving one event at a time."""
+
+    def __init__(self, settings: Settings, clients: LocalClients, clock: Callable[[], datetime]) -> None:
+        self._clients = clients
+        self.dependencies: Dependencies = build_dependencies(settings, clients, clock=clock)
+        self.app = create_app(self.dependencies)
+        self._handler = lambda_handler_for(self.app)
+
+    @property
+    def settings(self) -> Settings:
+        return self.dependencies.settings
+
+    def invoke(self, event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, Any]:
+        """Invoke the handler as Lambda would; `remaining_ms` is the time the invocation has left."""
+        context = LambdaContext() if remaining_ms is None else LambdaContext(timeout_ms=remaining_ms)
+        with _ONE_EVENT_AT_A_TIME:
+            # Lambda's context object is duck-typed: this one has every attribute Powertools reads.
+            return self._handler(event, cast(PowertoolsContext, context))
+
+    def client(self, service: str) -> Any:
+        """The function's own client of `service`, made now if the function has not needed it yet."""
+        return self._clients(service, region=self.settings.region, config=client_config(self.settings, service))
+
+
 class LocalBackend:
     def __init__(self, config: StackConfig, clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
@@ -99,59 +165,49 @@ class LocalBackend:
         self._mock.start()
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             os.environ.setdefault(name, "testing")
-        session = boto3.session.Session(region_name=config.region)
-        self._session = session
-        self.resources: LocalResources = provision(config, session)
+        # The twin's own view of the resources, for setup, control routes and tests; never the function's clients.
+        self.session = boto3.session.Session(region_name=config.region)
+        self.resources: LocalResources = provision(config, self.session)
+        # The process is the function's environment: what Lambda sets (fake credentials, the region) and the stack's
+        # variables, which Powertools reads too.
         os.environ.update(handler_environment(config, self.resources))
-        # The handler builds its clients at import, exactly as in a Lambda container.
-        self.handler: ModuleType = importlib.import_module("liveness_api.handler")
-        self.s3 = session.client("s3")
-        self.dynamodb = session.client("dynamodb")
-        # Every dependency's faults, on the handler's own clients (S3's is made here rather than on first erase).
-        # Attached first: botocore runs `before-send` handlers in the order they were registered.
+        self.s3 = self.session.client("s3")
+        self.dynamodb = self.session.client("dynamodb")
         self.faults = DependencyFaults()
-        for client in (
-            self.handler.dependencies.rekognition,
-            self.handler.dependencies.dynamodb,
-            self.handler.dependencies.image_store().client,
-        ):
-            self.faults.attach(client)
         self.emulator = FaceLivenessEmulator(self.s3, clock=self.clock, region=config.region)
-        self.emulator.attach(self.handler.dependencies.rekognition)
-        self.handler.dependencies.sessions.clock = self.clock
+        self.function = self.deploy(function_settings(config, self.resources))
+        self._by_mode = {self.function.settings.caller_mode: self.function}
+        self._by_mode_lock = threading.Lock()
 
-    def invoke(self, event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, Any]:
-        """Invoke the handler as Lambda would; `remaining_ms` is the time the invocation has left."""
-        context = LambdaContext() if remaining_ms is None else LambdaContext(timeout_ms=remaining_ms)
-        response: dict[str, Any] = self.handler.lambda_handler(event, context)
-        return response
+    def deploy(self, settings: Settings) -> LocalFunction:
+        """The function deployed with `settings` (the configured ones, another caller mode, other limits), on these
+        resources and stand-ins, with clients of its own."""
+        return LocalFunction(settings, LocalClients(self.faults, self.emulator), self.clock)
+
+    @property
+    def settings(self) -> Settings:
+        """The function's settings, as deployed from the config."""
+        return self.function.settings
 
     @property
     def caller_mode(self) -> CallerMode:
-        """The mode the handler binds owners by (from its settings, as deployed from the config)."""
-        mode: CallerMode = self.handler.dependencies.settings.caller_mode
-        return mode
+        """The mode the function binds owners by."""
+        return self.settings.caller_mode
 
-    @contextlib.contextmanager
-    def in_caller_mode(self, mode: CallerMode) -> Iterator[None]:
-        """Run the handler as if deployed in `mode`, for tests: its settings name the mode (and, where addresses
-        count, the local address-key secret) and its domain hashes addresses with the real adapter, on moto. One
-        handler serves the process, so this is for one test at a time; the previous mode is restored after."""
-        dependencies = self.handler.dependencies
-        secret = self.resources.address_key_secret if mode.limits_addresses else ""
-        settings = dependencies.settings.model_copy(update={"caller_mode": mode, "address_key_secret": secret})
-        sessions = dependencies.sessions
-        previous_keys = sessions.address_keys
-        sessions.address_keys = (
-            HmacAddressKeys.from_secret(self._session.client("secretsmanager"), secret) if secret else None
-        )
-        # The routes read the module's `dependencies` on every request.
-        self.handler.__dict__["dependencies"] = dataclasses.replace(dependencies, settings=settings)
-        try:
-            yield
-        finally:
-            self.handler.__dict__["dependencies"] = dependencies
-            sessions.address_keys = previous_keys
+    def invoke(self, event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, Any]:
+        """Invoke the function as configured; `remaining_ms` is the time the invocation has left."""
+        return self.function.invoke(event, remaining_ms)
+
+    def function_in_mode(self, mode: CallerMode) -> LocalFunction:
+        """The function as if deployed in `mode`, for tests: its settings name the mode (and, where addresses count,
+        the local address-key secret). Made once per mode; each serves alongside the configured one."""
+        with self._by_mode_lock:
+            if mode not in self._by_mode:
+                secret = self.resources.address_key_secret if mode.limits_addresses else ""
+                self._by_mode[mode] = self.deploy(
+                    self.settings.model_copy(update={"caller_mode": mode, "address_key_secret": secret})
+                )
+            return self._by_mode[mode]
 
     def stop(self) -> None:
         self._mock.stop()

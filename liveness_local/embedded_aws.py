@@ -9,6 +9,7 @@ from typing import Any
 from infra.config import StackConfig, function_environment
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.identity import CallerMode
+from liveness_api.settings import Settings
 
 LOCAL_BUCKET = "face-liveness-images-local"
 LOCAL_TABLE = "face-liveness-sessions-local"
@@ -124,6 +125,11 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
             address_key_secret=resources.address_key_secret if caller_mode(config).limits_addresses else "",
         ),
     }
+
+
+def function_settings(config: StackConfig, resources: LocalResources) -> Settings:
+    """The function's settings, read from the environment the stack would give it on these resources."""
+    return Settings.from_environ(handler_environment(config, resources))
 
 
 def caller_mode(config: StackConfig) -> CallerMode:

@@ -3,8 +3,8 @@
     python -m liveness_local.openapi --write openapi.json   # regenerate the committed file
     python -m liveness_local.openapi --check openapi.json   # exit 1 when the committed file is stale
 
-Importing the handler needs the function's environment, so the command line builds a `LocalBackend` first; a
-running local server passes its own handler module.
+The document needs the app's routes and models only: `documented_app` builds the app as a config deploys it, on
+dependencies that serve no request (no AWS, no moto); a running local server passes the app it serves.
 """
 
 from __future__ import annotations
@@ -12,11 +12,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme, Server
+
+from infra.config import StackConfig, load_cdk_json_config
+from liveness_api.dependencies import Dependencies
+from liveness_api.handler import create_app
+from liveness_api.ports import Admission, LivenessResult, SessionRecord, SessionRequest
+from liveness_api.sessions import LivenessSessions
+from liveness_api.vocabulary import CallerLimit
+from liveness_local.embedded_aws import LOCAL_BUCKET, LOCAL_TABLE, LocalResources, function_settings
 
 TITLE: Final = "Face Liveness API"
 VERSION: Final = "1.0.0"
@@ -58,13 +67,74 @@ DEFAULT_PATH: Final = Path(__file__).resolve().parent.parent / "openapi.json"
 _SCHEMA_REF: Final = "#/components/schemas/"
 
 
-def openapi_document(handler: ModuleType | None = None, authorization: str = "IAM") -> dict[str, Any]:
-    """The document as a dict, declaring the security scheme of the `authorization` mode it is generated for.
-    Without `handler`, the already imported handler module is used."""
-    if handler is None:
-        handler = sys.modules["liveness_api.handler"]
+class _Unserved:
+    """Every port the domain needs, refusing every call: the document is generated without serving a request."""
+
+    def create_session(self, request: SessionRequest) -> str:
+        _refuse()
+
+    def get_results(self, session_id: str) -> LivenessResult:
+        _refuse()
+
+    def record_session(self, record: SessionRecord) -> SessionRecord:
+        _refuse()
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        _refuse()
+
+    def record_verdict(self, session_id: str, verdict: str) -> SessionRecord:
+        _refuse()
+
+    def mark_counted(self, session_id: str) -> bool:
+        _refuse()
+
+    def delete_session(self, session_id: str) -> None:
+        _refuse()
+
+    def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
+        _refuse()
+
+    def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:
+        _refuse()
+
+    def erase_session_images(self, session_id: str) -> int:
+        _refuse()
+
+
+def _refuse() -> NoReturn:
+    raise RuntimeError("the app built for the OpenAPI document serves no request")
+
+
+def documented_app(config: StackConfig) -> APIGatewayRestResolver:
+    """The function's app as `config` deploys it (its settings from the environment the stack sets), on
+    dependencies that serve no request."""
+    region = config.region
+    resources = LocalResources(
+        region=region,
+        bucket=LOCAL_BUCKET,
+        key_arn=f"arn:aws:kms:{region}:123456789012:key/documented",
+        table=LOCAL_TABLE,
+        address_key_secret=f"arn:aws:secretsmanager:{region}:123456789012:secret:documented",
+    )
+    settings = function_settings(config, resources)
+    unserved = _Unserved()
+    sessions = LivenessSessions(
+        region=region,
+        threshold=settings.liveness_threshold,
+        max_audit_images_limit=settings.max_audit_images_limit,
+        liveness=unserved,
+        ledger=unserved,
+        images=lambda: unserved,
+        limits={},
+    )
+    return create_app(Dependencies(settings=settings, sessions=sessions))
+
+
+def openapi_document(app: APIGatewayRestResolver, authorization: str = "IAM") -> dict[str, Any]:
+    """The document of `app` as a dict, declaring the security scheme of the `authorization` mode it is generated
+    for."""
     name, scheme, sentence = _AUTH[authorization]
-    schema = handler.app.get_openapi_json_schema(
+    schema = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION.format(auth=sentence),
@@ -133,15 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--check", metavar="FILE", nargs="?", const=str(DEFAULT_PATH), help="fail if FILE is stale")
     args = parser.parse_args(argv)
 
-    from infra.config import load_cdk_json_config
-    from liveness_local.backend import LocalBackend
-
     config = load_cdk_json_config()
-    backend = LocalBackend(config)
-    try:
-        text = render(openapi_document(backend.handler, config.authorization))
-    finally:
-        backend.stop()
+    text = render(openapi_document(documented_app(config), config.authorization))
     if args.write:
         Path(args.write).write_text(text)
         print(f"wrote {args.write}")

@@ -56,8 +56,8 @@ _backend_lock = threading.Lock()
 
 
 def shared_backend(config: StackConfig | None = None) -> LocalBackend:
-    """One `LocalBackend` per process: the handler module is imported once, like a Lambda container, and binds
-    its clients to the first backend's resources. Every server in the process shares it."""
+    """One `LocalBackend` per process: moto keeps one state per process, which a second backend would provision
+    again and reset. Every server in the process shares it."""
     global _backend
     with _backend_lock:
         if _backend is None:
@@ -86,7 +86,8 @@ class LocalServer(ThreadingHTTPServer):
 
     def openapi_bytes(self) -> bytes:
         if self._openapi is None:
-            self._openapi = render(openapi_document(self.backend.handler, self.backend.config.authorization)).encode()
+            app = self.backend.function.app
+            self._openapi = render(openapi_document(app, self.backend.config.authorization)).encode()
         return self._openapi
 
     def demo_settings(self) -> dict[str, Any]:

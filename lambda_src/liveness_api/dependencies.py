@@ -1,12 +1,17 @@
-"""Builds the AWS clients and the domain service once per container (at import, outside the handler)."""
+"""The function's dependencies, built from its settings: the AWS clients and the domain service over them.
+
+`entry.py` builds them once per container, with botocore's own clients (`BotocoreClients`). The local twin and the
+bench pass a `ClientFactory` of their own, which makes the same clients and attaches their stand-ins (an emulator,
+injected faults, timers) to each as it is made; the domain's clock is an argument too. Whatever the factory, every
+client gets the same configuration and the same deadline check.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import botocore.session
 from botocore.config import Config
@@ -17,22 +22,26 @@ from liveness_api.adapters.address_key import HmacAddressKeys
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
-from liveness_api.sessions import LivenessSessions
+from liveness_api.sessions import Clock, LivenessSessions, utc_now
 from liveness_api.settings import Settings
 from liveness_api.vocabulary import CallerLimit
 
 
 @dataclass(frozen=True)
 class Dependencies:
+    """What the routes use."""
+
     settings: Settings
-    rekognition: Any
-    dynamodb: Any
-    # The S3 side, built on first use: only erasure needs it.
-    image_store: Callable[[], S3ImageStore]
     sessions: LivenessSessions
 
 
-def client_config(connect_timeout: float, read_timeout: float, max_attempts: int) -> Config:
+class ClientFactory(Protocol):
+    def __call__(self, service: str, *, region: str, config: Config) -> Any:
+        """A botocore client of `service` (one of SERVICES) in `region`, with `config`."""
+        ...
+
+
+def _config(connect_timeout: float, read_timeout: float, max_attempts: int) -> Config:
     # Standard mode: a bounded number of attempts with jittered backoff; every attempt and backoff together
     # fit inside the Lambda timeout (checked for every client by infra/config.py at synth), and each attempt starts
     # only if it can finish before the request's deadline (deadline.py).
@@ -78,69 +87,73 @@ def aws_session() -> botocore.session.Session:
     return session
 
 
-def build_dependencies(settings: Settings) -> Dependencies:
-    session = aws_session()
+class BotocoreClients:
+    """The function's own clients: botocore's, from one session that knows which services the function uses."""
 
-    def client(service: str, connect_timeout: float, read_timeout: float, max_attempts: int) -> Any:
-        config = client_config(connect_timeout, read_timeout, max_attempts)
-        made = session.create_client(service, region_name=settings.region, config=config)
+    def __init__(self) -> None:
+        self._session = aws_session()
+
+    def __call__(self, service: str, *, region: str, config: Config) -> Any:
+        return self._session.create_client(service, region_name=region, config=config)
+
+
+def client_config(settings: Settings, service: str) -> Config:
+    """The configuration of the function's client of `service`: its timeouts and attempts from the settings."""
+    if service == "rekognition":
+        return _config(
+            settings.rekognition_connect_timeout, settings.rekognition_read_timeout, settings.rekognition_max_attempts
+        )
+    if service == "s3":
+        return _config(settings.s3_connect_timeout, settings.s3_read_timeout, settings.s3_max_attempts)
+    if service not in SERVICES:
+        raise ValueError(f"the function uses no {service} client")
+    # DynamoDB's, and Secrets Manager's: its one call at init is as small as a DynamoDB call.
+    return _config(settings.dynamodb_connect_timeout, settings.dynamodb_read_timeout, settings.dynamodb_max_attempts)
+
+
+def build_dependencies(
+    settings: Settings, clients: ClientFactory | None = None, *, clock: Clock = utc_now
+) -> Dependencies:
+    """The routes' dependencies. `clients` makes the AWS clients (botocore's by default); `clock` is the domain's."""
+    make = BotocoreClients() if clients is None else clients
+
+    def client(service: str) -> Any:
+        made = make(service, region=settings.region, config=client_config(settings, service))
         deadline.guard_client(made)
         return made
 
-    rekognition = client(
-        "rekognition",
-        settings.rekognition_connect_timeout,
-        settings.rekognition_read_timeout,
-        settings.rekognition_max_attempts,
-    )
-    dynamodb = client(
-        "dynamodb", settings.dynamodb_connect_timeout, settings.dynamodb_read_timeout, settings.dynamodb_max_attempts
-    )
-
     @cache
     def image_store() -> S3ImageStore:
-        return S3ImageStore(
-            client("s3", settings.s3_connect_timeout, settings.s3_read_timeout, settings.s3_max_attempts),
-            bucket=settings.image_bucket,
-            key_prefix=settings.image_key_prefix,
-        )
+        return S3ImageStore(client("s3"), bucket=settings.image_bucket, key_prefix=settings.image_key_prefix)
 
     sessions = LivenessSessions(
         region=settings.region,
         threshold=settings.liveness_threshold,
         max_audit_images_limit=settings.max_audit_images_limit,
         liveness=RekognitionLiveness(
-            rekognition,
+            client("rekognition"),
             bucket=settings.image_bucket,
             key_prefix=settings.image_key_prefix,
             kms_key_arn=settings.kms_key_arn,
         ),
         ledger=DynamoSessionLedger(
-            dynamodb,
+            client("dynamodb"),
             settings.ledger_table,
             retention=timedelta(days=settings.retention_days),
             max_failures=settings.abuse_max_failures,
             failure_window=timedelta(seconds=settings.abuse_window_seconds),
             cooldown=timedelta(seconds=settings.abuse_cooldown_seconds),
         ),
+        # The S3 side, built on first use: only erasure needs it.
         images=image_store,
         # Only where addresses count (guest mode): one GetSecretValue at init, none per request.
-        address_keys=HmacAddressKeys.from_secret(
-            client(
-                "secretsmanager",
-                settings.dynamodb_connect_timeout,
-                settings.dynamodb_read_timeout,
-                settings.dynamodb_max_attempts,
-            ),
-            settings.address_key_secret,
-        )
+        address_keys=HmacAddressKeys.from_secret(client("secretsmanager"), settings.address_key_secret)
         if settings.caller_mode.limits_addresses
         else None,
         limits={
             CallerLimit.CREATES: settings.caller_creates_per_minute,
             CallerLimit.READS: settings.caller_reads_per_minute,
         },
+        clock=clock,
     )
-    return Dependencies(
-        settings=settings, rekognition=rekognition, dynamodb=dynamodb, image_store=image_store, sessions=sessions
-    )
+    return Dependencies(settings=settings, sessions=sessions)

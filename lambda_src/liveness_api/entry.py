@@ -1,4 +1,5 @@
-"""What Lambda imports (contract.LAMBDA_HANDLER): the handler, initialized with the garbage collector paused.
+"""What Lambda imports (contract.LAMBDA_HANDLER): the handler, built once per container from the function's
+environment (its settings, botocore's clients, the app), with the garbage collector paused.
 
 Initialization builds about 130,000 objects that live as long as the container (modules, classes, botocore
 service models, Pydantic validators) and almost no garbage, so the collections Python would run during the
@@ -13,7 +14,11 @@ import random
 
 gc.disable()
 try:
-    from liveness_api.handler import lambda_handler
+    from liveness_api.dependencies import build_dependencies
+    from liveness_api.handler import create_app, lambda_handler_for
+    from liveness_api.settings import Settings
+
+    lambda_handler = lambda_handler_for(create_app(build_dependencies(Settings.from_environ())))
 finally:
     gc.freeze()
     gc.enable()

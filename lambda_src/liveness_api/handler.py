@@ -1,6 +1,14 @@
-"""The Lambda entry point: thin routes over the domain, and the one place errors become HTTP responses."""
+"""The API's app and the Lambda handler around it: thin routes over the domain, and the one place errors become
+HTTP responses.
+
+`create_app` builds the resolver, its routes and its error mapping from the dependencies it is given;
+`lambda_handler_for` wraps an app in what every invocation needs (logs, traces, metrics, the request's deadline).
+`entry.py` builds both once per container from the environment; the local twin, the bench and the OpenAPI
+generator build them from dependencies of their own.
+"""
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -11,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from liveness_api import deadline
 from liveness_api.contract import IDEMPOTENCY_HEADER, Route, Routes
-from liveness_api.dependencies import build_dependencies
+from liveness_api.dependencies import Dependencies
 from liveness_api.errors import DeadlineExceeded, DependencyFailed, DomainError, LivenessCallFailed, RequestInvalid
 from liveness_api.identity import Caller, resolve_caller
 from liveness_api.metrics_catalogue import RESULTS_FETCHED
@@ -25,17 +33,8 @@ from liveness_api.models import (
 )
 from liveness_api.observability import logger, metrics, record_metric, tracer
 from liveness_api.problems import PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
-from liveness_api.settings import Settings
 
-dependencies = build_dependencies(Settings.from_environ())
-_cors = dependencies.settings.cors_allowed_origins
-
-app = APIGatewayRestResolver(
-    enable_validation=True,
-    cors=CORSConfig(allow_origin=_cors[0], extra_origins=list(_cors[1:]), allow_headers=[IDEMPOTENCY_HEADER])
-    if _cors
-    else None,
-)
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 # Every problem the API answers with, each as problem+json; `_problems` picks an operation's.
 _PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -81,80 +80,90 @@ def _resolver_path(route: Route) -> str:
     return route.path.replace("{", "<").replace("}", ">")
 
 
-def _caller() -> Caller:
-    # By the stack's mode, never the request's shape (identity.py).
-    return resolve_caller(app.current_event.raw_event.get("requestContext") or {}, dependencies.settings.caller_mode)
-
-
-def _owner() -> str:
-    return _caller().owner
-
-
-@app.post(
-    _resolver_path(Routes.CREATE_SESSION),
-    summary="Create a Face Liveness session",
-    operation_id="createSession",
-    responses={
-        201: {
-            "description": "Session created",
-            "content": {"application/json": {"model": CreateSessionResponse}},
-            # For clients and stateful fuzzers: the routes that take the new session's id.
-            "links": {
-                link: {"operationId": operation, "parameters": {"sessionId": "$response.body#/sessionId"}}
-                for link, operation in (("GetSessionResults", "getSessionResults"), ("EraseSession", "eraseSession"))
-            },
-        },
-        **_problems(),
-    },
-)
-def create_session(
-    body: Annotated[CreateSessionRequest | None, Body()] = None,
-    idempotency_key: Annotated[IdempotencyKey | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
-) -> Response[CreateSessionResponse]:
-    if isinstance(app.current_event.json_body, list):
-        # Powertools validates a JSON array's first element in place of a body that is not a list, so `[null]` or
-        # `[{...}]` would pass as the object; the body is an object or null.
-        raise RequestInvalid({"body": "Input should be a JSON object or null"})
-    caller = _caller()
-    created = dependencies.sessions.create(
-        owner=caller.owner,
-        request=body or CreateSessionRequest(),
-        idempotency_key=idempotency_key,
-        request_id=app.current_event.request_context.request_id,
-        address=caller.address,
+def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
+    """The API's resolver: its routes over `dependencies.sessions`, and every error mapped to problem+json."""
+    settings, sessions = dependencies.settings, dependencies.sessions
+    cors = settings.cors_allowed_origins
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        cors=CORSConfig(allow_origin=cors[0], extra_origins=list(cors[1:]), allow_headers=[IDEMPOTENCY_HEADER])
+        if cors
+        else None,
     )
-    # The model itself, not JSON text: the resolver validates it against CreateSessionResponse, then serializes.
-    return Response(status_code=201, content_type="application/json", body=created)
 
+    def caller() -> Caller:
+        # By the stack's mode, never the request's shape (identity.py).
+        return resolve_caller(app.current_event.raw_event.get("requestContext") or {}, settings.caller_mode)
 
-@app.get(
-    _resolver_path(Routes.GET_RESULTS),
-    summary="Get the session's verdict",
-    operation_id="getSessionResults",
-    responses={
-        200: {
-            "description": "The session's verdict",
-            "content": {"application/json": {"model": SessionResultsResponse}},
+    @app.post(
+        _resolver_path(Routes.CREATE_SESSION),
+        summary="Create a Face Liveness session",
+        operation_id="createSession",
+        responses={
+            201: {
+                "description": "Session created",
+                "content": {"application/json": {"model": CreateSessionResponse}},
+                # For clients and stateful fuzzers: the routes that take the new session's id.
+                "links": {
+                    link: {"operationId": operation, "parameters": {"sessionId": "$response.body#/sessionId"}}
+                    for link, operation in (
+                        ("GetSessionResults", "getSessionResults"),
+                        ("EraseSession", "eraseSession"),
+                    )
+                },
+            },
+            **_problems(),
         },
-        **_problems(404),
-    },
-)
-def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> SessionResultsResponse:
-    results = dependencies.sessions.results(owner=_owner(), session_id=session_id)
-    record_metric(RESULTS_FETCHED)
-    return results
+    )
+    def create_session(
+        body: Annotated[CreateSessionRequest | None, Body()] = None,
+        idempotency_key: Annotated[IdempotencyKey | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
+    ) -> Response[CreateSessionResponse]:
+        if isinstance(app.current_event.json_body, list):
+            # Powertools validates a JSON array's first element in place of a body that is not a list, so `[null]`
+            # or `[{...}]` would pass as the object; the body is an object or null.
+            raise RequestInvalid({"body": "Input should be a JSON object or null"})
+        who = caller()
+        created = sessions.create(
+            owner=who.owner,
+            request=body or CreateSessionRequest(),
+            idempotency_key=idempotency_key,
+            request_id=app.current_event.request_context.request_id,
+            address=who.address,
+        )
+        # The model itself, not JSON text: the resolver validates it against CreateSessionResponse, then serializes.
+        return Response(status_code=201, content_type="application/json", body=created)
 
+    @app.get(
+        _resolver_path(Routes.GET_RESULTS),
+        summary="Get the session's verdict",
+        operation_id="getSessionResults",
+        responses={
+            200: {
+                "description": "The session's verdict",
+                "content": {"application/json": {"model": SessionResultsResponse}},
+            },
+            **_problems(404),
+        },
+    )
+    def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> SessionResultsResponse:
+        results = sessions.results(owner=caller().owner, session_id=session_id)
+        record_metric(RESULTS_FETCHED)
+        return results
 
-@app.delete(
-    _resolver_path(Routes.ERASE_SESSION),
-    summary="Erase the session's images and record",
-    operation_id="eraseSession",
-    # No body: an empty `content` (Powertools would otherwise describe the return type as JSON).
-    responses={204: {"description": "Erased", "content": {}}, **_problems(404)},
-)
-def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> Response[None]:
-    dependencies.sessions.erase(owner=_owner(), session_id=session_id)
-    return Response(status_code=204)
+    @app.delete(
+        _resolver_path(Routes.ERASE_SESSION),
+        summary="Erase the session's images and record",
+        operation_id="eraseSession",
+        # No body: an empty `content` (Powertools would otherwise describe the return type as JSON).
+        responses={204: {"description": "Erased", "content": {}}, **_problems(404)},
+    )
+    def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> Response[None]:
+        sessions.erase(owner=caller().owner, session_id=session_id)
+        return Response(status_code=204)
+
+    _map_errors(app)
+    return app
 
 
 # Errors: the only place exceptions become HTTP responses -------------------------------------------------
@@ -165,81 +174,85 @@ def _problem(
     slug: str,
     title: str,
     detail: str,
+    request_id: str,
     *,
     errors: list[dict[str, str]] | None = None,
     retry_after_seconds: int | None = None,
-    request_id: str | None = None,
 ) -> Response[str]:
-    document = problem_document(
-        ProblemKind(status, slug, title),
-        detail,
-        app.current_event.request_context.request_id if request_id is None else request_id,
-        errors,
-    )
+    document = problem_document(ProblemKind(status, slug, title), detail, request_id, errors)
     headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
     return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(document), headers=headers)
 
 
-@app.exception_handler(UnicodeDecodeError)
-def _undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
-    return _problem(400, "malformed-json", "Malformed JSON", "The request body is not valid UTF-8 JSON.")
+def _map_errors(app: APIGatewayRestResolver) -> None:
+    def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Response[str]:
+        return _problem(status, slug, title, detail, app.current_event.request_context.request_id, **extra)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+        return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid UTF-8 JSON.")
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        problems = error.errors()
+        if any(found.get("type") == "json_invalid" for found in problems):
+            return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
+        field_errors = [
+            # The location without its first element ("body", "header", "path") and never the input value,
+            # which could be personal data.
+            {"field": ".".join(str(part) for part in found.get("loc", ())[1:]) or "body", "message": found["msg"]}
+            for found in problems
+        ]
+        return problem(422, "validation-error", "Request validation failed", "See errors.", errors=field_errors)
+
+    @app.exception_handler(RequestInvalid)
+    def _invalid_for_deployment(error: RequestInvalid) -> Response[Any]:
+        field_errors = [{"field": field, "message": message} for field, message in error.field_errors.items()]
+        return problem(error.status, error.slug, error.title, error.public_detail, errors=field_errors)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response[Any]:
+        # Failed Rekognition calls were logged where they failed, with the operation and error code.
+        if error.status >= 500 and not isinstance(error, LivenessCallFailed | DependencyFailed | DeadlineExceeded):
+            logger.exception("Request failed", extra={"error_type": type(error).__name__})
+        return problem(
+            error.status, error.slug, error.title, error.public_detail, retry_after_seconds=error.retry_after_seconds
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        # Logged with its traceback for operators; the client sees only the requestId to quote.
+        logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+        return problem(500, DomainError.slug, DomainError.title, DomainError.detail)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[Any]:
+        return problem(404, "route-not-found", "Not found", "No such route.")
 
 
-@app.exception_handler(RequestValidationError)
-def _invalid_request(error: RequestValidationError) -> Response[Any]:
-    problems = error.errors()
-    if any(problem.get("type") == "json_invalid" for problem in problems):
-        return _problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
-    field_errors = [
-        # The location without its first element ("body", "header", "path") and never the input value,
-        # which could be personal data.
-        {"field": ".".join(str(part) for part in problem.get("loc", ())[1:]) or "body", "message": problem["msg"]}
-        for problem in problems
-    ]
-    return _problem(422, "validation-error", "Request validation failed", "See errors.", errors=field_errors)
+# The invocation ---------------------------------------------------------------------------------------------
 
 
-@app.exception_handler(RequestInvalid)
-def _invalid_for_deployment(error: RequestInvalid) -> Response[Any]:
-    field_errors = [{"field": field, "message": message} for field, message in error.field_errors.items()]
-    return _problem(error.status, error.slug, error.title, error.public_detail, errors=field_errors)
+def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
+    """The Lambda handler serving `app`: one event at a time, as Lambda gives a container one at a time. (Powertools
+    keeps the current event on the resolver class, shared by every resolver in the process.)"""
 
+    # One subsegment per invocation, and one per AWS call under it (Tracer patches botocore). Routes get none of
+    # their own: a second subsegment around the same work cost about 100 us per request (docs/performance.md).
+    # The correlation id is API Gateway's request id, set directly: the same value
+    # correlation_paths.API_GATEWAY_REST would find, without a JMESPath search on every request.
+    @logger.inject_lambda_context(log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        if _carries_non_json_body(event):
+            return _unsupported_media_type(event)
+        with deadline.invocation(context.get_remaining_time_in_millis()):
+            return app.resolve(event, context)
 
-@app.exception_handler(DomainError)
-def _domain_error(error: DomainError) -> Response[Any]:
-    # Failed Rekognition calls were logged where they failed, with the operation and error code.
-    if error.status >= 500 and not isinstance(error, LivenessCallFailed | DependencyFailed | DeadlineExceeded):
-        logger.exception("Request failed", extra={"error_type": type(error).__name__})
-    return _problem(
-        error.status, error.slug, error.title, error.public_detail, retry_after_seconds=error.retry_after_seconds
-    )
-
-
-@app.exception_handler(Exception)
-def _unexpected(error: Exception) -> Response[Any]:
-    # Logged with its traceback for operators; the client sees only the requestId to quote.
-    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
-    return _problem(500, DomainError.slug, DomainError.title, DomainError.detail)
-
-
-@app.not_found
-def _no_route(_: Exception) -> Response[Any]:
-    return _problem(404, "route-not-found", "Not found", "No such route.")
-
-
-# One subsegment per invocation, and one per AWS call under it (Tracer patches botocore). Routes get none of
-# their own: a second subsegment around the same work cost about 100 us per request (docs/performance.md).
-# The correlation id is API Gateway's request id, set directly: the same value correlation_paths.API_GATEWAY_REST
-# would find, without a JMESPath search on every request.
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-    if _carries_non_json_body(event):
-        return _unsupported_media_type(event)
-    with deadline.invocation(context.get_remaining_time_in_millis()):
-        return app.resolve(event, context)
+    decorated: LambdaHandler = lambda_handler  # Powertools' decorators are untyped; the signature is unchanged
+    return decorated
 
 
 def _carries_non_json_body(event: dict[str, Any]) -> bool:
@@ -260,7 +273,7 @@ def _unsupported_media_type(event: dict[str, Any]) -> dict[str, Any]:
         "unsupported-media-type",
         "Unsupported media type",
         "Send the body as application/json.",
-        request_id=(event.get("requestContext") or {}).get("requestId", ""),
+        (event.get("requestContext") or {}).get("requestId", ""),
     )
     return {
         "statusCode": response.status_code,

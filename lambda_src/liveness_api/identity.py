@@ -100,8 +100,3 @@ def resolve_caller(request_context: dict[str, Any], mode: CallerMode) -> Caller:
     if address is None:
         raise CallerIdentityMissing()
     return Caller(owner, address)
-
-
-def caller_owner(request_context: dict[str, Any], mode: CallerMode) -> str:
-    """The owner a session of this request's caller is bound to in `mode`."""
-    return resolve_caller(request_context, mode).owner

@@ -79,8 +79,8 @@ class LivenessSessions:
         self._images = images
         self._limits = limits
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
-        self.address_keys = address_keys
-        self.clock = clock
+        self._address_keys = address_keys
+        self._clock = clock
 
     def create(
         self,
@@ -95,7 +95,7 @@ class LivenessSessions:
             raise RequestInvalid(
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
             )
-        now = self.clock()
+        now = self._clock()
         address_key = self._address_key(address)
         # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before; where
         # addresses count, a second reads the address's cool-down.
@@ -132,7 +132,7 @@ class LivenessSessions:
         return CreateSessionResponse(session_id=session_id, region=self._region, expires_at=record.expires_at)
 
     def results(self, owner: str, session_id: str) -> SessionResultsResponse:
-        self._admit(owner, CallerLimit.READS, self.clock())
+        self._admit(owner, CallerLimit.READS, self._clock())
         record = self._owned_session(owner, session_id)
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
@@ -166,7 +166,7 @@ class LivenessSessions:
         return response
 
     def erase(self, owner: str, session_id: str) -> None:
-        self._admit(owner, CallerLimit.READS, self.clock())
+        self._admit(owner, CallerLimit.READS, self._clock())
         self._owned_session(owner, session_id)
         deleted = self._images().erase_session_images(session_id)
         self._ledger.delete_session(session_id)
@@ -176,9 +176,9 @@ class LivenessSessions:
     def _address_key(self, address: str | None) -> str | None:
         if address is None:
             return None
-        if self.address_keys is None:
+        if self._address_keys is None:
             raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
-        return self.address_keys.key(address)
+        return self._address_keys.key(address)
 
     def _admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
         admission = self._ledger.admit(owner, limit, now, address_key)
@@ -205,7 +205,7 @@ class LivenessSessions:
         address that created the session (not the one asking: a client chooses where it polls from)."""
         session_id = record.session_id
         if is_failure(response.decision):
-            self._ledger.record_failure(owner, session_id, self.clock(), record.address_key)
+            self._ledger.record_failure(owner, session_id, self._clock(), record.address_key)
         if not self._ledger.mark_counted(session_id):
             return  # a concurrent request settled it
         record_metric(LIVENESS_CHECK_COMPLETED, 1, response.decision)

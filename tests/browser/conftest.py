@@ -13,13 +13,9 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import stop_local_server
+from tests.e2e.conftest import local_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "dist"
@@ -35,7 +31,6 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 FACE = Path(__file__).parent / "data" / "face.jpg"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 INSTALL_HINT = "install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium) and run make test"
-STARTUP_TIMEOUT_SECONDS = 60
 # Chromium's headless flags for this machine, then the fake camera and the certificate pin.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -87,36 +82,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     if reason:
         pytest.skip(reason)
     log_path = tmp_path_factory.mktemp("browser-server") / "server.log"
-    log = log_path.open("wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if os.environ.get("RECORD_FRAMES"):
-        env["LIVENESS_STREAM_RECORD_DIR"] = os.environ["RECORD_FRAMES"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "liveness_local", "--port", "0", "--streaming-port", "0"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    found = None
-    while time.monotonic() < deadline and process.poll() is None:
-        text = log_path.read_text(errors="replace")
-        base = re.search(r"listening on (http://\S+)", text)
-        streaming = re.search(r"on (wss://\S+) .*SPKI sha256 ([A-Za-z0-9+/=]+)", text)
-        if base and streaming:
-            found = (base.group(1), streaming.group(1), streaming.group(2))
-            break
-        time.sleep(0.05)
-    if found is None:
-        process.kill()
-        raise RuntimeError(f"the local server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
-    http = requests.Session()
-    try:
-        yield LocalStack(*found, log=log_path, http=http)
-    finally:
-        http.close()
-        stop_local_server(process)
+    env = {"LIVENESS_STREAM_RECORD_DIR": os.environ["RECORD_FRAMES"]} if os.environ.get("RECORD_FRAMES") else None
+    ready = (r"listening on (http://\S+)", r"on (wss://\S+) ", r"SPKI sha256 ([A-Za-z0-9+/=]+)")
+    with local_server(log_path, "--streaming-port", "0", ready=ready, env=env) as (base_url, streaming_url, spki):
+        http = requests.Session()
+        try:
+            yield LocalStack(base_url, streaming_url, spki, log=log_path, http=http)
+        finally:
+            http.close()
 
 
 @pytest.fixture(scope="session")
@@ -159,7 +132,9 @@ def page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequ
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
         item.rep_call = report  # type: ignore[attr-defined]

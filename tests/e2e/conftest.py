@@ -1,8 +1,8 @@
 """One e2e suite, two targets: real HTTP against the local server (default), or a deployed API.
 
 - Local (default): each pytest process starts `python -m liveness_local --port 0` once, as a subprocess. A
-  subprocess, not a thread: the handler module binds its clients to the first `LocalBackend` of a process, and
-  the integration tests may already own that one in the same xdist worker. The server runs with a generous
+  subprocess, not a thread: moto keeps one state per process, which the integration tests' backend may already
+  own in the same xdist worker, and each caller mode needs a server with its own config. The server runs with a generous
   throttle (`--throttle-rate/--throttle-burst`), because a suite (and above all the fuzzer) sends far more than
   the stage's 4 requests per second; tests/unit/test_gateway.py covers the throttle itself.
 - Deployed: with `API_URL` (the stack's ApiUrl output) set, every request is signed with SigV4 (service
@@ -175,55 +175,59 @@ def assert_problem(response: requests.Response, status: int, slug: str | None = 
 @contextlib.contextmanager
 def local_target(log_path: Path, http: requests.Session, *context: str) -> Iterator[Target]:
     """A local server (with `-c KEY=VALUE` overrides in `context`) for the time of the block, as a Target."""
-    process, base_url = _start_local_server(log_path, *context)
+    arguments = ("--throttle-rate", E2E_THROTTLE[0], "--throttle-burst", E2E_THROTTLE[1])
+    overrides = tuple(argument for knob in context for argument in ("-c", knob))
     try:
-        yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
+        with local_server(log_path, *arguments, *overrides) as (base_url,):
+            yield Target(base_url, deployed=False, region=load_cdk_json_config().region, http=http)
     finally:
         http.close()
-        stop_local_server(process)
+
+
+@contextlib.contextmanager
+def local_server(
+    log_path: Path,
+    *arguments: str,
+    ready: tuple[str, ...] = (r"listening on (http://\S+)",),
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, ...]]:
+    """`python -m liveness_local --port 0 *arguments` for the time of the block, its output in `log_path`. Yields
+    the first group of each `ready` pattern, once the output has matched them all; stops the server after."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "liveness_local", "--port", "0", *arguments],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+        try:
+            yield _wait_until_ready(process, log_path, ready)
+        finally:
+            stop_local_server(process)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path, ready: tuple[str, ...]) -> tuple[str, ...]:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        output = log_path.read_text(errors="replace")
+        found = [re.search(pattern, output) for pattern in ready]
+        if all(found):
+            return tuple(match.group(1) for match in found if match)
+        time.sleep(0.05)
+    raise RuntimeError(f"the local server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
 
 
 def stop_local_server(process: subprocess.Popen[bytes]) -> None:
-    """Stop a local server the way Ctrl-C would; kill it if it does not stop in 10 s."""
+    """Stop a local server the way Ctrl-C would, and wait for it; kill it if it does not stop in 10 s."""
+    if process.poll() is not None:
+        return
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait()
-
-
-def _start_local_server(log_path: Path, *context: str) -> tuple[subprocess.Popen[bytes], str]:
-    """`context`: cdk.json knobs to override, as `KEY=VALUE` (the server's `-c`), e.g. another caller mode."""
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "liveness_local",
-            "--port",
-            "0",
-            "--throttle-rate",
-            E2E_THROTTLE[0],
-            "--throttle-burst",
-            E2E_THROTTLE[1],
-            *(argument for knob in context for argument in ("-c", knob)),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        found = re.search(r"listening on (http://\S+)", log_path.read_text(errors="replace"))
-        if found:
-            return process, found.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"the local server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

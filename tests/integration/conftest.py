@@ -1,16 +1,20 @@
-"""The handler in-process on moto and the Face Liveness emulator, shared by the whole session (the handler
-builds its clients once, like a Lambda container). Tests stay independent by using their own callers."""
+"""The function in-process on moto and the Face Liveness emulator (`LocalBackend`), shared by the whole session as
+a Lambda container is by its invocations. Tests stay independent by using their own callers; a test that needs
+other settings deploys a function of its own on the same backend (`backend.deploy`, `backend.function_in_mode`)."""
 
 import io
 import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
 from infra.config import load_cdk_json_config
+from liveness_api.identity import CallerMode, resolve_caller
 from liveness_local.backend import LocalBackend
 from liveness_local.events import CallerIdentity, api_gateway_event
 
@@ -29,18 +33,24 @@ class ApiResponse:
         return dict(self.body)
 
 
-class Api:
-    """Calls the handler as API Gateway would, as one caller."""
+class Function(Protocol):
+    """A function to invoke: the backend's configured one, or another deployment (`liveness_local.LocalFunction`)."""
 
-    def __init__(self, backend: LocalBackend, identity: CallerIdentity) -> None:
-        self.backend = backend
+    def invoke(self, event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, Any]: ...
+
+
+class Api:
+    """Calls a function as API Gateway would, as one caller."""
+
+    def __init__(self, function: Function, identity: CallerIdentity) -> None:
+        self.function = function
         self.identity = identity
 
     def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None
     ) -> ApiResponse:
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        response = self.backend.invoke(self.event(method, path, payload, headers))
+        response = self.function.invoke(self.event(method, path, payload, headers))
         text = response.get("body") or ""
         headers_out = {**(response.get("headers") or {})}
         for name, values in (response.get("multiValueHeaders") or {}).items():
@@ -52,6 +62,10 @@ class Api:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         return api_gateway_event(method, path, body=body, headers=all_headers, identity=self.identity)
 
+    def owner(self, mode: CallerMode) -> str:
+        """The owner this caller's sessions are bound to in `mode`, as the function resolves it."""
+        return resolve_caller(self.event("GET", "/", None)["requestContext"], mode).owner
+
     def create(self, body: Any = None, **kwargs: Any) -> ApiResponse:
         return self.call("POST", "/sessions", body, **kwargs)
 
@@ -60,6 +74,24 @@ class Api:
 
     def erase(self, session_id: str) -> ApiResponse:
         return self.call("DELETE", f"/sessions/{session_id}")
+
+
+T = TypeVar("T")
+
+
+def race(calls: list[Callable[[], T]]) -> list[T]:
+    """Every call at once, each on a thread of its own released together; the results in the calls' order.
+
+    The function serves one event at a time, as a Lambda environment does, so races between requests happen
+    between environments, which share only the AWS services: a test races the domain's calls directly."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        barrier.wait(timeout=60)
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 @pytest.fixture(scope="session")

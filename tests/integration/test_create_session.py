@@ -7,13 +7,14 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from liveness_api.vocabulary import LivenessOperation
+from liveness_local.emulator import FaceLivenessEmulator, RecordedCall
 from liveness_local.events import api_gateway_event
 from tests.integration.conftest import Api, emitted_metrics, log_records
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def create_calls(emulator):
+def create_calls(emulator: FaceLivenessEmulator) -> list[RecordedCall]:
     return [call for call in emulator.calls if call.operation == LivenessOperation.CREATE_SESSION]
 
 
@@ -109,10 +110,10 @@ def test_schema_violations_are_422_with_field_errors(api: Api, emulator, body, h
     assert not create_calls(emulator)
 
 
-def test_audit_images_above_the_deployments_maximum_is_422(api: Api, backend, emulator, monkeypatch) -> None:
-    monkeypatch.setattr(backend.handler.dependencies.sessions, "_max_audit_images_limit", 2)
+def test_audit_images_above_the_deployments_maximum_is_422(api: Api, backend, emulator) -> None:
+    deployed = backend.deploy(backend.settings.model_copy(update={"max_audit_images_limit": 2}))
 
-    response = api.create({"auditImagesLimit": 3})
+    response = Api(deployed, api.identity).create({"auditImagesLimit": 3})
 
     assert response.status == 422
     assert response.problem["errors"] == [
@@ -186,7 +187,7 @@ def test_internal_server_error_that_outlasts_retries_is_503(api: Api, emulator) 
 
 
 def test_timeouts_that_outlast_retries_are_503(api: Api, backend) -> None:
-    events = backend.handler.dependencies.rekognition.meta.events
+    events = backend.function.client("rekognition").meta.events
     attempts = []
 
     def time_out(request, **_):
@@ -203,13 +204,17 @@ def test_timeouts_that_outlast_retries_are_503(api: Api, backend) -> None:
     assert len(attempts) == 3
 
 
-def test_anything_unexpected_is_500_without_internals(api: Api, backend, monkeypatch, log_output) -> None:
-    def explode(*_args, **_kwargs):
+def test_anything_unexpected_is_500_without_internals(api: Api, backend, log_output) -> None:
+    def explode(**_):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(backend.handler.dependencies.sessions._ledger, "record_session", explode)
-
-    response = api.create()
+    # Storing the new session fails in a way no AWS error looks like: a bug, not a dependency's failure.
+    events = backend.function.client("dynamodb").meta.events
+    events.register_first("before-send.dynamodb.PutItem", explode, unique_id="test-explode")
+    try:
+        response = api.create()
+    finally:
+        events.unregister("before-send.dynamodb.PutItem", unique_id="test-explode")
 
     assert response.status == 500
     text = str(response.body)
@@ -279,7 +284,7 @@ def test_a_body_that_is_not_utf8_is_400(backend, api: Api) -> None:
 def test_log_lines_carry_the_request_id_as_correlation_id(api: Api, emulator, log_output) -> None:
     event = api.event("POST", "/sessions", "{}")
 
-    response = api.backend.invoke(event)
+    response = api.function.invoke(event)
 
     assert response["statusCode"] == 201
     (created,) = [r for r in log_records(log_output.getvalue()) if r["message"] == "Session created"]

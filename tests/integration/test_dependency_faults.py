@@ -20,7 +20,7 @@ from typing import Any
 import botocore.endpoint
 import pytest
 
-from liveness_api.identity import CallerMode, caller_owner
+from liveness_api.identity import CallerMode, resolve_caller
 from liveness_api.vocabulary import LivenessOperation, Verdict
 from liveness_local.emulator import SUCCESS
 from liveness_local.faults import Fault
@@ -121,7 +121,7 @@ def faults(backend: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def owner_of(api: Api) -> str:
-    return caller_owner({"identity": {"userArn": api.identity.user_arn}}, CallerMode.IAM)
+    return resolve_caller({"identity": {"userArn": api.identity.user_arn}}, CallerMode.IAM).owner
 
 
 def session_item(backend: Any, session_id: str) -> dict[str, Any] | None:
@@ -353,9 +353,9 @@ def test_each_fault_answers_as_the_service_does(backend: Any, faults: Any) -> No
     ]:
         faults.inject("dynamodb", "GetItem", fault, MAX_ATTEMPTS)
         with pytest.raises(ClientError) as raised:
-            backend.handler.dependencies.dynamodb.get_item(TableName=table, Key={"pk": {"S": str(uuid.uuid4())}})
+            backend.function.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": str(uuid.uuid4())}})
         assert raised.value.response["Error"]["Code"] == code
         faults.reset()
     faults.inject("s3", "ListObjectVersions", Fault.TIMEOUT, MAX_ATTEMPTS)
     with pytest.raises(ReadTimeoutError):
-        backend.handler.dependencies.image_store().client.list_object_versions(Bucket=backend.resources.bucket)
+        backend.function.client("s3").list_object_versions(Bucket=backend.resources.bucket)

@@ -3,27 +3,26 @@ with the stack's secret, never in clear, expiring with its window; it holds unde
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
-import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from liveness_api.adapters.address_key import HmacAddressKeys, counted_address
 from liveness_api.identity import CallerMode
-from liveness_local.backend import LocalBackend
-from tests.integration.conftest import Api
+from liveness_local.backend import LocalBackend, LocalFunction
+from tests.integration.conftest import race
 from tests.integration.test_identity_modes import ContextApi, identity_pool_context, new_identity_id
 
 
 @pytest.fixture
-def guests(backend: LocalBackend, emulator: Any) -> Iterator[None]:
-    with backend.in_caller_mode(CallerMode.IDENTITY_POOL_GUESTS):
-        yield
+def guests(backend: LocalBackend, emulator: Any) -> LocalFunction:
+    """The function deployed in guest mode."""
+    return backend.function_in_mode(CallerMode.IDENTITY_POOL_GUESTS)
 
 
 def random_ipv4() -> str:
@@ -32,14 +31,14 @@ def random_ipv4() -> str:
     return f"10.{value % 256}.{(value >> 8) % 256}.{(value >> 16) % 256}"
 
 
-def guest(backend: LocalBackend, address: str) -> ContextApi:
+def guest(function: LocalFunction, address: str) -> ContextApi:
     """A brand-new guest identity, as anyone can mint one, calling from `address`."""
-    return ContextApi(backend, identity_pool_context(new_identity_id(), guest=True, source_ip=address))
+    return ContextApi(function, identity_pool_context(new_identity_id(), guest=True, source_ip=address))
 
 
-def failed_session(backend: LocalBackend, emulator: Any, address: str) -> tuple[Api, str]:
+def failed_session(function: LocalFunction, emulator: Any, address: str) -> tuple[ContextApi, str]:
     """A session created by a fresh guest from `address`, completed NOT_LIVE, not yet fetched."""
-    api = guest(backend, address)
+    api = guest(function, address)
     created = api.create()
     assert created.status == 201, created.body
     session_id = created.body["sessionId"]
@@ -49,56 +48,56 @@ def failed_session(backend: LocalBackend, emulator: Any, address: str) -> tuple[
 
 def address_item(backend: LocalBackend, address: str) -> dict[str, Any] | None:
     secret = backend.resources.address_key_secret
-    key = HmacAddressKeys.from_secret(backend._session.client("secretsmanager"), secret).key(address)
+    key = HmacAddressKeys.from_secret(backend.session.client("secretsmanager"), secret).key(address)
     found: dict[str, Any] | None = backend.dynamodb.get_item(
         TableName=backend.resources.table, Key={"pk": {"S": f"ADDRESS#{key}"}}, ConsistentRead=True
     ).get("Item")
     return found
 
 
-def max_failures(backend: LocalBackend) -> int:
-    return int(backend.handler.dependencies.settings.abuse_max_failures)
+def max_failures(function: LocalFunction) -> int:
+    return function.settings.abuse_max_failures
 
 
 def test_fresh_guests_from_one_address_share_its_limit(backend, emulator, guests) -> None:
     address = random_ipv4()
-    for _ in range(max_failures(backend)):
-        api, session_id = failed_session(backend, emulator, address)
+    for _ in range(max_failures(guests)):
+        api, session_id = failed_session(guests, emulator, address)
         assert api.results(session_id).body["decision"] == "NOT_LIVE"
 
-    refused = guest(backend, address).create()  # a new identity does not escape the cool-down
+    refused = guest(guests, address).create()  # a new identity does not escape the cool-down
 
     assert refused.status == 429
     assert refused.problem["type"] == "urn:face-liveness-api:problem:too-many-failed-checks"
-    assert 1 <= int(refused.headers["Retry-After"]) <= backend.handler.dependencies.settings.abuse_cooldown_seconds
+    assert 1 <= int(refused.headers["Retry-After"]) <= guests.settings.abuse_cooldown_seconds
     # Another address is not affected.
-    assert guest(backend, random_ipv4()).create().status == 201
+    assert guest(guests, random_ipv4()).create().status == 201
 
 
 def test_failures_below_the_limit_refuse_nothing(backend, emulator, guests) -> None:
     address = random_ipv4()
-    for _ in range(max_failures(backend) - 1):
-        api, session_id = failed_session(backend, emulator, address)
+    for _ in range(max_failures(guests) - 1):
+        api, session_id = failed_session(guests, emulator, address)
         api.results(session_id)
-    assert guest(backend, address).create().status == 201
+    assert guest(guests, address).create().status == 201
 
 
 def test_the_failure_is_charged_to_the_address_that_created_the_session(backend, emulator, guests) -> None:
     address = random_ipv4()
-    for _ in range(max_failures(backend)):
-        api, session_id = failed_session(backend, emulator, address)
+    for _ in range(max_failures(guests)):
+        api, session_id = failed_session(guests, emulator, address)
         # The same identity polls from elsewhere: the creating address still pays.
         polling = ContextApi(
-            backend, {**api.context, "identity": {**api.context["identity"], "sourceIp": "198.51.100.9"}}
+            guests, {**api.context, "identity": {**api.context["identity"], "sourceIp": "198.51.100.9"}}
         )
         assert polling.results(session_id).status == 200
-    assert guest(backend, address).create().status == 429
-    assert guest(backend, "198.51.100.9").create().status == 201
+    assert guest(guests, address).create().status == 429
+    assert guest(guests, "198.51.100.9").create().status == 201
 
 
 def test_the_address_is_kept_only_as_a_keyed_hash_and_expires(backend, emulator, guests) -> None:
     address = random_ipv4()
-    api, session_id = failed_session(backend, emulator, address)
+    api, session_id = failed_session(guests, emulator, address)
     session_key = {"pk": {"S": f"SESSION#{session_id}"}}
     before = backend.dynamodb.get_item(TableName=backend.resources.table, Key=session_key)["Item"]
     assert len(before["addressKey"]["S"]) == 64
@@ -119,50 +118,30 @@ def test_the_address_is_kept_only_as_a_keyed_hash_and_expires(backend, emulator,
 
 def test_a_concurrent_burst_of_failures_from_one_address_cannot_slip_past_the_limit(backend, emulator, guests) -> None:
     address = random_ipv4()
-    sessions = [failed_session(backend, emulator, address) for _ in range(12)]
-    barrier = threading.Barrier(len(sessions))
+    sessions = [failed_session(guests, emulator, address) for _ in range(12)]
+    domain, mode = guests.dependencies.sessions, guests.settings.caller_mode
 
-    def fetch(api: Api, session_id: str) -> None:
-        barrier.wait()
-        api.results(session_id)
-
-    threads = [threading.Thread(target=fetch, args=pair) for pair in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    race([functools.partial(domain.results, api.owner(mode), sid) for api, sid in sessions])
 
     item = address_item(backend, address)
     assert item is not None
     assert sorted(item["failedSessions"]["SS"]) == sorted(sid for _, sid in sessions)  # none lost to the race
     assert int(item["blockedUntil"]["N"]) > backend.clock().timestamp()
-    creates: list[int] = []
-    create_barrier = threading.Barrier(8)
-
-    def create() -> None:
-        create_barrier.wait()
-        creates.append(guest(backend, address).create().status)
-
-    threads = [threading.Thread(target=create) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert creates == [429] * 8
+    assert [response.status for response in race([guest(guests, address).create for _ in range(8)])] == [429] * 8
 
 
 def test_outside_guest_mode_no_address_is_counted_or_stored(backend, emulator) -> None:
-    with backend.in_caller_mode(CallerMode.IDENTITY_POOL):
-        address = random_ipv4()
-        api = ContextApi(backend, identity_pool_context(new_identity_id(), source_ip=address))
-        session_id = api.create().body["sessionId"]
-        emulator.complete(session_id, confidence=5.0)
-        api.results(session_id)
-        item = backend.dynamodb.get_item(TableName=backend.resources.table, Key={"pk": {"S": f"SESSION#{session_id}"}})[
-            "Item"
-        ]
-        assert "addressKey" not in item
-        assert address_item(backend, address) is None
+    signed_in = backend.function_in_mode(CallerMode.IDENTITY_POOL)
+    address = random_ipv4()
+    api = ContextApi(signed_in, identity_pool_context(new_identity_id(), source_ip=address))
+    session_id = api.create().body["sessionId"]
+    emulator.complete(session_id, confidence=5.0)
+    api.results(session_id)
+    item = backend.dynamodb.get_item(TableName=backend.resources.table, Key={"pk": {"S": f"SESSION#{session_id}"}})[
+        "Item"
+    ]
+    assert "addressKey" not in item
+    assert address_item(backend, address) is None
 
 
 # The key -------------------------------------------------------------------------------------------------------------

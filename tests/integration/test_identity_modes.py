@@ -4,20 +4,19 @@ mode cannot pick its owner."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from infra.config import function_environment, load_config
 from liveness_api.environment import EnvVar
-from liveness_api.identity import CallerMode, caller_owner, resolve_caller
+from liveness_api.identity import CallerMode, resolve_caller
 from liveness_api.settings import Settings
-from liveness_local.backend import LocalBackend
+from liveness_local.backend import LocalBackend, LocalFunction
 from liveness_local.events import CallerIdentity, api_gateway_event
-from tests.integration.conftest import Api, ApiResponse
+from tests.integration.conftest import Api, ApiResponse, Function
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -114,8 +113,8 @@ def new_identity_id() -> str:
 class ContextApi(Api):
     """Calls the handler with exactly this requestContext identity (and authorizer)."""
 
-    def __init__(self, backend: LocalBackend, context: dict[str, Any]) -> None:
-        super().__init__(backend, CallerIdentity())
+    def __init__(self, function: Function, context: dict[str, Any]) -> None:
+        super().__init__(function, CallerIdentity())
         self.context = context
 
     def event(self, method: str, path: str, body: str | None, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -127,9 +126,9 @@ class ContextApi(Api):
 
 
 @pytest.fixture
-def in_mode(backend: LocalBackend, emulator: Any) -> Iterator[Callable[[CallerMode], None]]:
-    with contextlib.ExitStack() as stack:
-        yield lambda mode: stack.enter_context(backend.in_caller_mode(mode))
+def in_mode(backend: LocalBackend, emulator: Any) -> Callable[[CallerMode], LocalFunction]:
+    """The function as deployed in a mode."""
+    return backend.function_in_mode
 
 
 def assert_owns(owner: Api, stranger: Api) -> None:
@@ -152,81 +151,81 @@ def assert_refused(response: ApiResponse) -> None:
 # Owners, mode by mode ------------------------------------------------------------------------------------------
 
 
-def test_plain_iam_binds_sessions_to_the_principal_arn(backend, in_mode) -> None:
-    in_mode(CallerMode.IAM)
-    assert_owns(ContextApi(backend, iam_context("alice-app")), ContextApi(backend, iam_context("mallory-app")))
+def test_plain_iam_binds_sessions_to_the_principal_arn(in_mode) -> None:
+    function = in_mode(CallerMode.IAM)
+    assert_owns(ContextApi(function, iam_context("alice-app")), ContextApi(function, iam_context("mallory-app")))
 
 
-def test_identity_pool_binds_sessions_to_the_identity_id_not_the_shared_role(backend, in_mode) -> None:
-    in_mode(CallerMode.IDENTITY_POOL)
+def test_identity_pool_binds_sessions_to_the_identity_id_not_the_shared_role(in_mode) -> None:
+    function = in_mode(CallerMode.IDENTITY_POOL)
     alice, mallory = identity_pool_context(new_identity_id()), identity_pool_context(new_identity_id())
     # The same assumed-role ARN for both: binding to it would let every user of the pool read every session.
     assert alice["identity"]["userArn"] == mallory["identity"]["userArn"]
-    assert_owns(ContextApi(backend, alice), ContextApi(backend, mallory))
+    assert_owns(ContextApi(function, alice), ContextApi(function, mallory))
 
 
-def test_guest_mode_binds_guests_and_signed_in_users_to_their_identity_ids(backend, in_mode) -> None:
-    in_mode(CallerMode.IDENTITY_POOL_GUESTS)
-    guest = ContextApi(backend, identity_pool_context(new_identity_id(), guest=True))
-    other_guest = ContextApi(backend, identity_pool_context(new_identity_id(), guest=True))
-    user = ContextApi(backend, identity_pool_context(new_identity_id()))
+def test_guest_mode_binds_guests_and_signed_in_users_to_their_identity_ids(in_mode) -> None:
+    function = in_mode(CallerMode.IDENTITY_POOL_GUESTS)
+    guest = ContextApi(function, identity_pool_context(new_identity_id(), guest=True))
+    other_guest = ContextApi(function, identity_pool_context(new_identity_id(), guest=True))
+    user = ContextApi(function, identity_pool_context(new_identity_id()))
     assert_owns(guest, other_guest)
     assert_owns(user, guest)
 
 
-def test_user_pool_binds_sessions_to_the_token_sub(backend, in_mode) -> None:
-    in_mode(CallerMode.USER_POOL)
+def test_user_pool_binds_sessions_to_the_token_sub(in_mode) -> None:
+    function = in_mode(CallerMode.USER_POOL)
     assert_owns(
-        ContextApi(backend, user_pool_context(str(uuid.uuid4()))),
-        ContextApi(backend, user_pool_context(str(uuid.uuid4()))),
+        ContextApi(function, user_pool_context(str(uuid.uuid4()))),
+        ContextApi(function, user_pool_context(str(uuid.uuid4()))),
     )
 
 
 # A request shaped for another mode cannot pick its owner ---------------------------------------------------------
 
 
-def test_in_user_pool_mode_only_the_claims_sub_counts(backend, in_mode) -> None:
-    in_mode(CallerMode.USER_POOL)
+def test_in_user_pool_mode_only_the_claims_sub_counts(in_mode) -> None:
+    function = in_mode(CallerMode.USER_POOL)
     sub = str(uuid.uuid4())
-    alice = ContextApi(backend, user_pool_context(sub))
+    alice = ContextApi(function, user_pool_context(sub))
     session_id = alice.create().body["sessionId"]
     # The same sub, whatever else the request context carries, is the same owner.
     with_identity = user_pool_context(sub)
     with_identity["identity"] = identity_pool_context(new_identity_id())["identity"]
-    assert ContextApi(backend, with_identity).results(session_id).status == 200
+    assert ContextApi(function, with_identity).results(session_id).status == 200
     # No claims: no owner, whatever AWS identity the context names.
     for context in (identity_pool_context(new_identity_id()), iam_context("alice-app")):
-        assert_refused(ContextApi(backend, context).create())
-    assert_refused(ContextApi(backend, {"authorizer": {"claims": {"sub": ""}}, "identity": _identity()}).create())
+        assert_refused(ContextApi(function, context).create())
+    assert_refused(ContextApi(function, {"authorizer": {"claims": {"sub": ""}}, "identity": _identity()}).create())
 
 
-def test_in_identity_pool_mode_plain_iam_principals_and_guests_are_refused(backend, in_mode) -> None:
-    in_mode(CallerMode.IDENTITY_POOL)
-    assert_refused(ContextApi(backend, iam_context("ops-admin")).create())
-    assert_refused(ContextApi(backend, identity_pool_context(new_identity_id(), guest=True)).create())
+def test_in_identity_pool_mode_plain_iam_principals_and_guests_are_refused(in_mode) -> None:
+    function = in_mode(CallerMode.IDENTITY_POOL)
+    assert_refused(ContextApi(function, iam_context("ops-admin")).create())
+    assert_refused(ContextApi(function, identity_pool_context(new_identity_id(), guest=True)).create())
     # User-pool claims are no identity in a SigV4 mode (API Gateway would never send them here anyway).
     claims_only = user_pool_context(str(uuid.uuid4()))
-    assert_refused(ContextApi(backend, claims_only).create())
+    assert_refused(ContextApi(function, claims_only).create())
 
 
-def test_in_guest_mode_plain_iam_principals_are_refused(backend, in_mode) -> None:
-    in_mode(CallerMode.IDENTITY_POOL_GUESTS)
-    assert_refused(ContextApi(backend, iam_context("ops-admin")).create())
+def test_in_guest_mode_plain_iam_principals_are_refused(in_mode) -> None:
+    function = in_mode(CallerMode.IDENTITY_POOL_GUESTS)
+    assert_refused(ContextApi(function, iam_context("ops-admin")).create())
 
 
-def test_in_plain_iam_mode_identity_pool_credentials_are_refused(backend, in_mode) -> None:
+def test_in_plain_iam_mode_identity_pool_credentials_are_refused(in_mode) -> None:
     # Their userArn is the pool role's, shared by every user of that pool: never an owner.
-    in_mode(CallerMode.IAM)
-    assert_refused(ContextApi(backend, identity_pool_context(new_identity_id())).create())
-    assert_refused(ContextApi(backend, user_pool_context(str(uuid.uuid4()))).create())
+    function = in_mode(CallerMode.IAM)
+    assert_refused(ContextApi(function, identity_pool_context(new_identity_id())).create())
+    assert_refused(ContextApi(function, user_pool_context(str(uuid.uuid4()))).create())
 
 
 def test_the_same_person_is_a_different_owner_in_another_mode() -> None:
     # Owners carry their kind, so an identity id can never be read as a sub or an ARN, and vice versa.
     value = new_identity_id()
     owners = {
-        caller_owner(identity_pool_context(value), CallerMode.IDENTITY_POOL),
-        caller_owner(user_pool_context(value), CallerMode.USER_POOL),
+        resolve_caller(identity_pool_context(value), CallerMode.IDENTITY_POOL).owner,
+        resolve_caller(user_pool_context(value), CallerMode.USER_POOL).owner,
     }
     assert len(owners) == 2
 
@@ -293,7 +292,7 @@ def test_local_callers_are_shaped_as_api_gateway_shapes_them(mode: CallerMode) -
     }
     assert (context.get("authorizer") is None) == ("authorizer" not in shaped)
     # One name, one owner; two names, two owners; valid in its own mode only.
-    alice = caller_owner(context, mode)
+    alice = resolve_caller(context, mode).owner
     again = api_gateway_event("GET", "/x", identity=CallerIdentity.for_mode(mode, "alice"))["requestContext"]
     bob = api_gateway_event("GET", "/x", identity=CallerIdentity.for_mode(mode, "bob"))["requestContext"]
-    assert caller_owner(again, mode) == alice != caller_owner(bob, mode)
+    assert resolve_caller(again, mode).owner == alice != resolve_caller(bob, mode).owner

@@ -58,7 +58,7 @@ def new_session(api: Api) -> str:
 
 def fail_create_with(api: Api, backend: Any, code: str, status: int) -> None:
     """A Rekognition error code the emulator cannot inject, answered by botocore's Stubber before any send."""
-    with Stubber(backend.handler.dependencies.rekognition) as stubber:
+    with Stubber(backend.function.client("rekognition")) as stubber:
         stubber.add_client_error("create_face_liveness_session", service_error_code=code, http_status_code=status)
         response = api.create()
     assert response.status >= 400, response.body
@@ -111,17 +111,14 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     # A request out of time.
     assert backend.invoke(api.event("POST", "/sessions", "{}"), remaining_ms=1000)["statusCode"] == 503
     # The per-caller limits, each exceeded once.
-    limits = backend.handler.dependencies.sessions._limits
-    saved = dict(limits)
-    limits.update(dict.fromkeys(limits, 1))
-    try:
-        rate_limited = Api(backend, CallerIdentity.iam(f"eve-{uuid.uuid4().hex[:8]}"))
-        limited = rate_limited.create().body["sessionId"]
-        assert rate_limited.create().status == 429
-        assert rate_limited.results(limited).status == 200
-        assert rate_limited.results(limited).status == 429
-    finally:
-        limits.update(saved)
+    one_a_minute = backend.deploy(
+        backend.settings.model_copy(update={"caller_creates_per_minute": 1, "caller_reads_per_minute": 1})
+    )
+    rate_limited = Api(one_a_minute, CallerIdentity.iam(f"eve-{uuid.uuid4().hex[:8]}"))
+    limited = rate_limited.create().body["sessionId"]
+    assert rate_limited.create().status == 429
+    assert rate_limited.results(limited).status == 200
+    assert rate_limited.results(limited).status == 429
 
 
 @pytest.fixture(scope="module")

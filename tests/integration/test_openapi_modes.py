@@ -1,12 +1,13 @@
 """The OpenAPI document declares the security scheme of the mode it was generated for: SigV4, or a JWT bearer."""
 
-from typing import Any
+from infra.config import load_cdk_json_config
+from liveness_local.openapi import SECURITY_SCHEME, USER_POOL_SCHEME, documented_app, openapi_document
 
-from liveness_local.openapi import SECURITY_SCHEME, USER_POOL_SCHEME, openapi_document
+APP = documented_app(load_cdk_json_config())
 
 
-def test_iam_mode_declares_sigv4(backend: Any) -> None:
-    document = openapi_document(backend.handler, "IAM")
+def test_iam_mode_declares_sigv4() -> None:
+    document = openapi_document(APP, "IAM")
 
     assert document["security"] == [{SECURITY_SCHEME: []}]
     assert document["components"]["securitySchemes"] == {
@@ -20,14 +21,14 @@ def test_iam_mode_declares_sigv4(backend: Any) -> None:
     }
 
 
-def test_cognito_mode_declares_a_jwt_bearer_and_no_sigv4(backend: Any) -> None:
-    document = openapi_document(backend.handler, "COGNITO")
+def test_cognito_mode_declares_a_jwt_bearer_and_no_sigv4() -> None:
+    document = openapi_document(APP, "COGNITO")
 
     assert document["security"] == [{USER_POOL_SCHEME: []}]
     (scheme,) = document["components"]["securitySchemes"].values()
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
     assert "SigV4" not in document["info"]["description"]
-    iam = openapi_document(backend.handler, "IAM")
+    iam = openapi_document(APP, "IAM")
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             # API Gateway's own 401 for a missing or bad token; otherwise the same routes and answers.

@@ -1,18 +1,23 @@
 """GET /sessions/{id}/results and DELETE /sessions/{id}: decisions, ownership, immutable verdicts, erasure."""
 
+import functools
 import hashlib
-import threading
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.vocabulary import LivenessOperation
-from tests.integration.conftest import Api, emitted_metrics
+from liveness_local.backend import LocalBackend
+from liveness_local.emulator import FaceLivenessEmulator, RecordedCall
+from tests.integration.conftest import Api, emitted_metrics, race
 
 THRESHOLD = 90.0  # cdk.json's livenessThreshold
 
 
-def result_calls(emulator):
+def result_calls(emulator: FaceLivenessEmulator) -> list[RecordedCall]:
     return [call for call in emulator.calls if call.operation == LivenessOperation.GET_RESULTS]
 
 
@@ -93,7 +98,15 @@ def test_the_first_terminal_verdict_is_final(api: Api, emulator, backend) -> Non
 def test_a_concurrent_write_cannot_change_a_recorded_verdict(api: Api, emulator, backend) -> None:
     session_id = new_session(api)
     emulator.complete(session_id, confidence=20.0)
-    ledger = backend.handler.dependencies.sessions._ledger
+    settings = backend.settings
+    ledger = DynamoSessionLedger(
+        backend.dynamodb,
+        settings.ledger_table,
+        retention=timedelta(days=settings.retention_days),
+        max_failures=settings.abuse_max_failures,
+        failure_window=timedelta(seconds=settings.abuse_window_seconds),
+        cooldown=timedelta(seconds=settings.abuse_cooldown_seconds),
+    )
     first = '{"decision":"NOT_LIVE","marker":"first"}'
     assert ledger.record_verdict(session_id, first).verdict == first
 
@@ -103,22 +116,16 @@ def test_a_concurrent_write_cannot_change_a_recorded_verdict(api: Api, emulator,
     assert winner.verdict == first
 
 
-def test_racing_result_fetches_record_one_verdict_and_count_it_once(api: Api, emulator, capfd) -> None:
+def test_racing_result_fetches_record_one_verdict_and_count_it_once(api: Api, emulator, backend, capfd) -> None:
     session_id = new_session(api)
     emulator.complete(session_id, confidence=12.0)
     capfd.readouterr()
-    bodies = []
+    sessions, owner = backend.function.dependencies.sessions, api.owner(backend.caller_mode)
 
-    def fetch() -> None:
-        bodies.append(api.results(session_id).body)
+    verdicts = race([lambda: sessions.results(owner=owner, session_id=session_id)] * 6)
 
-    threads = [threading.Thread(target=fetch) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert len({str(body) for body in bodies}) == 1
+    assert len({verdict.model_dump_json() for verdict in verdicts}) == 1
+    assert api.results(session_id).body == verdicts[0].model_dump(mode="json", by_alias=True, exclude_none=True)
     # Threads interleave their output lines, so count the metric's values rather than parse the lines.
     assert capfd.readouterr().out.count('"LivenessCheckCompleted":[1.0]') == 1
 
@@ -188,11 +195,12 @@ def test_completed_checks_emit_decision_confidence_and_fetch_metrics(api: Api, e
 # Erasure ---------------------------------------------------------------------------------------------------
 
 
-def object_versions(backend, session_id: str) -> list:
+def object_versions(backend: LocalBackend, session_id: str) -> list[dict[str, Any]]:
     listing = backend.s3.list_object_versions(
         Bucket=backend.resources.bucket, Prefix=f"{backend.config.image_key_prefix}{session_id}/"
     )
-    return listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    versions: list[dict[str, Any]] = listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    return versions
 
 
 def test_erase_deletes_every_object_version_then_the_record(api: Api, emulator, backend, capfd) -> None:
@@ -286,38 +294,12 @@ def test_a_concurrent_burst_of_failures_cannot_slip_past_the_limit(api: Api, emu
     sessions = [new_session(api) for _ in range(12)]
     for session_id in sessions:
         emulator.complete(session_id, confidence=5.0)
-    barrier = threading.Barrier(len(sessions))
+    domain, owner = backend.function.dependencies.sessions, api.owner(backend.caller_mode)
 
-    def fetch(session_id: str) -> None:
-        barrier.wait()
-        api.results(session_id)
+    race([functools.partial(domain.results, owner=owner, session_id=sid) for sid in sessions])
 
-    threads = [threading.Thread(target=fetch, args=(sid,)) for sid in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    caller_key = "CALLER#" + hashlib.sha256(api_owner(api).encode()).hexdigest()
+    caller_key = "CALLER#" + hashlib.sha256(owner.encode()).hexdigest()
     caller = backend.dynamodb.get_item(TableName=backend.resources.table, Key={"pk": {"S": caller_key}})["Item"]
     assert int(caller["blockedUntil"]["N"]) > backend.clock().timestamp()
     assert sorted(caller["failedSessions"]["SS"]) == sorted(sessions)  # no failure lost to the race
-    creates = []
-    create_barrier = threading.Barrier(8)
-
-    def create() -> None:
-        create_barrier.wait()
-        creates.append(api.create().status)
-
-    threads = [threading.Thread(target=create) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert creates == [429] * 8
-
-
-def api_owner(api: Api) -> str:
-    from liveness_api.identity import CallerMode, caller_owner
-
-    return caller_owner({"identity": {"userArn": api.identity.user_arn}}, CallerMode.IAM)
+    assert [response.status for response in race([api.create] * 8)] == [429] * 8

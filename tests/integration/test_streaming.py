@@ -88,7 +88,9 @@ def _closed_with(connection: ClientConnection) -> int | None:
     return connection.close_code
 
 
-def test_a_streamed_session_is_live_with_its_images_in_the_bucket(endpoint: StreamingEndpoint, api: Any) -> None:
+def test_a_streamed_session_is_live_with_its_images_in_the_bucket(
+    endpoint: StreamingEndpoint, api: Any, backend: LocalBackend
+) -> None:
     session_id = api.create().body["sessionId"]
 
     with _open(endpoint, session_id) as connection:
@@ -101,7 +103,7 @@ def test_a_streamed_session_is_live_with_its_images_in_the_bucket(endpoint: Stre
     session = endpoint.emulator.session(session_id)
     assert session is not None
     assert session.reference_image is not None
-    api.backend.s3.head_object(Bucket=session.reference_image.bucket, Key=session.reference_image.key)
+    backend.s3.head_object(Bucket=session.reference_image.bucket, Key=session.reference_image.key)
     record = endpoint.records[-1]
     assert (record.video_events, len(record.client_events), record.outcome) == (2, 2, "live")
 

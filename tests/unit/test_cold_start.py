@@ -28,11 +28,24 @@ _PROBE = textwrap.dedent(
         sys.modules["snapshot_restore_py"] = fake
     module_name, _, attribute = sys.argv[2].rpartition(".")
     entry = __import__(module_name, fromlist=[attribute])
-    import liveness_api.handler as handler
+    gc_enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    from liveness_local.events import api_gateway_event
+
+    class Context:
+        function_name = "probe"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
+        aws_request_id = "probe-invocation"
+
+        def get_remaining_time_in_millis(self):
+            return 15000
+
+    # A route the API does not have: answered by the app's own error mapping, without any AWS call.
+    answer = getattr(entry, attribute)(api_gateway_event("GET", "/nowhere", request_id="probe-request"), Context())
     print(json.dumps({
-        "gc_enabled": gc.isenabled(),
-        "frozen": gc.get_freeze_count(),
-        "same_handler": getattr(entry, attribute) is handler.lambda_handler,
+        "gc_enabled": gc_enabled,
+        "frozen": frozen,
+        "answer": [answer["statusCode"], json.loads(answer["body"])],
         "hooks": [f"{hook.__module__}.{hook.__qualname__}" for hook in hooks],
         "reseeds_random": hooks == [random.seed],
     }))
@@ -62,7 +75,11 @@ def test_the_entry_serves_the_handler_and_leaves_the_collector_running() -> None
     # Its own process: the entry module freezes the heap it finds, which must not be this test worker's.
     report = probe_entry("plain")
 
-    assert report["same_handler"] is True
+    answer = report["answer"]
+    assert isinstance(answer, list)
+    status, problem = answer
+    assert status == 404
+    assert (problem["type"], problem["requestId"]) == ("urn:face-liveness-api:problem:route-not-found", "probe-request")
     assert report["gc_enabled"] is True  # paused only while the handler was imported
     frozen = report["frozen"]
     assert isinstance(frozen, int)

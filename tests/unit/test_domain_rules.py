@@ -6,9 +6,10 @@ import pytest
 
 from liveness_api.decision import decide, is_failure
 from liveness_api.errors import CallerIdentityMissing
-from liveness_api.identity import CallerMode, caller_owner
+from liveness_api.identity import CallerMode, resolve_caller
 from liveness_api.sessions import client_request_token
 from liveness_api.settings import Settings
+from liveness_api.vocabulary import Verdict
 
 
 @pytest.mark.parametrize(
@@ -29,7 +30,7 @@ def test_decision_rule(status, confidence, expected) -> None:
 
 
 def test_only_not_live_and_failed_count_as_failures() -> None:
-    assert [d for d in ("LIVE", "NOT_LIVE", "PENDING", "EXPIRED", "FAILED") if is_failure(d)] == ["NOT_LIVE", "FAILED"]
+    assert {verdict for verdict in Verdict if is_failure(verdict)} == {Verdict.NOT_LIVE, Verdict.FAILED}
 
 
 def test_the_mode_not_the_request_decides_which_field_names_the_owner() -> None:
@@ -42,9 +43,9 @@ def test_the_mode_not_the_request_decides_which_field_names_the_owner() -> None:
             "userArn": "arn:aws:sts::1:assumed-role/r/s",
         },
     }
-    assert caller_owner(both, CallerMode.USER_POOL) == "cognito-user:abc"
-    assert caller_owner(both, CallerMode.IDENTITY_POOL) == "cognito-identity:us-east-1:123"
-    assert caller_owner({"identity": {"userArn": "arn:aws:iam::1:user/bob"}}, CallerMode.IAM) == (
+    assert resolve_caller(both, CallerMode.USER_POOL).owner == "cognito-user:abc"
+    assert resolve_caller(both, CallerMode.IDENTITY_POOL).owner == "cognito-identity:us-east-1:123"
+    assert resolve_caller({"identity": {"userArn": "arn:aws:iam::1:user/bob"}}, CallerMode.IAM).owner == (
         "iam:arn:aws:iam::1:user/bob"
     )
 
@@ -52,7 +53,7 @@ def test_the_mode_not_the_request_decides_which_field_names_the_owner() -> None:
 def test_no_identity_at_all_is_refused() -> None:
     for mode in CallerMode:
         with pytest.raises(CallerIdentityMissing):
-            caller_owner({"identity": {"userArn": None}}, mode)
+            resolve_caller({"identity": {"userArn": None}}, mode)
 
 
 def test_tokens_fit_rekognitions_rule_and_are_scoped_to_owner_and_key() -> None:
