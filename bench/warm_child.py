@@ -19,10 +19,12 @@ import sys
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from moto import mock_aws
 
 from bench.cold_child import _Context
@@ -119,13 +121,41 @@ class Replayer:
         return {}
 
 
-def clients_of(module_name: str, module: Any) -> list[Any]:
-    """The botocore clients a variant's requests use, Rekognition's first: the only place that knows where each
-    variant keeps them."""
+Watch = Callable[[Any], None]
+# The clients a POST /sessions uses; S3 (erasure) and Secrets Manager (guest mode) are not on this path.
+WATCHED_SERVICES = ("rekognition", "dynamodb")
+
+
+class WatchedClients:
+    """The handler's client factory for the bench: botocore's own clients, each handed to `watch` as it is made,
+    so that the timers and the stand-ins sit on exactly the clients the function uses."""
+
+    def __init__(self, watch: Watch) -> None:
+        # Imported here, so that the baseline's process never loads the handler's package.
+        from liveness_api.dependencies import BotocoreClients
+
+        self._make = BotocoreClients()
+        self._watch = watch
+
+    def __call__(self, service: str, *, region: str, config: Config) -> Any:
+        client = self._make(service, region=region, config=config)
+        if service in WATCHED_SERVICES:
+            self._watch(client)
+        return client
+
+
+def build_variant(module_name: str, watch: Watch) -> Any:
+    """The variant's Lambda handler, with `watch` called on each client its requests use: the only place that
+    knows how each variant makes its clients. The handler is built as entry.py builds it, through the factory."""
     if module_name == "baseline_handler":
-        return [module.rekognition]
-    dependencies = importlib.import_module("liveness_api.handler").dependencies
-    return [dependencies.rekognition, dependencies.dynamodb]
+        module = importlib.import_module(module_name)
+        watch(module.rekognition)
+        return module.lambda_handler
+    from liveness_api.dependencies import build_dependencies
+    from liveness_api.handler import create_app, lambda_handler_for
+    from liveness_api.settings import Settings
+
+    return lambda_handler_for(create_app(build_dependencies(Settings.from_environ(), WatchedClients(watch))))
 
 
 def main() -> None:
@@ -146,18 +176,21 @@ def main() -> None:
     # walks for both variants alike, so neither pays for it on every collection.
     gc.collect()
     gc.freeze()
-    module = importlib.import_module(module_name)
-    used = clients_of(module_name, module)
     clock, sdk = StandInClock(), SdkClock()
-    for client in used:
+    emulator = FaceLivenessEmulator(session.client("s3"), region=config.region) if mode == "emulated" else None
+    replayer = Replayer()
+
+    def watch(client: Any) -> None:
         clock.watch(client)  # before a stand-in attaches, so that its time counts as the stand-in's
         sdk.watch(client)
-    if mode == "emulated":
-        FaceLivenessEmulator(session.client("s3"), region=config.region).attach(used[0])
-    else:
-        replayer = Replayer()
-        for client in used:
+        if emulator is None:
             replayer.attach(client)
+        elif client.meta.service_model.service_name == "rekognition":
+            emulator.attach(client)
+
+    handler = build_variant(module_name, watch)
+    # As entry.py does after init: what the handler built lives as long as the container.
+    gc.freeze()
 
     body = json.dumps({"auditImagesLimit": 2})
     events = [
@@ -176,7 +209,6 @@ def main() -> None:
         for index in range(warmup + requests)
     ]
     context = _Context()
-    handler = module.lambda_handler
     totals: list[int] = []
     standins: list[int] = []
     in_sdk: list[int] = []
