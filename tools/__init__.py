@@ -1,0 +1,1 @@
+"""Repository tools: doc and picture generators, synth summary, template comparison. Not deployed."""
