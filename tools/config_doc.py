@@ -54,11 +54,11 @@ def allowed(schema: dict[str, Any]) -> str:
     if kind in {"integer", "number"}:
         low = schema.get("minimum", schema.get("exclusiveMinimum"))
         high = schema.get("maximum")
-        strictly = "exclusiveMinimum" in schema
+        above = ">" if "exclusiveMinimum" in schema else ">="
         if low is not None and high is not None:
-            return f"{kind} {low}-{high}"
+            return f"{kind} {low:,}-{high:,}" if above == ">=" else f"{kind} > {low:,} and <= {high:,}"
         if low is not None:
-            return f"{kind} {'>' if strictly else '>='} {low}"
+            return f"{kind} {above} {low:,}"
         return str(kind)
     return "text"
 
