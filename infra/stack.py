@@ -1,5 +1,6 @@
-"""The Face Liveness API stack: composes the storage, function, API and observability constructs and exports what
-clients and operators need."""
+"""The Face Liveness API stack: maps the configuration onto each construct's props, composes the storage, function,
+API, auth, firewall and observability constructs, and exports what clients and operators need. It builds nothing
+itself."""
 
 from __future__ import annotations
 
@@ -8,58 +9,148 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra.config import StackConfig
-from infra.constructs.api import LivenessApi
-from infra.constructs.auth import GuestAddressKey, IdentityPool, UserPoolAuth
-from infra.constructs.function import LivenessFunction
-from infra.constructs.observability import Observability
-from infra.constructs.storage import Storage
-from infra.constructs.waf import ApiFirewall
-from liveness_api.identity import CallerMode
+from infra.config import StackConfig, function_environment
+from infra.constructs.api import ApiProps, LivenessApi
+from infra.constructs.auth import GuestAddressKey, IdentityPool, IdentityPoolProps, UserPoolAuth, UserPoolProps
+from infra.constructs.function import FunctionProps, LivenessFunction
+from infra.constructs.observability import AlarmThresholds, Observability, ObservabilityProps
+from infra.constructs.storage import Retention, Storage, StorageProps
+from infra.constructs.waf import ApiFirewall, FirewallProps
+
+
+def alarm_thresholds(config: StackConfig) -> AlarmThresholds:
+    return AlarmThresholds(
+        server_error_rate_percent=config.alarm_5xx_rate_percent,
+        unavailable_rate_percent=config.alarm_503_rate_percent,
+        lambda_errors=config.alarm_lambda_errors,
+        latency_p99_ms=config.alarm_latency_p99_ms,
+        rekognition_throttles_per_minute=config.alarm_rekognition_throttles_per_minute,
+        rekognition_throttle_minutes=config.alarm_rekognition_throttle_minutes,
+        throttled_requests_per_minute=config.alarm_throttled_requests_per_minute,
+        throttled_requests_minutes=config.alarm_throttled_requests_minutes,
+        pass_rate_floor_percent=config.alarm_pass_rate_floor_percent,
+        pass_rate_min_checks=config.alarm_pass_rate_min_checks,
+        evaluation_periods=config.alarm_evaluation_periods,
+        waf_blocked_requests_per_5min=config.alarm_waf_blocked_requests_per_5min,
+    )
 
 
 class FaceLivenessStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, stack_name=config.stack_name, **kwargs)
         self.config = config
-        self.storage = Storage(self, "Storage", config=config)
+        name = config.stack_name
+        retention = Retention(retain=config.removal_policy == "retain", log_retention_days=config.log_retention_days)
+        capacity = config.capacity
+
+        self.storage = Storage(
+            self,
+            "Storage",
+            props=StorageProps(name=name, retention=retention, image_retention_days=config.image_retention_days),
+        )
         # The construct id stays "Backend": it is part of every logical id under it (role, function, log group).
-        self.function = LivenessFunction(self, "Backend", config=config, storage=self.storage)
-        self.user_pool = UserPoolAuth(self, "UserPool", config=config) if config.uses_user_pool else None
+        self.function = LivenessFunction(
+            self,
+            "Backend",
+            props=FunctionProps(
+                name=name,
+                retention=retention,
+                timeout_seconds=config.lambda_timeout_seconds,
+                memory_mb=config.lambda_memory_mb,
+                snap_start=config.snap_start,
+                reserved_concurrency=capacity.reserved_concurrent_executions,
+                image_key_prefix=config.image_key_prefix,
+                environment=function_environment(
+                    config,
+                    bucket=self.storage.image_bucket.bucket_name,
+                    key_arn=self.storage.key.key_arn,
+                    table=self.storage.table.table_name,
+                ),
+            ),
+            storage=self.storage,
+        )
+        self.user_pool = (
+            UserPoolAuth(
+                self,
+                "UserPool",
+                props=UserPoolProps(
+                    name=name,
+                    retention=retention,
+                    self_sign_up=config.user_pool_self_sign_up,
+                    mfa_required=config.mfa == "required",
+                    existing_pool_arn=config.user_pool_arn,
+                    existing_client_ids=config.user_pool_client_ids,
+                ),
+            )
+            if config.uses_user_pool
+            else None
+        )
+        cognito_api = config.authorization == "COGNITO"
         self.api = LivenessApi(
             self,
             "Api",
-            config=config,
+            props=ApiProps(
+                name=name,
+                retention=retention,
+                allowed_principal_arns=config.allowed_principal_arns,
+                cors_allowed_origins=config.cors_allowed_origins,
+                default_throttle=capacity.default_method_throttle,
+                route_throttles=capacity.route_throttles,
+            ),
             handler=self.function.invoke_target,
-            user_pool=self.user_pool.user_pool if self.user_pool and config.authorization == "COGNITO" else None,
+            user_pool=self.user_pool.user_pool if self.user_pool and cognito_api else None,
         )
         self.identity_pool = (
-            IdentityPool(self, "IdentityPool", config=config, user_pool=self.user_pool, api=self.api)
+            IdentityPool(
+                self,
+                "IdentityPool",
+                props=IdentityPoolProps(name=name, guests=config.identity_pool == "guest", invoke_api=not cognito_api),
+                federated=self.user_pool if config.federates_user_pool else None,
+                api=self.api,
+            )
             if config.identity_pool != "off"
             else None
         )
         # Only where the handler counts client addresses (guests in IAM mode): the key of their HMACs.
         self.address_key = (
-            GuestAddressKey(self, "AddressKey", config=config, function=self.function)
-            if CallerMode.of_stack(config.authorization, config.identity_pool).limits_addresses
+            GuestAddressKey(self, "AddressKey", name=name, retention=retention, function=self.function)
+            if config.caller_mode.limits_addresses
             else None
         )
-        self.firewall = ApiFirewall(self, "Firewall", config=config, api=self.api) if config.waf_enabled else None
+        self.firewall = (
+            ApiFirewall(
+                self,
+                "Firewall",
+                props=FirewallProps(
+                    name=name,
+                    retention=retention,
+                    cors_allowed_origins=config.cors_allowed_origins,
+                    create_session_rate_per_5min=config.waf_create_session_rate_per_5min,
+                ),
+                api=self.api,
+            )
+            if config.waf_enabled
+            else None
+        )
         self.observability = Observability(
             self,
             "Observability",
-            config=config,
+            props=ObservabilityProps(
+                name=name, retention=retention, alarm_email=config.alarm_email, thresholds=alarm_thresholds(config)
+            ),
             function=self.function,
             api=self.api,
             waf_blocked=self.firewall.blocked_requests() if self.firewall else None,
         )
+        self._export(cognito_api)
 
+    def _export(self, cognito_api: bool) -> None:
         outputs = {
             "AlarmTopicArn": (self.observability.topic.topic_arn, "SNS topic every alarm notifies; subscribe to it"),
             "ApiUrl": (
                 self.api.url,
                 "Base URL of the API; send a user-pool ID token as Authorization"
-                if config.authorization == "COGNITO"
+                if cognito_api
                 else "Base URL of the API; sign every request with SigV4 (service execute-api)",
             ),
             "DashboardName": (self.observability.dashboard.dashboard_name, "CloudWatch dashboard of the service"),
@@ -69,7 +160,7 @@ class FaceLivenessStack(Stack):
             "Region": (self.region, "Region of the Face Liveness sessions; pass it to the client detector"),
             "SessionTableName": (self.storage.table.table_name, "DynamoDB table of session verdicts"),
         }
-        # Browser modes (README "Use it from a web app"): what the app's sign-in and credentials code needs.
+        # Browser modes (docs/web-and-mobile.md): what the app's sign-in and credentials code needs.
         if self.user_pool is not None:
             outputs["UserPoolId"] = (self.user_pool.user_pool.user_pool_id, "Cognito user pool users sign in to")
             if self.user_pool.client is not None:
@@ -82,7 +173,7 @@ class FaceLivenessStack(Stack):
                 self.identity_pool.identity_pool_id,
                 "Cognito identity pool giving the app short-lived AWS credentials",
             )
-            if self.identity_pool.unauthenticated_role is not None and config.authorization == "IAM":
+            if self.identity_pool.unauthenticated_role is not None and not cognito_api:
                 outputs["GuestRoleArn"] = (
                     self.identity_pool.unauthenticated_role.role_arn,
                     "Role guests assume with Cognito's basic flow to sign API calls",

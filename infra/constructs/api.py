@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import Duration
@@ -14,8 +16,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.config import StackConfig
-from infra.constructs.storage import log_group
+from infra.config.capacity import Throttle
+from infra.constructs.storage import Retention, log_group
 from liveness_api import contract
 from liveness_api.problems import (
     GATEWAY_ERRORS,
@@ -64,6 +66,19 @@ CORS_ALLOWED_HEADERS: Final = (
 )
 
 
+@dataclass(frozen=True)
+class ApiProps:
+    """`name` (the stack's) names the REST API, which is API Gateway's ApiName metric dimension. Empty
+    `allowed_principal_arns`: any principal of the account; empty `cors_allowed_origins`: no CORS at all."""
+
+    name: str
+    retention: Retention
+    allowed_principal_arns: tuple[str, ...]
+    cors_allowed_origins: tuple[str, ...]
+    default_throttle: Throttle
+    route_throttles: Mapping[contract.Route, Throttle]
+
+
 def problem_template(kind: ProblemKind) -> str:
     """The problem+json body as a gateway-response template. `detail` is inserted unquoted:
     $context.error.messageString is already a JSON string literal."""
@@ -82,7 +97,7 @@ def method_options_path(route: contract.Route) -> str:
     return f"{route.path}/{route.method}"
 
 
-def method_options(config: StackConfig) -> dict[str, apigw.MethodDeploymentOptions]:
+def method_options(route_throttles: Mapping[contract.Route, Throttle]) -> dict[str, apigw.MethodDeploymentOptions]:
     """Each route's own throttle. A method setting replaces the stage default for its method; metrics and data
     tracing are repeated so that an override never changes them."""
     return {
@@ -92,7 +107,7 @@ def method_options(config: StackConfig) -> dict[str, apigw.MethodDeploymentOptio
             metrics_enabled=True,
             data_trace_enabled=False,
         )
-        for route, throttle in config.route_throttles.items()
+        for route, throttle in route_throttles.items()
     }
 
 
@@ -102,14 +117,14 @@ def execute_api_resource(route: contract.Route) -> str:
     return f"execute-api:/*/{route.method}{path}"
 
 
-def resource_policy(config: StackConfig) -> iam.PolicyDocument:
+def resource_policy(props: ApiProps, *, user_pool_tokens: bool) -> iam.PolicyDocument:
     """Who may invoke the API, on top of SigV4: with no `allowedPrincipalArns`, principals of this account only (the
     account as principal delegates to IAM, so each still needs its own execute-api:Invoke allow; another account's
     callers need this policy's allow too, which they never get). With a list, only those users and roles: an allow
     for them and an explicit deny for every other principal, which no identity policy can override. Unsigned CORS
     preflight, when origins are configured, is allowed (it never reaches the function)."""
     statements = []
-    if config.authorization == "COGNITO":
+    if user_pool_tokens:
         # A user-pool token is no IAM principal, and with a Cognito authorizer API Gateway admits a request only if
         # the resource policy explicitly allows it ("How API Gateway resource policies affect authorization
         # workflow"): allow anyone, on exactly the contract's routes, whom the authorizer then admits or refuses.
@@ -121,8 +136,8 @@ def resource_policy(config: StackConfig) -> iam.PolicyDocument:
                 resources=[execute_api_resource(route) for route in contract.Routes.ALL],
             )
         )
-    elif config.allowed_principal_arns:
-        principals = list(config.allowed_principal_arns)
+    elif props.allowed_principal_arns:
+        principals = list(props.allowed_principal_arns)
         statements += [
             iam.PolicyStatement(
                 sid="InvokeOnlyAsListedPrincipals",
@@ -148,7 +163,7 @@ def resource_policy(config: StackConfig) -> iam.PolicyDocument:
                 resources=[ANY_METHOD],
             )
         )
-    if config.cors_allowed_origins:
+    if props.cors_allowed_origins:
         statements.append(
             iam.PolicyStatement(
                 sid="AllowUnsignedCorsPreflight",
@@ -169,19 +184,18 @@ class LivenessApi(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StackConfig,
+        props: ApiProps,
         handler: lambda_.IFunction,
         user_pool: cognito.IUserPool | None = None,
     ) -> None:
-        """`user_pool`: with authorization=COGNITO, the pool whose ID tokens every route's authorizer accepts."""
+        """`user_pool`: with authorization=COGNITO, the pool whose ID tokens every route's authorizer accepts;
+        without one, every route is signed with SigV4."""
         super().__init__(scope, construct_id)
-        self.access_log_group = log_group(self, "AccessLogs", config)
-        origins = list(config.cors_allowed_origins)
+        self.access_log_group = log_group(self, "AccessLogs", props.retention)
+        origins = list(props.cors_allowed_origins)
         self.authorizer: apigw.CognitoUserPoolsAuthorizer | None = None
         authorization_type = apigw.AuthorizationType.IAM
-        if config.authorization == "COGNITO":
-            if user_pool is None:
-                raise ValueError("authorization=COGNITO needs the user pool")
+        if user_pool is not None:
             authorization_type = apigw.AuthorizationType.COGNITO
             # ID tokens (no OAuth scopes on the methods): the `sub` claim becomes the session owner.
             self.authorizer = apigw.CognitoUserPoolsAuthorizer(
@@ -195,10 +209,10 @@ class LivenessApi(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=config.stack_name,
+            rest_api_name=props.name,
             description="Face Liveness API: sessions, verdicts and erasure, signed with SigV4",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            policy=resource_policy(config),
+            policy=resource_policy(props, user_pool_tokens=user_pool is not None),
             # The API Gateway CloudWatch Logs role is an account-wide, per-region setting (AWS::ApiGateway::Account)
             # that one stack must not own or overwrite. Access logging needs it to be set once per account and
             # region before the first deploy.
@@ -213,9 +227,9 @@ class LivenessApi(Construct):
                 # Every method without a setting of its own gets a bucket of this size (MethodSettings `/*/*`);
                 # each route has its own. API Gateway keeps one bucket per method, never one for the whole stage:
                 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
-                throttling_rate_limit=config.default_method_throttle.rate_limit,
-                throttling_burst_limit=config.default_method_throttle.burst_limit,
-                method_options=method_options(config),
+                throttling_rate_limit=props.default_throttle.rate_limit,
+                throttling_burst_limit=props.default_throttle.burst_limit,
+                method_options=method_options(props.route_throttles),
             ),
             default_method_options=apigw.MethodOptions(
                 authorization_type=authorization_type, authorizer=self.authorizer

@@ -11,17 +11,18 @@ shows the client side of each mode.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.config import StackConfig
 from infra.constructs.api import INVOKE, STAGE_NAME, LivenessApi
 from infra.constructs.function import LivenessFunction
+from infra.constructs.storage import Retention
 from liveness_api import contract
 from liveness_api.adapters.address_key import MIN_KEY_LENGTH
 from liveness_api.environment import EnvVar
@@ -69,25 +70,48 @@ def route_invoke_arns(api: LivenessApi) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class UserPoolProps:
+    """`existing_pool_arn` and its `existing_client_ids`: a pool to use rather than create. The others shape the pool
+    the stack creates: `name` (the stack's) names it and its client, `mfa_required` or optional."""
+
+    name: str
+    retention: Retention
+    self_sign_up: bool
+    mfa_required: bool
+    existing_pool_arn: str | None
+    existing_client_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IdentityPoolProps:
+    """`guests`: unauthenticated identities get the guest role; `invoke_api`: the roles may invoke the API's routes
+    (authorization=IAM), else only stream."""
+
+    name: str
+    guests: bool
+    invoke_api: bool
+
+
 class UserPoolAuth(Construct):
     """The user pool and the app clients whose tokens the API's authorizer and the identity pool accept."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: UserPoolProps) -> None:
         super().__init__(scope, construct_id)
-        self.created = config.user_pool_arn is None
+        self.created = props.existing_pool_arn is None
         self.client: cognito.UserPoolClient | None = None
-        if config.user_pool_arn is not None:
+        if props.existing_pool_arn is not None:
             self.user_pool: cognito.IUserPool = cognito.UserPool.from_user_pool_arn(
-                self, "ExistingUserPool", config.user_pool_arn
+                self, "ExistingUserPool", props.existing_pool_arn
             )
-            self.client_ids: list[str] = list(config.user_pool_client_ids)
+            self.client_ids: list[str] = list(props.existing_client_ids)
             return
-        retain = config.removal_policy == "retain"
+        retain = props.retention.retain
         pool = cognito.UserPool(
             self,
             "UserPool",
-            user_pool_name=config.stack_name,
-            self_sign_up_enabled=config.user_pool_self_sign_up,
+            user_pool_name=props.name,
+            self_sign_up_enabled=props.self_sign_up,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
@@ -102,18 +126,18 @@ class UserPoolAuth(Construct):
                 require_symbols=True,
                 temp_password_validity=Duration.days(3),
             ),
-            mfa=cognito.Mfa.REQUIRED if config.mfa == "required" else cognito.Mfa.OPTIONAL,
+            mfa=cognito.Mfa.REQUIRED if props.mfa_required else cognito.Mfa.OPTIONAL,
             # Authenticator apps only: SMS needs an SNS role, a spending limit and sandbox exits, and is phishable.
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             feature_plan=cognito.FeaturePlan.ESSENTIALS,
             deletion_protection=retain,
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=props.retention.removal_policy,
         )
         self.user_pool = pool
         self.client = pool.add_client(
             "WebClient",
-            user_pool_client_name=f"{config.stack_name}-web",
+            user_pool_client_name=f"{props.name}-web",
             # A browser or phone cannot keep a secret: a public client, signing in with SRP (no password sent).
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_srp=True),
@@ -138,48 +162,50 @@ class UserPoolAuth(Construct):
 class IdentityPool(Construct):
     """An identity pool whose roles may start Face Liveness streams and, in IAM mode, invoke the API's routes.
 
-    The authenticated role exists when a user pool is federated (`authenticated`, or `guest` with COGNITO); the
-    unauthenticated role only with `guest`. Each role trusts only this pool's identities of its own kind."""
+    The authenticated role exists when a user pool is federated (`authenticated`, or `guest` with COGNITO): then
+    `federated` is that pool. The unauthenticated role only with guests. Each role trusts only this pool's
+    identities of its own kind."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: StackConfig,
-        user_pool: UserPoolAuth | None,
+        props: IdentityPoolProps,
+        federated: UserPoolAuth | None,
         api: LivenessApi,
     ) -> None:
         super().__init__(scope, construct_id)
-        guest = config.identity_pool == "guest"
+        guest = props.guests
+        self._props = props
         self._route_arns = route_invoke_arns(api)
         providers = (
             [
                 cognito.CfnIdentityPool.CognitoIdentityProviderProperty(
                     client_id=client_id,
-                    provider_name=user_pool.provider_name,
+                    provider_name=federated.provider_name,
                     # Cognito checks with the user pool that the token was not revoked (global sign-out).
                     server_side_token_check=True,
                 )
-                for client_id in user_pool.client_ids
+                for client_id in federated.client_ids
             ]
-            if config.federates_user_pool and user_pool is not None
+            if federated is not None
             else None
         )
         self.pool = cognito.CfnIdentityPool(
             self,
             "IdentityPool",
-            identity_pool_name=config.stack_name.replace("-", "_"),
+            identity_pool_name=props.name.replace("-", "_"),
             allow_unauthenticated_identities=guest,
             # The enhanced flow scopes guest credentials down to a fixed list of services that does not include
             # execute-api (AmazonCognitoUnAuthedIdentitiesSessionPolicy), so guests could never call the API in IAM
             # mode; the basic flow applies only the role's own policy, which is exactly as narrow.
-            allow_classic_flow=guest and config.authorization == "IAM",
+            allow_classic_flow=guest and props.invoke_api,
             cognito_identity_providers=providers,
         )
         self.policies: dict[str, iam.Policy] = {}
-        self.authenticated_role = self._role("AuthenticatedRole", "authenticated", config) if providers else None
-        self.unauthenticated_role = self._role("GuestRole", "unauthenticated", config) if guest else None
+        self.authenticated_role = self._role("AuthenticatedRole", "authenticated") if providers else None
+        self.unauthenticated_role = self._role("GuestRole", "unauthenticated") if guest else None
         roles = {
             key: role.role_arn
             for key, role in (
@@ -192,12 +218,12 @@ class IdentityPool(Construct):
         if guest:
             Annotations.of(self).add_warning_v2("FaceLiveness:GuestIdentities", GUEST_WARNING)
 
-    def _role(self, construct_id: str, amr: str, config: StackConfig) -> iam.Role:
-        iam_mode = config.authorization == "IAM"
+    def _role(self, construct_id: str, amr: str) -> iam.Role:
+        iam_mode = self._props.invoke_api
         role = iam.Role(
             self,
             construct_id,
-            description=f"{config.stack_name}: Cognito {amr} identities: start Face Liveness streams"
+            description=f"{self._props.name}: Cognito {amr} identities: start Face Liveness streams"
             + (" and invoke the API" if iam_mode else ""),
             assumed_by=amr_principal(self.pool, amr),
             max_session_duration=Duration.hours(1),
@@ -229,16 +255,18 @@ class GuestAddressKey(Construct):
     `adapters/address_key.py`): a Secrets Manager secret generated at deploy time, never in the template, the
     environment or the logs. The function gets its ARN and may read exactly this secret, once per container."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, function: LivenessFunction) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name: str, retention: Retention, function: LivenessFunction
+    ) -> None:
         super().__init__(scope, construct_id)
         self.secret = secretsmanager.Secret(
             self,
             "Secret",
-            description=f"{config.stack_name}: the key of guest mode's client-address HMACs",
+            description=f"{name}: the key of guest mode's client-address HMACs",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=ADDRESS_KEY_LENGTH, exclude_punctuation=True
             ),
-            removal_policy=RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY,
+            removal_policy=retention.removal_policy,
         )
         function.function.add_environment(EnvVar.ADDRESS_KEY_SECRET, self.secret.secret_arn)
         function.policy.add_statements(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -11,8 +13,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import LAMBDA_PYTHON_VERSION, StackConfig, function_environment
-from infra.constructs.storage import Storage, log_group
+from infra.config.platform import LAMBDA_PYTHON_VERSION, powertools_layer_parameter
+from infra.constructs.storage import Retention, Storage, log_group
 from liveness_api.contract import LAMBDA_HANDLER
 
 LAMBDA_SRC: Final = Path(__file__).resolve().parents[2] / "lambda_src"
@@ -25,35 +27,50 @@ ASSET_EXCLUDES: Final = [
     "**/.mypy_cache",
     "**/.ruff_cache",
 ]
-# The Powertools layer parameter (config.powertools_layer_parameter) names arm64, so the function must be arm64.
+# The Powertools layer parameter (powertools_layer_parameter) names arm64, so the function must be arm64.
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 # The published version that SnapStart snapshots and API Gateway invokes.
 LIVE_ALIAS: Final = "live"
 
 
 def runtime() -> lambda_.Runtime:
-    """The runtime whose version the Powertools layer parameter names (config.LAMBDA_PYTHON_VERSION)."""
+    """The runtime whose version the Powertools layer parameter names (LAMBDA_PYTHON_VERSION)."""
     return getattr(lambda_.Runtime, "PYTHON_" + LAMBDA_PYTHON_VERSION.replace(".", "_"))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class FunctionProps:
+    """The function's settings. `environment`: what the handler reads at run time (config.function_environment);
+    `reserved_concurrency`: None for none; `image_key_prefix`: the only image keys the role may write and erase."""
+
+    name: str
+    retention: Retention
+    timeout_seconds: int
+    memory_mb: int
+    snap_start: bool
+    reserved_concurrency: int | None
+    image_key_prefix: str
+    environment: Mapping[str, str]
 
 
 class LivenessFunction(Construct):
     """The handler of every route, with a role that can do exactly what the handler does and nothing else."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, storage: Storage) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: FunctionProps, storage: Storage) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = log_group(self, "LogGroup", config)
+        self.log_group = log_group(self, "LogGroup", props.retention)
 
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{config.stack_name}: the Face Liveness API handler",
+            description=f"{props.name}: the Face Liveness API handler",
         )
         self.policy = iam.Policy(
             self,
             "Policy",
             roles=[self.role],
-            statements=self._statements(config, storage),
+            statements=self._statements(props.image_key_prefix, storage),
         )
 
         self.function = lambda_.Function(
@@ -67,8 +84,8 @@ class LivenessFunction(Construct):
             # Immutable for CDK: the tracing and logging helpers would otherwise append their own statements
             # (xray on `*`, logs:CreateLogGroup) to the role; the policy above is the complete list.
             role=self.role.without_policy_updates(),
-            timeout=Duration.seconds(config.lambda_timeout_seconds),
-            memory_size=config.lambda_memory_mb,
+            timeout=Duration.seconds(props.timeout_seconds),
+            memory_size=props.memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -77,20 +94,15 @@ class LivenessFunction(Construct):
                     self,
                     "PowertoolsLayer",
                     # A CloudFormation SSM parameter, resolved at deploy time: synth needs no AWS lookup.
-                    ssm.StringParameter.value_for_string_parameter(self, config.powertools_layer_parameter),
+                    ssm.StringParameter.value_for_string_parameter(self, powertools_layer_parameter()),
                 )
             ],
-            environment=function_environment(
-                config,
-                bucket=storage.image_bucket.bucket_name,
-                key_arn=storage.key.key_arn,
-                table=storage.table.table_name,
-            ),
-            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
-            # Enough for everything the route throttles can admit within one timeout (config.throttled_concurrency),
-            # held for this function alone and never exceeded. Lambda keeps 100 of the account's concurrency
-            # unreserved, so an account whose quota is below this + 100 refuses the deploy: reservedConcurrency=off.
-            reserved_concurrent_executions=config.reserved_concurrent_executions,
+            environment=dict(props.environment),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if props.snap_start else None,
+            # With "auto", enough for everything the route throttles can admit within one timeout (Capacity's
+            # throttled_concurrency), held for this function alone and never exceeded. Lambda keeps 100 of the
+            # account's concurrency unreserved, so an account whose quota is below this + 100 refuses the deploy.
+            reserved_concurrent_executions=props.reserved_concurrency,
         )
         # The role must hold its permissions before the function's first (SnapStart) initialisation.
         self.function.node.add_dependency(self.policy)
@@ -98,14 +110,14 @@ class LivenessFunction(Construct):
         # SnapStart only applies to published versions, so API Gateway must invoke one (through an alias).
         self.invoke_target: lambda_.IFunction = (
             lambda_.Alias(self, "LiveAlias", alias_name=LIVE_ALIAS, version=self.function.current_version)
-            if config.snap_start
+            if props.snap_start
             else self.function
         )
 
-    def _statements(self, config: StackConfig, storage: Storage) -> list[iam.PolicyStatement]:
+    def _statements(self, image_key_prefix: str, storage: Storage) -> list[iam.PolicyStatement]:
         """Every permission of the handler. Each statement has a Sid, which also keeps CDK's policy minimisation
         from merging statements that were written apart on purpose."""
-        images = f"{storage.image_bucket.bucket_arn}/{config.image_key_prefix}*"
+        images = f"{storage.image_bucket.bucket_arn}/{image_key_prefix}*"
         return [
             iam.PolicyStatement(
                 sid="RunFaceLivenessSessions",
@@ -126,7 +138,7 @@ class LivenessFunction(Construct):
                 sid="ListSessionImageVersions",
                 actions=["s3:ListBucketVersions"],
                 resources=[storage.image_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": f"{config.image_key_prefix}*"}},
+                conditions={"StringLike": {"s3:prefix": f"{image_key_prefix}*"}},
             ),
             iam.PolicyStatement(
                 sid="UseSessionLedger",

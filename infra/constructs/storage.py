@@ -1,12 +1,13 @@
 """Where the stack keeps data: the image key, the image bucket and its access-log bucket, and the session ledger.
 
-Also the two retention rules every stateful resource of the stack follows (`removal_policy`, `log_group`), so
-that the function's and the API's log groups are kept exactly like the rest of the data, and the administration
-statement every KMS key of the stack starts its policy with (`key_admin_statement`).
+Also the retention rules every stateful resource of the stack follows (`Retention`, `log_group`), so that the
+function's and the API's log groups are kept exactly like the rest of the data, and the administration statement
+every KMS key of the stack starts its policy with (`key_admin_statement`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -17,7 +18,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.config import StackConfig
 from liveness_api import contract
 
 # The ledger's item shape is shared with the handler's ledger code: one item per session, expired by DynamoDB TTL.
@@ -63,8 +63,25 @@ ACCESS_LOG_PREFIX: Final = "image-bucket/"
 ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(1)
 
 
-def removal_policy(config: StackConfig) -> RemovalPolicy:
-    return RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY
+@dataclass(frozen=True)
+class Retention:
+    """How the stack keeps its data: whether stateful resources outlive the stack, and how long logs are kept."""
+
+    retain: bool
+    log_retention_days: int
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.retain else RemovalPolicy.DESTROY
+
+
+@dataclass(frozen=True)
+class StorageProps:
+    """`name` (the stack's) describes the key and names its alias; images expire after `image_retention_days`."""
+
+    name: str
+    retention: Retention
+    image_retention_days: int
 
 
 def key_admin_statement() -> iam.PolicyStatement:
@@ -78,27 +95,27 @@ def key_admin_statement() -> iam.PolicyStatement:
     )
 
 
-def log_group(scope: Construct, construct_id: str, config: StackConfig) -> logs.LogGroup:
+def log_group(scope: Construct, construct_id: str, retention: Retention) -> logs.LogGroup:
     """A log group kept for `logRetentionDays` and removed (or not) like the rest of the stack's data."""
-    group = logs.LogGroup(scope, construct_id, removal_policy=removal_policy(config))
+    group = logs.LogGroup(scope, construct_id, removal_policy=retention.removal_policy)
     # RetentionDays is a named enum in Python; the config already holds one of the values CloudWatch accepts.
-    cast(logs.CfnLogGroup, group.node.default_child).retention_in_days = config.log_retention_days
+    cast(logs.CfnLogGroup, group.node.default_child).retention_in_days = retention.log_retention_days
     return group
 
 
 class Storage(Construct):
     """The KMS key, the image bucket (plus its access-log bucket) and the session ledger table."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: StorageProps) -> None:
         super().__init__(scope, construct_id)
         self._region = Stack.of(self).region
-        removal = removal_policy(config)
+        removal = props.retention.removal_policy
 
         self.key = kms.Key(
             self,
             "ImageKey",
-            description=f"{config.stack_name}: Face Liveness reference and audit images, and the session ledger",
-            alias=f"alias/{config.stack_name.lower()}-images",
+            description=f"{props.name}: Face Liveness reference and audit images, and the session ledger",
+            alias=f"alias/{props.name.lower()}-images",
             enable_key_rotation=True,
             # Passing a policy stops CDK from adding its default `kms:*` statement for the account.
             policy=iam.PolicyDocument(statements=self._key_admin_statements()),
@@ -108,7 +125,7 @@ class Storage(Construct):
         self.access_log_bucket = self._hardened_bucket(
             "AccessLogBucket",
             rule_id="ExpireAccessLogs",
-            retention_days=config.log_retention_days,
+            retention_days=props.retention.log_retention_days,
             removal=removal,
             # S3 server access logging cannot deliver to a bucket encrypted with a KMS key.
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -116,7 +133,7 @@ class Storage(Construct):
         self.image_bucket = self._hardened_bucket(
             "ImageBucket",
             rule_id="ExpireFaceImages",
-            retention_days=config.image_retention_days,
+            retention_days=props.image_retention_days,
             removal=removal,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
@@ -137,7 +154,7 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
             time_to_live_attribute=LEDGER_TTL_ATTRIBUTE,
-            deletion_protection=config.removal_policy == "retain",
+            deletion_protection=props.retention.retain,
             removal_policy=removal,
         )
 

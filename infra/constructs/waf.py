@@ -14,6 +14,7 @@ are off for the same reason; the CloudWatch metrics are on.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import ArnFormat, Stack
@@ -23,10 +24,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.config import StackConfig
 from infra.constructs.api import LivenessApi
 from infra.constructs.observability.metrics import ALARM_PERIOD
-from infra.constructs.storage import log_group
+from infra.constructs.storage import Retention, log_group
 from liveness_api import contract
 from liveness_api.problems import GATEWAY_ERRORS, problem_document
 
@@ -53,19 +53,27 @@ BLOCKED_DETAIL: Final = (
 BLOCKED_REQUEST_ID: Final = "unavailable"
 
 
+@dataclass(frozen=True)
+class FirewallProps:
+    """`name` (the stack's) prefixes the web ACL's, its metrics' and its log group's names; with exactly one CORS
+    origin, blocked answers carry it; `create_session_rate_per_5min` is the rate rule's limit per address."""
+
+    name: str
+    retention: Retention
+    cors_allowed_origins: tuple[str, ...]
+    create_session_rate_per_5min: int
+
+
 def blocked_body() -> str:
     """The problem+json document WAF answers its own rules' blocks with (WAF serves it as application/json: a
     custom response may set any header but content-type, and its body types are text, HTML or JSON)."""
     return json.dumps(problem_document(BLOCKED_KIND, BLOCKED_DETAIL, BLOCKED_REQUEST_ID), separators=(",", ":"))
 
 
-def metric_name(config: StackConfig, rule: str) -> str:
-    return f"{config.stack_name}-{rule}"
-
-
-def visibility(config: StackConfig, rule: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+def visibility(name: str, rule: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    """Each rule's metrics are named `<stackName>-<rule>`."""
     return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=metric_name(config, rule), sampled_requests_enabled=False
+        cloud_watch_metrics_enabled=True, metric_name=f"{name}-{rule}", sampled_requests_enabled=False
     )
 
 
@@ -88,13 +96,14 @@ class ApiFirewall(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StackConfig,
+        props: FirewallProps,
         api: LivenessApi,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.web_acl_name = f"{config.stack_name}-api"
-        origins = config.cors_allowed_origins
+        name = props.name
+        self.web_acl_name = f"{name}-api"
+        origins = props.cors_allowed_origins
         # As the gateway responses do: a static header can name one origin only.
         cors_headers = (
             [wafv2.CfnWebACL.CustomHTTPHeaderProperty(name="Access-Control-Allow-Origin", value=origins[0])]
@@ -119,7 +128,7 @@ class ApiFirewall(Construct):
                 statement=wafv2.CfnWebACL.StatementProperty(
                     rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
                         aggregate_key_type="IP",
-                        limit=config.waf_create_session_rate_per_5min,
+                        limit=props.create_session_rate_per_5min,
                         evaluation_window_sec=RATE_WINDOW_SECONDS,
                         # Only POST .../sessions: the stage name prefixes the path WAF sees (/api/sessions).
                         scope_down_statement={
@@ -132,7 +141,7 @@ class ApiFirewall(Construct):
                         },
                     )
                 ),
-                visibility_config=visibility(config, "CreateSessionRatePerIp"),
+                visibility_config=visibility(name, "CreateSessionRatePerIp"),
             ),
             wafv2.CfnWebACL.RuleProperty(
                 name="BodyTooLarge",
@@ -149,7 +158,7 @@ class ApiFirewall(Construct):
                         text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
                     )
                 ),
-                visibility_config=visibility(config, "BodyTooLarge"),
+                visibility_config=visibility(name, "BodyTooLarge"),
             ),
             *(
                 wafv2.CfnWebACL.RuleProperty(
@@ -162,7 +171,7 @@ class ApiFirewall(Construct):
                             vendor_name="AWS", name=group
                         )
                     ),
-                    visibility_config=visibility(config, group),
+                    visibility_config=visibility(name, group),
                 )
                 for index, group in enumerate(MANAGED_RULE_GROUPS)
             ),
@@ -171,7 +180,7 @@ class ApiFirewall(Construct):
             self,
             "WebAcl",
             name=self.web_acl_name,
-            description=f"{config.stack_name}: managed rules, POST /sessions per-address rate, body size",
+            description=f"{name}: managed rules, POST /sessions per-address rate, body size",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             rules=rules,
@@ -180,7 +189,7 @@ class ApiFirewall(Construct):
                     content_type="APPLICATION_JSON", content=blocked_body()
                 )
             },
-            visibility_config=visibility(config, "WebAcl"),
+            visibility_config=visibility(name, "WebAcl"),
         )
         self.association = wafv2.CfnWebACLAssociation(
             self,
@@ -189,8 +198,8 @@ class ApiFirewall(Construct):
             web_acl_arn=self.web_acl.attr_arn,
         )
 
-        self.log_group = log_group(self, "Logs", config)
-        group_name = f"{WAF_LOG_PREFIX}{config.stack_name}"
+        self.log_group = log_group(self, "Logs", props.retention)
+        group_name = f"{WAF_LOG_PREFIX}{name}"
         cfn_group: logs.CfnLogGroup = self.log_group.node.default_child  # type: ignore[assignment]
         cfn_group.log_group_name = group_name
         group_arn = stack.format_arn(
@@ -201,7 +210,7 @@ class ApiFirewall(Construct):
         self.log_policy = logs.ResourcePolicy(
             self,
             "LogDeliveryPolicy",
-            resource_policy_name=f"{config.stack_name}-waf-logs",
+            resource_policy_name=f"{name}-waf-logs",
             policy_statements=[
                 iam.PolicyStatement(
                     sid="WafLogDelivery",

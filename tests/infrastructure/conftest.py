@@ -2,11 +2,13 @@
 
 `default` is cdk.json as committed. `variant` turns on every optional path at once: SnapStart, CORS with one
 origin, removalPolicy=destroy, an allow-list of invoking principals and no reserved concurrency, under another stack
-name.
+name, with a function of another size and timeout. `combos` is every combination of the caller-mode knobs
+(authorization x identityPool x waf), each synthesized when a test first asks for it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,14 @@ VARIANT_CONTEXT: dict[str, Any] = {
         "arn:aws:iam::210987654321:user/ops/alice",
     ],
     "reservedConcurrency": "off",
+    "lambdaTimeoutSeconds": 20,
+    "lambdaMemoryMb": 1024,
 }
+ORIGIN = "https://app.example.com"
+AUTHORIZATIONS = ("IAM", "COGNITO")
+IDENTITY_POOLS = ("off", "authenticated", "guest")
+Combo = tuple[str, str, bool]
+COMBOS: list[Combo] = list(itertools.product(AUTHORIZATIONS, IDENTITY_POOLS, (True, False)))
 
 
 @dataclass(frozen=True)
@@ -92,3 +101,34 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def synth(request: pytest.FixtureRequest) -> Synth:
     """Both configurations, for properties that must hold whatever the knobs say."""
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+def combo_context(authorization: str, identity_pool: str, waf: bool) -> dict[str, Any]:
+    context: dict[str, Any] = {"authorization": authorization, "identityPool": identity_pool, "waf": waf}
+    if authorization == "COGNITO" or identity_pool != "off":
+        context["corsAllowedOrigins"] = [ORIGIN]
+    return context
+
+
+def combo_id(combo: Combo) -> str:
+    authorization, identity_pool, waf = combo
+    return f"{authorization}-{identity_pool}-{'waf' if waf else 'nowaf'}"
+
+
+class Combos:
+    """Each caller-mode combination, synthesized once when a test first asks for it."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._built: dict[Combo, Synth] = {}
+
+    def __getitem__(self, combo: Combo) -> Synth:
+        if combo not in self._built:
+            outdir = self._tmp_path_factory.mktemp(combo_id(combo))
+            self._built[combo] = synthesize(combo_context(*combo), outdir)
+        return self._built[combo]
+
+
+@pytest.fixture(scope="session")
+def combos(tmp_path_factory: pytest.TempPathFactory) -> Combos:
+    return Combos(tmp_path_factory)

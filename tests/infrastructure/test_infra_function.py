@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from infra.config import API_GATEWAY_TIMEOUT_SECONDS, LAMBDA_PYTHON_VERSION, function_environment
+import pytest
+
+from infra.app_factory import build_app
+from infra.config import LAMBDA_PYTHON_VERSION, ConfigError, function_environment
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
@@ -28,21 +31,19 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
 
 
 def test_reserved_concurrency_covers_what_the_route_throttles_admit(default: Synth) -> None:
-    config = default.config
-    # Each route's burst plus its rate for every second of the timeout: (20 + 20 x 15) x 2 + (5 + 5 x 15).
-    assert function(default)["ReservedConcurrentExecutions"] == config.throttled_concurrency == 720
-    assert config.reserved_concurrency == "auto"
+    # reservedConcurrency=auto: each route's burst plus its rate for every second of the timeout,
+    # (20 + 20 x 15) x 2 + (5 + 5 x 15).
+    assert function(default)["ReservedConcurrentExecutions"] == 720
 
 
 def test_reserved_concurrency_can_be_off(variant: Synth) -> None:
-    assert variant.config.reserved_concurrency == "off"
     assert "ReservedConcurrentExecutions" not in function(variant)
 
 
-def test_timeout_fits_api_gateway_and_rekognition_retries(synth: Synth) -> None:
-    timeout = function(synth)["Timeout"]
-    assert timeout < API_GATEWAY_TIMEOUT_SECONDS
-    assert synth.config.worst_case_rekognition_seconds < timeout
+def test_a_timeout_the_retries_do_not_fit_in_stops_the_app_before_synth() -> None:
+    # Three Rekognition attempts of 1 s + 2 s, and backoffs of up to 1 s and 2 s: 12 s.
+    with pytest.raises(ConfigError, match=r"Rekognition calls can take 12\.0s .* lambdaTimeoutSeconds=12"):
+        build_app({"lambdaTimeoutSeconds": 12})
 
 
 def test_function_has_its_own_log_group(synth: Synth) -> None:
@@ -52,12 +53,15 @@ def test_function_has_its_own_log_group(synth: Synth) -> None:
 
 def test_environment_is_the_shared_function_environment(synth: Synth) -> None:
     storage = synth.stack.storage
-    assert function(synth)["Environment"]["Variables"] == function_environment(
-        synth.config,
-        bucket=synth.ref(storage.image_bucket),
-        key_arn=synth.arn(storage.key),
-        table=synth.ref(storage.table),
-    )
+    # The resources' names are tokens in the stack: as the template references them.
+    references: dict[str, Any] = {
+        "<bucket>": synth.ref(storage.image_bucket),
+        "<key>": synth.arn(storage.key),
+        "<table>": synth.ref(storage.table),
+    }
+    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>")
+    expected = {name: references.get(value, value) for name, value in shared.items()}
+    assert function(synth)["Environment"]["Variables"] == expected
 
 
 def test_asset_leaves_out_caches_and_tests(default: Synth) -> None:

@@ -1,4 +1,4 @@
-"""AWS WAF (issue 12): on by default in browser modes, off in plain IAM mode unless asked; the web ACL on the stage,
+"""AWS WAF: on by default in browser modes, off in plain IAM mode unless asked; the web ACL on the stage,
 its rules, its problem+json blocks, its logs (blocked requests only, credentials redacted) and its alarm."""
 
 from __future__ import annotations

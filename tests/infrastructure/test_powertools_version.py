@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import aws_lambda_powertools
 
-from infra.config import LAMBDA_PYTHON_VERSION, POWERTOOLS_VERSION
+from infra.config import LAMBDA_PYTHON_VERSION, POWERTOOLS_VERSION, powertools_layer_parameter
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
@@ -35,7 +35,7 @@ def pinned_powertools() -> str:
 
 def test_deployed_layer_is_the_tested_version(synth: Synth) -> None:
     path = layer_parameter(synth)
-    assert path == synth.config.powertools_layer_parameter
+    assert path == powertools_layer_parameter()
     assert path.startswith("/aws/service/powertools/python/")
     assert path.endswith(f"/{POWERTOOLS_VERSION}")
     assert aws_lambda_powertools.__version__ == POWERTOOLS_VERSION, "installed Powertools differs from the layer"

@@ -1,6 +1,7 @@
 """The typed stack configuration: defaults, limits and the region guard."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,11 +11,14 @@ from infra.config import (
     ConfigError,
     StackConfig,
     Throttle,
+    config_keys,
     load_config,
     unknown_context_keys,
 )
 from liveness_api.contract import Routes
+from tools import config_doc
 
+NO_CONTEXT: dict[str, Any] = {}
 ROLE = "arn:aws:iam::123456789012:role/liveness-backend"
 ORIGIN = "https://app.example.com"
 COGNITO = {"authorization": "COGNITO", "corsAllowedOrigins": ORIGIN}
@@ -22,7 +26,7 @@ POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"
 
 
 def test_defaults_are_safe() -> None:
-    config = load_config({}.get)
+    config = load_config(NO_CONTEXT.get)
 
     assert config.region == "us-east-1"
     assert config.removal_policy == "retain"
@@ -32,7 +36,6 @@ def test_defaults_are_safe() -> None:
     assert config.api_throttle_rate_limit < 5  # below the smallest Face Liveness TPS quota
     assert config.reserved_concurrency == "auto"
     assert config.allowed_principal_arns == ()
-    assert config.lambda_timeout_seconds < 29
 
 
 def test_cdk_json_has_no_unknown_keys_and_loads() -> None:
@@ -40,6 +43,14 @@ def test_cdk_json_has_no_unknown_keys_and_loads() -> None:
 
     assert unknown_context_keys(context) == []
     assert isinstance(load_config(context.get), StackConfig)
+
+
+def test_cdk_json_sets_no_knob_to_its_default_but_the_stack_name_and_region() -> None:
+    # A default is written once, on the knob's field: cdk.json names the deployment and holds the overrides.
+    context = json.loads(CDK_JSON.read_text())["context"]
+    fields = {field.alias or name: field for name, field in StackConfig.model_fields.items()}
+    repeated = {key for key in context if key in fields and context[key] == fields[key].default}
+    assert repeated == {"stackName", "region"}
 
 
 def test_a_typo_in_cdk_json_is_reported() -> None:
@@ -122,8 +133,8 @@ def test_an_unlisted_region_needs_the_explicit_override() -> None:
     config = load_config({"region": "eu-central-1", "allowUnlistedRegion": True}.get)
 
     assert config.region == "eu-central-1"
-    assert config.create_session_quota == 5
-    assert config.get_results_quota == 5
+    assert config.capacity.create_session_quota == 5
+    assert config.capacity.get_results_quota == 5
 
 
 def test_cli_strings_are_coerced() -> None:
@@ -134,10 +145,10 @@ def test_cli_strings_are_coerced() -> None:
 
 
 def test_worst_case_rekognition_time_counts_every_attempt_and_backoff() -> None:
-    config = load_config({}.get)
+    config = load_config(NO_CONTEXT.get)
 
     # 3 attempts x (1 s connect + 2 s read) + backoffs of at most 1 s and 2 s.
-    assert config.worst_case_rekognition_seconds == 12
+    assert config.capacity.worst_case_rekognition_seconds == 12
 
 
 @pytest.mark.parametrize("region", FACE_LIVENESS_REGIONS)
@@ -145,9 +156,9 @@ def test_route_throttles_default_below_the_regions_quotas(region: str) -> None:
     config = load_config({"region": region}.get)
     quota = 25 if region in ("us-east-1", "us-west-2") else 5
 
-    assert config.create_session_quota == quota
+    assert config.capacity.create_session_quota == quota
     # GetFaceLivenessSessionResults' quota is not published: assumed equal to the create quota.
-    assert config.get_results_quota == quota
+    assert config.capacity.get_results_quota == quota
     for route in (Routes.CREATE_SESSION, Routes.GET_RESULTS):
         throttle = config.route_throttles[route]
         assert throttle == Throttle(quota * 0.8, int(quota * 0.8))
@@ -161,28 +172,27 @@ def test_route_throttles_default_below_the_regions_quotas(region: str) -> None:
 def test_a_raised_quota_moves_the_derived_throttle() -> None:
     config = load_config({"createSessionQuotaTps": "50", "getResultsQuotaTps": 10}.get)
 
-    assert config.create_session_throttle == Throttle(40, 40)
-    assert config.get_results_throttle == Throttle(8, 8)
+    assert config.capacity.create_session_throttle == Throttle(40, 40)
+    assert config.capacity.get_results_throttle == Throttle(8, 8)
 
 
 def test_explicit_route_throttles_win_and_a_burst_defaults_to_one_second_of_rate_rounded_up() -> None:
     config = load_config({"createSessionRateLimit": "2.5", "getResultsRateLimit": 12, "getResultsBurstLimit": 18}.get)
 
-    assert config.create_session_throttle == Throttle(2.5, 3)
-    assert config.get_results_throttle == Throttle(12, 18)
+    assert config.capacity.create_session_throttle == Throttle(2.5, 3)
+    assert config.capacity.get_results_throttle == Throttle(12, 18)
 
 
 def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout() -> None:
-    config = load_config({}.get)
+    config = load_config(NO_CONTEXT.get)
 
     # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75.
-    assert config.throttled_concurrency == 720
-    assert config.reserved_concurrent_executions == 720
-    assert load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).reserved_concurrent_executions == (
-        4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13
-    )
-    assert load_config({"reservedConcurrency": "off"}.get).reserved_concurrent_executions is None
-    assert load_config({"reservedConcurrency": "800"}.get).reserved_concurrent_executions == 800
+    assert config.capacity.throttled_concurrency == 720
+    assert config.capacity.reserved_concurrent_executions == 720
+    elsewhere = load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).capacity
+    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13
+    assert load_config({"reservedConcurrency": "off"}.get).capacity.reserved_concurrent_executions is None
+    assert load_config({"reservedConcurrency": "800"}.get).capacity.reserved_concurrent_executions == 800
 
 
 def test_allowed_principals_are_exact_iam_users_and_roles() -> None:
@@ -193,21 +203,22 @@ def test_allowed_principals_are_exact_iam_users_and_roles() -> None:
 
 
 @pytest.mark.parametrize(
-    ("context", "browser", "waf", "creates_pool", "federates"),
+    ("context", "mode", "browser", "waf", "creates_pool", "federates"),
     [
-        ({}, False, False, False, False),
-        ({"waf": "true"}, False, True, False, False),
-        (COGNITO, True, True, True, False),
-        ({**COGNITO, "waf": False}, True, False, True, False),
-        ({"identityPool": "guest", "corsAllowedOrigins": ORIGIN}, True, True, False, False),
-        ({"identityPool": "authenticated", "corsAllowedOrigins": ORIGIN}, True, True, True, True),
-        ({**COGNITO, "identityPool": "guest"}, True, True, True, True),
-        ({**COGNITO, "userPoolArn": POOL, "userPoolClientIds": "abc,def"}, True, True, False, False),
+        ({}, "iam", False, False, False, False),
+        ({"waf": "true"}, "iam", False, True, False, False),
+        (COGNITO, "user-pool", True, True, True, False),
+        ({**COGNITO, "waf": False}, "user-pool", True, False, True, False),
+        ({"identityPool": "guest", "corsAllowedOrigins": ORIGIN}, "identity-pool-guests", True, True, False, False),
+        ({"identityPool": "authenticated", "corsAllowedOrigins": ORIGIN}, "identity-pool", True, True, True, True),
+        ({**COGNITO, "identityPool": "guest"}, "user-pool", True, True, True, True),
+        ({**COGNITO, "userPoolArn": POOL, "userPoolClientIds": "abc,def"}, "user-pool", True, True, False, False),
     ],
 )
-def test_auth_modes(context, browser: bool, waf: bool, creates_pool: bool, federates: bool) -> None:
+def test_auth_modes(context, mode: str, browser: bool, waf: bool, creates_pool: bool, federates: bool) -> None:
     config = load_config(context.get)
 
+    assert config.caller_mode == mode
     assert (config.browser_mode, config.waf_enabled) == (browser, waf)
     assert (config.creates_user_pool, config.federates_user_pool) == (creates_pool, federates)
 
@@ -218,3 +229,14 @@ def test_an_existing_user_pool_is_parsed_from_its_arn() -> None:
     assert (config.user_pool_arn_region, config.user_pool_arn_id) == ("us-east-1", "us-east-1_AbC123")
     assert config.user_pool_client_ids == ("abc", "def")
     assert load_config({"waf": "off", "userPoolArn": ""}.get).waf is False
+
+
+def test_the_configuration_page_is_generated_from_the_knobs() -> None:
+    assert config_doc.PAGE.read_text() == config_doc.render(), "run: python -m tools.config_doc"
+
+
+def test_the_configuration_page_lists_every_knob_once_with_its_meaning() -> None:
+    rows = [line for line in config_doc.render().splitlines() if line.startswith("| `")]
+    keys = [row.split("`")[1] for row in rows]
+    assert sorted(keys) == sorted(config_keys())
+    assert all(field.description for field in StackConfig.model_fields.values())

@@ -12,13 +12,15 @@ cdk-monitoring-constructs").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
-from infra.config import StackConfig
 from infra.constructs.api import LivenessApi
 from infra.constructs.function import LivenessFunction
 from infra.constructs.observability.alarms import (
+    AlarmThresholds,
     alarm_name_prefix,
     alarm_topic,
     alarm_topic_key,
@@ -38,6 +40,7 @@ from infra.constructs.observability.metrics import (
     retry_later_filter,
 )
 from infra.constructs.observability.queries import QUERIES, QueryDef, saved_queries
+from infra.constructs.storage import Retention
 
 __all__ = [
     "COLD_START_DIMENSIONS",
@@ -47,10 +50,23 @@ __all__ = [
     "QUERIES",
     "ROWS",
     "ROW_TITLES",
+    "AlarmThresholds",
     "Observability",
+    "ObservabilityProps",
     "QueryDef",
     "catalogue_metric",
 ]
+
+
+@dataclass(frozen=True)
+class ObservabilityProps:
+    """`name` (the stack's) prefixes every alarm and saved query and names the dashboard; `retention` keeps the
+    topic's key like the rest of the data; `alarm_email`, when given, is subscribed to the topic."""
+
+    name: str
+    retention: Retention
+    alarm_email: str | None
+    thresholds: AlarmThresholds
 
 
 class Observability(Construct):
@@ -59,36 +75,39 @@ class Observability(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StackConfig,
+        props: ObservabilityProps,
         function: LivenessFunction,
         api: LivenessApi,
         waf_blocked: cw.IMetric | None = None,
     ) -> None:
         """`waf_blocked`: with `waf` on, WAF's blocked requests per 5 minutes, which get an alarm of their own."""
         super().__init__(scope, construct_id)
-        self.alarm_name_prefix = alarm_name_prefix(config)
+        name = props.name
+        self.alarm_name_prefix = alarm_name_prefix(name)
 
-        self.topic_key = alarm_topic_key(self, config)
-        self.topic = alarm_topic(self, config, self.topic_key)
+        self.topic_key = alarm_topic_key(self, name, props.retention)
+        self.topic = alarm_topic(self, name, self.topic_key, props.alarm_email)
         self.gateway_throttled = gateway_throttle_filter(self, api.access_log_group)
         self.retry_later = retry_later_filter(self, api.access_log_group)
         self.alarms = service_alarms(
             self,
-            config,
+            name,
+            props.thresholds,
             function=function.function,
             gateway_throttled=self.gateway_throttled,
             retry_later=self.retry_later,
         )
         if waf_blocked is not None:
-            self.alarms.append(waf_blocked_alarm(self, config, waf_blocked))
-        self.service_unhealthy = service_unhealthy(self, config, self.alarms)
+            self.alarms.append(waf_blocked_alarm(self, name, props.thresholds, waf_blocked))
+        self.service_unhealthy = service_unhealthy(self, name, self.alarms)
         notify(self.topic, [*self.alarms, self.service_unhealthy])
 
-        self.queries = saved_queries(self, config, function_logs=function.log_group, access_logs=api.access_log_group)
+        self.queries = saved_queries(self, name, function_logs=function.log_group, access_logs=api.access_log_group)
         self.dashboard = dashboard(
             self,
             DashboardInputs(
-                config=config,
+                name=name,
+                thresholds=props.thresholds,
                 function=function.function,
                 function_logs=function.log_group,
                 gateway_throttled=self.gateway_throttled,

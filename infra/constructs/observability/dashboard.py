@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import StackConfig
+from infra.constructs.observability.alarms import AlarmThresholds
 from infra.constructs.observability.metrics import (
     DASHBOARD_PERIOD,
     catalogue_metric,
@@ -42,17 +42,15 @@ CONFIDENCE: Final = cw.YAxisProps(label="Confidence (0-100)", min=0, max=100, sh
 
 @dataclass(frozen=True)
 class DashboardInputs:
-    """What the rows plot that is not a catalogue metric."""
+    """What the rows plot that is not a catalogue metric. `name` is the stack's: the dashboard's name and the
+    RestApi's, which is API Gateway's ApiName dimension. The thresholds annotate the graphs their alarms watch."""
 
-    config: StackConfig
+    name: str
+    thresholds: AlarmThresholds
     function: lambda_.IFunction
     function_logs: logs.ILogGroup
     gateway_throttled: cw.IMetric
     alarms: Sequence[cw.IAlarm]
-
-    @property
-    def api_name(self) -> str:
-        return self.config.stack_name  # the RestApi's name, which is API Gateway's ApiName dimension
 
 
 def graph(
@@ -81,7 +79,7 @@ def graph(
 
 
 def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
-    api = inputs.api_name
+    api = inputs.name
     requests = graph(
         "API requests and errors (count per 5 min)",
         [
@@ -117,7 +115,7 @@ def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             [gateway_metric(api, "Latency", stat, f"{stat}", route) for stat in ("p50", "p90", "p99")],
             MILLISECONDS,
             4,
-            annotation=(inputs.config.alarm_latency_p99_ms, "p99 alarm"),
+            annotation=(inputs.thresholds.latency_p99_ms, "p99 alarm"),
         )
         for route in contract.Routes.ALL
     ]
@@ -147,7 +145,7 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         [pass_rate(DASHBOARD_PERIOD)],
         PERCENT,
         4,
-        annotation=(inputs.config.alarm_pass_rate_floor_percent, "Alarm floor"),
+        annotation=(inputs.thresholds.pass_rate_floor_percent, "Alarm floor"),
     )
     confidence = graph(
         "Liveness confidence (percentiles)",
@@ -292,7 +290,7 @@ def dashboard(scope: Construct, inputs: DashboardInputs) -> cw.Dashboard:
     return cw.Dashboard(
         scope,
         "Dashboard",
-        dashboard_name=inputs.config.stack_name,
+        dashboard_name=inputs.name,
         default_interval=Duration.hours(3),
         widgets=dashboard_rows(inputs),
     )

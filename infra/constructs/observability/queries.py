@@ -11,8 +11,6 @@ from typing import Final, Literal, NamedTuple
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import StackConfig
-
 
 class QueryDef(NamedTuple):
     name: str
@@ -55,19 +53,19 @@ INIT_DURATION_QUERY: Final = (
 
 def saved_queries(
     scope: Construct,
-    config: StackConfig,
+    name: str,
     *,
     function_logs: logs.ILogGroup,
     access_logs: logs.ILogGroup,
 ) -> dict[str, logs.CfnQueryDefinition]:
-    """Each of QUERIES saved as `<stackName>/<name>` on its log group. The L1 resource: the queries are written out
-    whole, exactly as an operator would paste them."""
+    """Each of QUERIES saved as `<name>/<query name>` (`name` is the stack's) on its log group. The L1 resource: the
+    queries are written out whole, exactly as an operator would paste them."""
     groups = {"function": function_logs, "access": access_logs}
     return {
         query.name: logs.CfnQueryDefinition(
             scope,
             f"Query-{query.name}",
-            name=f"{config.stack_name}/{query.name}",
+            name=f"{name}/{query.name}",
             query_string=query.query,
             log_group_names=[groups[query.log_group].log_group_name],
         )

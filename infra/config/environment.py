@@ -1,0 +1,46 @@
+"""The function's environment: the knobs the handler reads at run time, each under its `EnvVar` name."""
+
+from __future__ import annotations
+
+from infra.config.knobs import StackConfig
+from liveness_api.contract import SERVICE_NAME
+from liveness_api.environment import EnvVar, join_list
+from liveness_api.metrics_catalogue import NAMESPACE
+
+
+def function_environment(
+    config: StackConfig, *, bucket: str, key_arn: str, table: str, address_key_secret: str = ""
+) -> dict[str, str]:
+    """The Lambda function's environment: built here once for the stack and for the local server alike.
+    `address_key_secret`: the ARN of the secret keying client-address hashes, where the caller mode counts
+    addresses (`CallerMode.limits_addresses`); the function refuses to start in that mode without it."""
+    return {
+        EnvVar.IMAGE_BUCKET: bucket,
+        EnvVar.IMAGE_KEY_PREFIX: config.image_key_prefix,
+        EnvVar.KMS_KEY_ARN: key_arn,
+        EnvVar.LEDGER_TABLE: table,
+        EnvVar.MAX_AUDIT_IMAGES: str(config.max_audit_images_limit),
+        EnvVar.LIVENESS_THRESHOLD: str(config.liveness_threshold),
+        EnvVar.RETENTION_DAYS: str(config.session_retention_days),
+        EnvVar.ABUSE_MAX_FAILURES: str(config.abuse_max_failures),
+        EnvVar.ABUSE_WINDOW_SECONDS: str(config.abuse_window_seconds),
+        EnvVar.ABUSE_COOLDOWN_SECONDS: str(config.abuse_cooldown_seconds),
+        EnvVar.CORS_ORIGINS: join_list(config.cors_allowed_origins),
+        EnvVar.REKOGNITION_CONNECT_TIMEOUT: str(config.rekognition_connect_timeout_seconds),
+        EnvVar.REKOGNITION_READ_TIMEOUT: str(config.rekognition_read_timeout_seconds),
+        EnvVar.REKOGNITION_MAX_ATTEMPTS: str(config.rekognition_max_attempts),
+        EnvVar.DYNAMODB_CONNECT_TIMEOUT: str(config.dynamodb_connect_timeout_seconds),
+        EnvVar.DYNAMODB_READ_TIMEOUT: str(config.dynamodb_read_timeout_seconds),
+        EnvVar.DYNAMODB_MAX_ATTEMPTS: str(config.dynamodb_max_attempts),
+        EnvVar.S3_CONNECT_TIMEOUT: str(config.s3_connect_timeout_seconds),
+        EnvVar.S3_READ_TIMEOUT: str(config.s3_read_timeout_seconds),
+        EnvVar.S3_MAX_ATTEMPTS: str(config.s3_max_attempts),
+        EnvVar.CALLER_CREATES_PER_MINUTE: str(config.caller_creates_per_minute),
+        EnvVar.CALLER_READS_PER_MINUTE: str(config.caller_reads_per_minute),
+        EnvVar.CALLER_MODE: config.caller_mode.value,
+        EnvVar.ADDRESS_KEY_SECRET: address_key_secret,
+        EnvVar.SERVICE_NAME: SERVICE_NAME,
+        EnvVar.METRICS_NAMESPACE: NAMESPACE,
+        EnvVar.LOG_LEVEL: "INFO",
+        EnvVar.PYDANTIC_PLUGINS: "__all__",
+    }

@@ -1,0 +1,133 @@
+"""How much the stack admits and how long it may take: the route throttles and the quotas under them, the function's
+reserved concurrency, timeout and size, and each AWS client's timeouts and attempts.
+
+`capacity.Capacity` resolves the "auto" values and checks that the whole fits together.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from pydantic import BaseModel, Field, PositiveFloat, PositiveInt
+
+from infra.config.capacity import QUOTA_HEADROOM
+from infra.config.platform import (
+    API_GATEWAY_TIMEOUT_SECONDS,
+    FACE_LIVENESS_CREATE_TPS_QUOTA,
+    FACE_LIVENESS_DEFAULT_TPS_QUOTA,
+)
+
+QUOTAS: Final = (
+    f"{max(FACE_LIVENESS_CREATE_TPS_QUOTA.values())} in {' and '.join(sorted(FACE_LIVENESS_CREATE_TPS_QUOTA))}, "
+    f"{FACE_LIVENESS_DEFAULT_TPS_QUOTA} elsewhere"
+)
+AUTO_RATE: Final = f"`auto`: {QUOTA_HEADROOM:.0%} of it"
+AUTO_BURST: Final = "`auto`: the rate rounded up"
+FITS: Final = "attempts x timeouts + backoff must fit `lambdaTimeoutSeconds` or synth stops"
+
+
+class CapacityKnobs(BaseModel):
+    """Capacity, function and AWS clients"""
+
+    # API Gateway gives every method its own token bucket: `apiThrottle*` is the stage's default for the methods
+    # without a pair of their own (only CORS preflight); each route has its own pair.
+    api_throttle_rate_limit: float = Field(
+        4,
+        alias="apiThrottleRateLimit",
+        gt=0,
+        description="the stage's default method throttle, requests/s: the bucket of every method without its own "
+        "(only CORS preflight); see [limits.md](limits.md)",
+    )
+    api_throttle_burst_limit: int = Field(
+        4, alias="apiThrottleBurstLimit", ge=1, description="the stage's default method burst"
+    )
+    create_session_quota_tps: PositiveInt | Literal["auto"] = Field(
+        "auto",
+        alias="createSessionQuotaTps",
+        description=f"your account's `CreateFaceLivenessSession` TPS quota; `auto`: the default quota of `region` "
+        f"({QUOTAS})",
+    )
+    create_session_rate_limit: PositiveFloat | Literal["auto"] = Field(
+        "auto",
+        alias="createSessionRateLimit",
+        description=f"`POST /sessions` rate, requests/s, below that quota; {AUTO_RATE}",
+    )
+    create_session_burst_limit: PositiveInt | Literal["auto"] = Field(
+        "auto", alias="createSessionBurstLimit", description=f"`POST /sessions` burst, at most the quota; {AUTO_BURST}"
+    )
+    get_results_quota_tps: PositiveInt | Literal["auto"] = Field(
+        "auto",
+        alias="getResultsQuotaTps",
+        description="your account's `GetFaceLivenessSessionResults` TPS quota; `auto`: assumed equal to the create "
+        "quota (AWS does not publish it)",
+    )
+    get_results_rate_limit: PositiveFloat | Literal["auto"] = Field(
+        "auto",
+        alias="getResultsRateLimit",
+        description=f"`GET /sessions/{{id}}/results` rate, below that quota; {AUTO_RATE}",
+    )
+    get_results_burst_limit: PositiveInt | Literal["auto"] = Field(
+        "auto",
+        alias="getResultsBurstLimit",
+        description=f"`GET /sessions/{{id}}/results` burst, at most the quota; {AUTO_BURST}",
+    )
+    erase_session_rate_limit: float = Field(
+        5,
+        alias="eraseSessionRateLimit",
+        gt=0,
+        description="`DELETE /sessions/{id}` rate, requests/s (no Rekognition call)",
+    )
+    erase_session_burst_limit: int = Field(
+        5, alias="eraseSessionBurstLimit", ge=1, description="`DELETE /sessions/{id}` burst"
+    )
+    reserved_concurrency: PositiveInt | Literal["auto", "off"] = Field(
+        "auto",
+        alias="reservedConcurrency",
+        description="the function's reserved concurrency: `auto` = what the route throttles admit within "
+        "`lambdaTimeoutSeconds`, a number (not below that), or `off`; see [limits.md](limits.md) for new accounts",
+    )
+    lambda_timeout_seconds: int = Field(
+        15,
+        alias="lambdaTimeoutSeconds",
+        ge=3,
+        le=25,
+        description=f"function timeout, under API Gateway's {API_GATEWAY_TIMEOUT_SECONDS} s",
+    )
+    lambda_memory_mb: int = Field(512, alias="lambdaMemoryMb", ge=128, le=10240, description="function memory")
+    snap_start: bool = Field(
+        False,
+        alias="snapStart",
+        description="Lambda SnapStart on published versions (see [performance.md](performance.md))",
+    )
+    rekognition_connect_timeout_seconds: float = Field(
+        1.0, alias="rekognitionConnectTimeoutSeconds", gt=0, description="botocore connect timeout for Rekognition"
+    )
+    rekognition_read_timeout_seconds: float = Field(
+        2.0, alias="rekognitionReadTimeoutSeconds", gt=0, description="botocore read timeout for Rekognition"
+    )
+    rekognition_max_attempts: int = Field(
+        3,
+        alias="rekognitionMaxAttempts",
+        ge=1,
+        le=5,
+        description=f"total attempts of Rekognition calls (standard retry mode); {FITS}",
+    )
+    dynamodb_connect_timeout_seconds: float = Field(
+        1.0,
+        alias="dynamodbConnectTimeoutSeconds",
+        gt=0,
+        description="botocore connect timeout for the session ledger",
+    )
+    dynamodb_read_timeout_seconds: float = Field(
+        2.0, alias="dynamodbReadTimeoutSeconds", gt=0, description="botocore read timeout for the session ledger"
+    )
+    dynamodb_max_attempts: int = Field(
+        3, alias="dynamodbMaxAttempts", ge=1, le=5, description=f"total attempts for DynamoDB; {FITS}"
+    )
+    s3_connect_timeout_seconds: float = Field(
+        1.0, alias="s3ConnectTimeoutSeconds", gt=0, description="botocore connect timeout for erasure's S3 calls"
+    )
+    s3_read_timeout_seconds: float = Field(
+        2.0, alias="s3ReadTimeoutSeconds", gt=0, description="botocore read timeout for erasure's S3 calls"
+    )
+    s3_max_attempts: int = Field(3, alias="s3MaxAttempts", ge=1, le=5, description=f"total attempts for S3; {FITS}")
