@@ -8,7 +8,6 @@ from typing import Any
 
 from infra.config import StackConfig, function_environment
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
-from liveness_api.identity import CallerMode
 from liveness_api.settings import Settings
 
 LOCAL_BUCKET = "face-liveness-images-local"
@@ -122,7 +121,7 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
             bucket=resources.bucket,
             key_arn=resources.key_arn,
             table=resources.table,
-            address_key_secret=resources.address_key_secret if caller_mode(config).limits_addresses else "",
+            address_key_secret=resources.address_key_secret if config.caller_mode.limits_addresses else "",
         ),
     }
 
@@ -130,7 +129,3 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
 def function_settings(config: StackConfig, resources: LocalResources) -> Settings:
     """The function's settings, read from the environment the stack would give it on these resources."""
     return Settings.from_environ(handler_environment(config, resources))
-
-
-def caller_mode(config: StackConfig) -> CallerMode:
-    return CallerMode.of_stack(config.authorization, config.identity_pool)

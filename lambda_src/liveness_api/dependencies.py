@@ -42,9 +42,9 @@ class ClientFactory(Protocol):
 
 
 def _config(connect_timeout: float, read_timeout: float, max_attempts: int) -> Config:
-    # Standard mode: a bounded number of attempts with jittered backoff; every attempt and backoff together
-    # fit inside the Lambda timeout (checked for every client by infra/config.py at synth), and each attempt starts
-    # only if it can finish before the request's deadline (deadline.py).
+    # Standard mode: a bounded number of attempts with jittered backoff; every attempt and backoff together fit
+    # inside the Lambda timeout (checked for every client at synth: infra/config/capacity.py), and each attempt
+    # starts only if it can finish before the request's deadline (deadline.py).
     # No client-side parameter validation: botocore checks only types, required members and minimum lengths and
     # values, and every parameter sent is either built by the adapters from fixed shapes or already validated by
     # the API's models against the service's whole model (lengths, patterns, enums, ranges). The tests check each

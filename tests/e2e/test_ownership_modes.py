@@ -17,7 +17,7 @@ from tests.e2e.conftest import Client, Target, assert_problem, local_target
 
 pytestmark = pytest.mark.e2e
 
-# Browser modes need an exact origin (infra/config.py refuses them without one).
+# Browser modes need an exact origin (the stack's configuration refuses them without one).
 _ORIGIN = "corsAllowedOrigins=http://localhost:5173"
 MODES = {
     "iam": (),
