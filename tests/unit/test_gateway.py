@@ -162,7 +162,7 @@ def test_a_dry_bucket_refuses_only_its_own_method() -> None:
 
 
 def test_preflight_methods_get_buckets_of_the_stage_default() -> None:
-    config = StackConfig(corsAllowedOrigins=("https://app.example.com",))
+    config = StackConfig.model_validate({"corsAllowedOrigins": ["https://app.example.com"]})
     api = LocalGateway(FakeHandler(), config, clock=FakeClock())
     default = config.default_method_throttle
     preflight = HttpRequest("OPTIONS", f"/sessions/{SESSION_ID}/results")
