@@ -10,16 +10,9 @@ from liveness_api.decision import VERDICT_BY_STATUS, decide
 from liveness_api.errors import UnknownSessionStatus
 from liveness_api.models import Problem
 from liveness_api.problems import GATEWAY_ERRORS, ProblemKind, problem_document
-from liveness_api.vocabulary import (
-    CHALLENGE_VERSIONS,
-    TERMINAL_VERDICTS,
-    ChallengeType,
-    FaultCode,
-    RekognitionErrorCode,
-    SessionStatus,
-    Verdict,
-)
-from liveness_local.emulator import FAULT_MESSAGES
+from liveness_api.vocabulary import TERMINAL_VERDICTS, ChallengeType, RekognitionErrorCode, SessionStatus, Verdict
+from liveness_local.faults import REKOGNITION_ERRORS
+from liveness_local.vocabulary import CHALLENGE_VERSIONS, FaultCode
 
 SESSION_ID = "0f0e0d0c-0b0a-4908-8706-050403020100"
 
@@ -37,7 +30,7 @@ def test_terminal_verdicts_are_every_verdict_but_pending() -> None:
 
 def test_every_challenge_has_a_version_and_every_fault_a_message() -> None:
     assert set(CHALLENGE_VERSIONS) == set(ChallengeType)
-    assert set(FAULT_MESSAGES) == set(FaultCode)
+    assert set(REKOGNITION_ERRORS) == set(FaultCode)
     assert {code.value for code in FaultCode} <= {code.value for code in RekognitionErrorCode}
 
 
