@@ -154,8 +154,10 @@ class DependencyFaults:
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
         with self._lock:
-            known = self._operations.get(service, frozenset()) | _NOT_BOTOCORE.get(service, frozenset())
-        if operation is not None and operation not in known:
+            attached = self._operations.get(service)
+        if operation is not None and operation not in (attached or frozenset()) | _NOT_BOTOCORE.get(service, set()):
+            if attached is None:
+                raise ValueError(f"no {service} client is attached: attach one before injecting into {operation}")
             raise ValueError(f"operation must be one of {service}'s operations, got {operation}")
         if answer is None and operation in (None, *_NOT_BOTOCORE.get(service, ())):
             raise ValueError("a timeout is botocore's: the operation must be one its client calls")

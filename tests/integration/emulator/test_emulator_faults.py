@@ -125,6 +125,7 @@ def test_the_streaming_endpoint_takes_its_faults_from_the_same_injector(
         ({"fault": Fault.TIMEOUT}, "a timeout is botocore's"),
         ({"fault": Fault.TIMEOUT, "operation": STREAMING_OPERATION}, "a timeout is botocore's"),
         ({"service": "dynamodb", "fault": FaultCode.THROTTLING}, "error codes are injected into rekognition"),
+        ({"service": "s3", "operation": "ListObjectVersions", "fault": Fault.THROTTLED}, "no s3 client is attached"),
     ],
 )
 def test_inject_refuses_what_it_cannot_inject(faults: DependencyFaults, arguments: dict[str, Any], match: str) -> None:
