@@ -113,7 +113,7 @@ def test_no_audit_images_unless_asked_for(rekognition: Any, liveness: FaceLivene
         ),
         (
             [{"Type": "FaceMovementAndLightChallenge"}],
-            "FaceMovementChallenge",
+            ChallengeType.FACE_MOVEMENT,
             {"Type": "FaceMovementChallenge", "Version": "1.0.0"},
         ),
     ],
@@ -122,7 +122,7 @@ def test_the_challenge_is_the_first_one_asked_for_unless_overridden(
     rekognition: Any,
     liveness: FaceLivenessEmulator,
     preferences: list[dict[str, str]],
-    override: str | None,
+    override: ChallengeType | None,
     expected: dict[str, str],
 ) -> None:
     session_id = create(rekognition, Settings={"ChallengePreferences": preferences})
