@@ -22,19 +22,18 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from liveness_api.problems import ProblemKind
-from liveness_api.vocabulary import ChallengeType, FaultCode, LivenessOperation, SessionStatus
-from liveness_local.emulator import (
-    FaceLivenessEmulator,
-    InvalidTransitionError,
-    UnknownSessionError,
-)
+from liveness_api.vocabulary import ChallengeType, SessionStatus
+from liveness_local.emulated_session import InvalidTransitionError, UnknownSessionError
+from liveness_local.emulator import FaceLivenessEmulator
+from liveness_local.faults import DependencyFaults
 from liveness_local.gateway import HttpRequest, HttpResponse, problem_response
 from liveness_local.outcomes import LIVE_CONFIDENCE, SPOOF_CONFIDENCE, Outcome, ScriptedOutcome, ScriptedOutcomes
+from liveness_local.vocabulary import FAULTABLE_OPERATIONS, FaultCode
 
 PREFIX: Final = "/_local/"
 
@@ -68,8 +67,15 @@ class CompleteRequest(_Input):
 class FaultRequest(_Input):
     code: FaultCode = Field(strict=False)
     times: int = Field(1, ge=1, le=100)
-    # The streaming endpoint's operation too: it is no Rekognition call of the handler's.
-    operation: Annotated[LivenessOperation, Field(strict=False)] | Literal["StartFaceLivenessSession"] | None = None
+    # The streaming endpoint's operation too: it is no Rekognition call of the handler's. None: every operation.
+    operation: str | None = None
+
+    @field_validator("operation")
+    @classmethod
+    def _faultable(cls, operation: str | None) -> str | None:
+        if operation is not None and operation not in FAULTABLE_OPERATIONS:
+            raise ValueError(f"must be one of {', '.join(FAULTABLE_OPERATIONS)}")
+        return operation
 
 
 class OutcomeRequest(_Input):
@@ -83,9 +89,15 @@ def is_control_path(target: str) -> bool:
 
 class LocalControl:
     def __init__(
-        self, emulator: FaceLivenessEmulator, outcomes: ScriptedOutcomes | None = None, s3: Any = None
+        self,
+        emulator: FaceLivenessEmulator,
+        outcomes: ScriptedOutcomes | None = None,
+        s3: Any = None,
+        *,
+        faults: DependencyFaults,
     ) -> None:
         self.emulator = emulator
+        self.faults = faults
         self.outcomes = outcomes or ScriptedOutcomes()
         self.s3 = s3
 
@@ -104,7 +116,7 @@ class LocalControl:
             payload = _json_object(request.body)
             if session_action is None:
                 fault = FaultRequest.model_validate(payload)
-                self.emulator.inject_fault(fault.code, fault.times, fault.operation)
+                self.faults.inject("rekognition", fault.operation, fault.code, fault.times)
             else:
                 self._move(session_action["session_id"], session_action["action"], payload)
         except _BadInput as error:

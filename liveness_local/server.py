@@ -74,7 +74,7 @@ class LocalServer(ThreadingHTTPServer):
         self.gateway = gateway
         # Shared with the streaming endpoint (`main` starts it): the outcome each streamed session ends with.
         self.outcomes = ScriptedOutcomes()
-        self.control = LocalControl(backend.emulator, self.outcomes, s3=backend.s3)
+        self.control = LocalControl(backend.emulator, self.outcomes, s3=backend.s3, faults=backend.faults)
         self.streaming: StreamingEndpoint | None = None
         self.demo = DemoSite()
         self._openapi: bytes | None = None
@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     server.streaming = StreamingEndpoint(
         server.backend.emulator,
         server.backend.clock,
+        faults=server.backend.faults,
         region=server.backend.config.region,
         outcomes=server.outcomes,
         host=args.host,

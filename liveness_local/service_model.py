@@ -8,13 +8,15 @@ Values are the Python objects a boto3 caller passes or receives: dict for struct
 for lists, bytes for blobs, datetime for timestamps.
 """
 
+import functools
 import re
 import reprlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
+import botocore.session
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StringShape, StructureShape
 
 _PYTHON_TYPES: Mapping[str, tuple[type, ...]] = {
     "structure": (Mapping,),
@@ -35,6 +37,16 @@ _SIZED_TYPES = frozenset({"string", "blob", "list", "map"})
 # Messages go into error responses and logs: cut long values short.
 _repr = reprlib.Repr()
 _repr.maxstring = 80
+
+
+def operation_model(service: str, operation: str) -> OperationModel:
+    """`operation` of `service` (their API names), as botocore's service model describes it."""
+    return _service_model(service).operation_model(operation)
+
+
+@functools.cache
+def _service_model(service: str) -> ServiceModel:
+    return botocore.session.get_session().get_service_model(service)
 
 
 def validate(shape: Shape, value: Any, path: str = "") -> list[str]:

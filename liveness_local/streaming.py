@@ -2,8 +2,9 @@
 
     wss://127.0.0.1:<port>/start-face-liveness-session-websocket?session-id=...&challenge-versions=...
 
-It runs beside the local API in the same process and shares the Face Liveness emulator (its sessions, clock and
-injected faults). The flow follows the Amplify detector (docs: the README's "Try it in a browser"):
+It runs beside the local API in the same process and shares the Face Liveness emulator (its sessions and clock)
+and the fault injector (`POST /_local/faults` with `"operation": "StartFaceLivenessSession"`, or none, fails it).
+The flow follows the Amplify detector (docs: the README's "Try it in a browser"):
 
 1. On open the endpoint checks the session and pushes a `ServerSessionInformationEvent`: the first of the
    session's `ChallengePreferences` that the client also offers (`challenge-versions`), an oval in video pixels
@@ -42,10 +43,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from liveness_api.vocabulary import CHALLENGE_VERSIONS, DEFAULT_CHALLENGE, ChallengeType, FaultCode, SessionStatus
+from liveness_api.vocabulary import ChallengeType, SessionStatus
 from liveness_local import eventstream, tls
-from liveness_local.emulator import STREAMING_OPERATION, FaceLivenessEmulator
+from liveness_local.emulator import FaceLivenessEmulator
+from liveness_local.faults import DependencyFaults
 from liveness_local.outcomes import Outcome, ScriptedOutcomes
+from liveness_local.vocabulary import CHALLENGE_VERSIONS, DEFAULT_CHALLENGE, STREAMING_OPERATION, FaultCode
 
 PATH: Final = "/start-face-liveness-session-websocket"
 # Normal closure: since 3.6.6 the detector reports any other code (but 1001) as an error.
@@ -55,7 +58,8 @@ CLOSE_AFTER_EXCEPTION: Final = 1011
 # A second of 640x480 WebM is ~100-400 KB, base64 in JSON: room for much more.
 MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
 
-# What each injectable fault becomes on the stream (the stream's own modelled exceptions where there is one).
+# What each injectable fault becomes on the stream: the stream's own modelled exceptions where there is one
+# (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_rekognitionstreaming_LivenessResponseStream.html).
 FAULT_EXCEPTIONS: Final[Mapping[str, str]] = {
     FaultCode.THROTTLING: "ThrottlingException",
     FaultCode.PROVISIONED_THROUGHPUT_EXCEEDED: "ServiceQuotaExceededException",
@@ -180,12 +184,14 @@ class StreamingEndpoint:
         emulator: FaceLivenessEmulator,
         clock: Callable[[], datetime],
         *,
+        faults: DependencyFaults,
         region: str,
         outcomes: ScriptedOutcomes | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.emulator = emulator
+        self.faults = faults
         self.clock = clock
         self.region = region
         self.outcomes = outcomes or ScriptedOutcomes()
@@ -315,10 +321,9 @@ class StreamingEndpoint:
         region = _credential_region(query)
         if region is not None and region != self.region:
             raise _StreamError(INVALID_SIGNATURE, "Credential should be scoped to a valid region.")
-        fault = self.emulator.take_fault(STREAMING_OPERATION)
+        fault = self.faults.take("rekognition", STREAMING_OPERATION)
         if fault is not None:
-            code, message = fault
-            raise _StreamError(FAULT_EXCEPTIONS.get(code, code), message)
+            raise _StreamError(FAULT_EXCEPTIONS.get(fault.code, fault.code), fault.message)
         session = self.emulator.session(session_id) if session_id else None
         if session is None or self.clock() >= session.expires_at or session.status is SessionStatus.EXPIRED:
             raise _StreamError(SESSION_NOT_FOUND, f"Session not found: {session_id}")

@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final
 
+from liveness_api.adapters.faults import RETRY_AFTER_SECONDS
 from liveness_api.errors import DeadlineExceeded
-from liveness_api.metrics_catalogue import REQUEST_DEADLINE_EXCEEDED
+from liveness_api.metrics_catalogue import REQUEST_DEADLINE_EXCEEDED, ErrorType
 from liveness_api.observability import logger, record_metric
 
 # Time kept back to log, emit metrics and answer after the last AWS call.
 ANSWER_RESERVE_SECONDS: Final = 0.5
-RETRY_AFTER_SECONDS: Final = 5
 
 # When the current invocation must have answered, on the monotonic clock; None outside an invocation. A ContextVar
 # rather than a global: the local server runs invocations on several threads at once.
@@ -65,6 +65,7 @@ def guard_client(client: Any) -> None:
                     "seconds_left": round(left, 3),
                 },
             )
-            raise DeadlineExceeded(retry_after_seconds=RETRY_AFTER_SECONDS)
+            # Out of time is a timeout to the client, retried after as long as one.
+            raise DeadlineExceeded(retry_after_seconds=RETRY_AFTER_SECONDS[ErrorType.TIMEOUT])
 
     client.meta.events.register(f"request-created.{service}", before_attempt, unique_id=f"deadline-{service}")

@@ -1,4 +1,5 @@
 """The domain's closed sets, each defined once: the handler, the stack, the emulator and the tests import them.
+Those only the local twin names (fault codes, challenge versions) are in `liveness_local.vocabulary`.
 
 Plain enums with no imports beyond the standard library, so `infra/` and `liveness_local/` can use them without
 loading the runtime's dependencies. A value Rekognition adds later is not a member: the code that parses
@@ -7,9 +8,7 @@ Rekognition's answers decides what it means (see `adapters/rekognition.py`), ins
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Final
 
 
@@ -44,14 +43,6 @@ class ChallengeType(StrEnum):
     FACE_MOVEMENT = "FaceMovementChallenge"
 
 
-DEFAULT_CHALLENGE: Final = ChallengeType.FACE_MOVEMENT_AND_LIGHT
-# The newest version of each challenge that the service runs and Amplify's detector offers
-# (../shared/docs/face-liveness-streaming.md: `challenge-versions=FaceMovementAndLightChallenge_2.0.0,...`).
-CHALLENGE_VERSIONS: Final[Mapping[ChallengeType, str]] = MappingProxyType(
-    {ChallengeType.FACE_MOVEMENT_AND_LIGHT: "2.0.0", ChallengeType.FACE_MOVEMENT: "1.0.0"}
-)
-
-
 class RekognitionErrorCode(StrEnum):
     """The error codes Face Liveness's operations document, as botocore reports them in `Error.Code`."""
 
@@ -63,16 +54,6 @@ class RekognitionErrorCode(StrEnum):
     ACCESS_DENIED = "AccessDeniedException"
     INVALID_PARAMETER = "InvalidParameterException"
     SESSION_NOT_FOUND = "SessionNotFoundException"
-
-
-class FaultCode(StrEnum):
-    """The faults the emulator can inject (and `POST /_local/faults` accepts): the errors a caller cannot cause
-    by what it sends. The others follow from the request or the session's state, so the emulation produces them."""
-
-    THROTTLING = RekognitionErrorCode.THROTTLING.value
-    PROVISIONED_THROUGHPUT_EXCEEDED = RekognitionErrorCode.PROVISIONED_THROUGHPUT_EXCEEDED.value
-    INTERNAL_SERVER_ERROR = RekognitionErrorCode.INTERNAL_SERVER_ERROR.value
-    ACCESS_DENIED = RekognitionErrorCode.ACCESS_DENIED.value
 
 
 class LivenessOperation(StrEnum):

@@ -103,8 +103,11 @@ def backend() -> Iterator[LocalBackend]:
 
 @pytest.fixture
 def emulator(backend: LocalBackend) -> Iterator[Any]:
+    # The faults a test injects and leaves pending are forgotten with the emulator's sessions.
+    backend.faults.reset()
     backend.emulator.reset()
     yield backend.emulator
+    backend.faults.reset()
     backend.emulator.reset()
 
 

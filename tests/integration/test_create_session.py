@@ -142,7 +142,7 @@ def test_without_a_key_each_request_is_a_new_session(api: Api) -> None:
 
 
 def test_a_retried_throttle_reuses_the_same_token(api: Api, emulator) -> None:
-    emulator.inject_fault("ThrottlingException", times=2)
+    api.backend.faults.inject("rekognition", None, "ThrottlingException", times=2)
 
     response = api.create()
 
@@ -154,7 +154,7 @@ def test_a_retried_throttle_reuses_the_same_token(api: Api, emulator) -> None:
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
 def test_throttling_that_outlasts_retries_is_429_with_retry_after(api: Api, emulator, capfd, code) -> None:
-    emulator.inject_fault(code, times=10)
+    api.backend.faults.inject("rekognition", None, code, times=10)
 
     response = api.create()
 
@@ -166,7 +166,7 @@ def test_throttling_that_outlasts_retries_is_429_with_retry_after(api: Api, emul
 
 
 def test_access_denied_is_500_and_logs_the_hint(api: Api, emulator, log_output) -> None:
-    emulator.inject_fault("AccessDeniedException", times=1)
+    api.backend.faults.inject("rekognition", None, "AccessDeniedException", times=1)
 
     response = api.create()
 
@@ -177,7 +177,7 @@ def test_access_denied_is_500_and_logs_the_hint(api: Api, emulator, log_output) 
 
 
 def test_internal_server_error_that_outlasts_retries_is_503(api: Api, emulator) -> None:
-    emulator.inject_fault("InternalServerError", times=10)
+    api.backend.faults.inject("rekognition", None, "InternalServerError", times=10)
 
     response = api.create()
 

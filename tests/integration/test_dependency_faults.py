@@ -22,7 +22,7 @@ import pytest
 
 from liveness_api.identity import CallerMode, resolve_caller
 from liveness_api.vocabulary import LivenessOperation, Verdict
-from liveness_local.emulator import SUCCESS
+from liveness_local.emulated_session import SUCCESS
 from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics, log_records
 

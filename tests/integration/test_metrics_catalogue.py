@@ -87,8 +87,9 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     assert api.erase(live).status == 204
     # Every way a create can fail.
     for code in ("ThrottlingException", "AccessDeniedException", "InternalServerError"):
-        emulator.inject_fault(code, times=10)
+        backend.faults.inject("rekognition", None, code, times=10)
         assert api.create().status >= 429
+        backend.faults.reset()
         emulator.reset()
     fail_create_with(api, backend, "InvalidParameterException", 400)
     fail_create_with(api, backend, "SomethingNobodyExpected", 400)

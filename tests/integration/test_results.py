@@ -167,7 +167,7 @@ def test_malformed_session_ids_are_422_before_any_aws_call(api: Api, emulator, b
 
 def test_throttled_results_are_429_with_retry_after(api: Api, emulator) -> None:
     session_id = new_session(api)
-    emulator.inject_fault("ThrottlingException", times=10, operation=LivenessOperation.GET_RESULTS)
+    api.backend.faults.inject("rekognition", LivenessOperation.GET_RESULTS, "ThrottlingException", times=10)
 
     response = api.results(session_id)
 

@@ -33,7 +33,9 @@ CHALLENGE_VERSIONS = "FaceMovementAndLightChallenge_2.0.0,FaceMovementChallenge_
 
 @pytest.fixture(scope="module")
 def endpoint(backend: LocalBackend) -> Iterator[StreamingEndpoint]:
-    streaming = StreamingEndpoint(backend.emulator, backend.clock, region=backend.config.region).start()
+    streaming = StreamingEndpoint(
+        backend.emulator, backend.clock, faults=backend.faults, region=backend.config.region
+    ).start()
     yield streaming
     streaming.stop()
 
@@ -145,7 +147,7 @@ def test_a_scripted_outcome_decides_the_verdict(
     endpoint: StreamingEndpoint, api: Any, outcome: dict[str, str], decision: str
 ) -> None:
     session_id = api.create().body["sessionId"]
-    control = LocalControl(endpoint.emulator, endpoint.outcomes)
+    control = LocalControl(endpoint.emulator, endpoint.outcomes, faults=endpoint.faults)
     answer = control.handle(
         HttpRequest("POST", f"/_local/sessions/{session_id}/outcome", (), json.dumps(outcome).encode())
     )
@@ -158,7 +160,7 @@ def test_a_scripted_outcome_decides_the_verdict(
 
 
 def test_an_outcome_needs_a_session_that_can_still_stream(endpoint: StreamingEndpoint, api: Any) -> None:
-    control = LocalControl(endpoint.emulator, endpoint.outcomes)
+    control = LocalControl(endpoint.emulator, endpoint.outcomes, faults=endpoint.faults)
     session_id = api.create().body["sessionId"]
     endpoint.emulator.expire(session_id)
 
@@ -220,7 +222,7 @@ def test_a_client_that_gives_up_leaves_the_session_in_progress(endpoint: Streami
 
 def test_an_injected_fault_reaches_the_stream(endpoint: StreamingEndpoint, api: Any) -> None:
     session_id = api.create().body["sessionId"]
-    endpoint.emulator.inject_fault("ThrottlingException", operation="StartFaceLivenessSession")
+    endpoint.faults.inject("rekognition", "StartFaceLivenessSession", "ThrottlingException")
     assert _exception_of(endpoint, session_id)[0] == "ThrottlingException"
     # The fault was used up; the session itself is untouched and streams next time.
     with _open(endpoint, session_id) as connection:

@@ -1,44 +1,62 @@
 """The closed sets are defined once and every consumer answers every member deliberately."""
 
-import json
 from typing import Any
 
 import pytest
 
 from liveness_api.adapters.rekognition import RekognitionLiveness
-from liveness_api.decision import VERDICT_BY_STATUS, decide
+from liveness_api.decision import VERDICT_BY_STATUS, decide, is_failure
 from liveness_api.errors import UnknownSessionStatus
 from liveness_api.models import Problem
 from liveness_api.problems import GATEWAY_ERRORS, ProblemKind, problem_document
-from liveness_api.vocabulary import (
-    CHALLENGE_VERSIONS,
-    TERMINAL_VERDICTS,
-    ChallengeType,
-    FaultCode,
-    RekognitionErrorCode,
-    SessionStatus,
-    Verdict,
-)
-from liveness_local.emulator import FAULT_MESSAGES
+from liveness_api.vocabulary import TERMINAL_VERDICTS, ChallengeType, SessionStatus, Verdict
+from liveness_local.service_model import operation_model, validate
+from liveness_local.vocabulary import CHALLENGE_VERSIONS
 
 SESSION_ID = "0f0e0d0c-0b0a-4908-8706-050403020100"
+THRESHOLD = 90.0
 
 
 def test_every_status_but_succeeded_has_exactly_one_verdict() -> None:
     assert set(VERDICT_BY_STATUS) | {SessionStatus.SUCCEEDED} == set(SessionStatus)
     assert SessionStatus.SUCCEEDED not in VERDICT_BY_STATUS
-    for status in SessionStatus:
-        assert decide(status, 99.0, threshold=90.0) in set(Verdict)
+
+
+@pytest.mark.parametrize(
+    ("status", "confidence", "verdict"),
+    [
+        (SessionStatus.SUCCEEDED, 99.0, Verdict.LIVE),
+        (SessionStatus.SUCCEEDED, THRESHOLD, Verdict.LIVE),
+        (SessionStatus.SUCCEEDED, 89.99, Verdict.NOT_LIVE),
+        (SessionStatus.SUCCEEDED, None, Verdict.NOT_LIVE),
+        (SessionStatus.CREATED, 99.0, Verdict.PENDING),
+        (SessionStatus.IN_PROGRESS, None, Verdict.PENDING),
+        (SessionStatus.FAILED, 99.0, Verdict.FAILED),
+        (SessionStatus.EXPIRED, 99.0, Verdict.EXPIRED),
+    ],
+)
+def test_only_a_succeeded_check_at_the_threshold_is_live(
+    status: SessionStatus, confidence: float | None, verdict: Verdict
+) -> None:
+    assert decide(status, confidence, threshold=THRESHOLD) is verdict
+
+
+def test_failures_that_count_towards_the_abuse_limit() -> None:
+    # EXPIRED does not: nobody attempted the check.
+    assert {verdict for verdict in Verdict if is_failure(verdict)} == {Verdict.NOT_LIVE, Verdict.FAILED}
 
 
 def test_terminal_verdicts_are_every_verdict_but_pending() -> None:
     assert set(TERMINAL_VERDICTS) == set(Verdict) - {Verdict.PENDING}
 
 
-def test_every_challenge_has_a_version_and_every_fault_a_message() -> None:
+def test_every_challenge_has_a_version_the_service_model_accepts() -> None:
+    results = operation_model("rekognition", "GetFaceLivenessSessionResults").output_shape
+    challenge = results.members["Challenge"]
+
     assert set(CHALLENGE_VERSIONS) == set(ChallengeType)
-    assert set(FAULT_MESSAGES) == set(FaultCode)
-    assert {code.value for code in FaultCode} <= {code.value for code in RekognitionErrorCode}
+    for challenge_type, version in CHALLENGE_VERSIONS.items():
+        assert validate(challenge, {"Type": challenge_type.value, "Version": version}) == []
 
 
 class FakeRekognition:
@@ -85,4 +103,4 @@ def test_the_one_problem_document_is_what_the_openapi_schema_describes(kind: Pro
     document = problem_document(kind, "detail", "req-1", [{"field": "a", "message": "b"}])
 
     assert Problem.model_validate(document).model_dump(mode="json", by_alias=True) == document
-    assert json.loads(json.dumps(document))["status"] == kind.status
+    assert document["status"] == kind.status

@@ -1,44 +1,110 @@
-"""What a failed DynamoDB or S3 call means, for the adapters of both: one classification, one log line, one metric.
+"""What a failed AWS call means, for every adapter: one classification of the error, one Retry-After table, one
+metric and one log line, and the domain error that answers it.
 
 botocore has already retried what it retries (throttling, 5xx, timeouts) when an error reaches this code, so a
-transient fault here has outlasted those retries and the client is asked to come back later (503 + Retry-After).
+transient fault here has outlasted those retries and the client is asked to come back later (Retry-After).
 Access denied, a missing table or bucket, or a KMS key that cannot be used (errors that DynamoDB and S3 pass on
-from KMS) mean a misconfigured deployment: a 500, logged once with the kind of resource to check.
+from KMS) mean a misconfigured deployment: a 500, logged once with what to check. Rekognition's failures keep
+their own answers (429 when throttled) and metric; DynamoDB's and S3's share theirs.
+
+An error code means the same whichever service sends it, as far as that service's metric counts its cause. Secrets
+Manager is not classified here: it is read once, at init, where a failure fails the init and Lambda retries it, so
+no request waits for an answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Final
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from liveness_api.errors import DependencyFailed, DependencyMisconfigured, DependencyUnavailable
-from liveness_api.metrics_catalogue import DEPENDENCY_ERROR, ErrorType
+from liveness_api.errors import (
+    DependencyMisconfigured,
+    DependencyUnavailable,
+    LivenessAccessDenied,
+    LivenessCallFailed,
+    LivenessRejectedRequest,
+    LivenessSessionGone,
+    LivenessThrottled,
+    LivenessUnavailable,
+    UnexpectedServiceError,
+)
+from liveness_api.metrics_catalogue import DEPENDENCY_ERROR, REKOGNITION_ERROR, Dimension, ErrorType
 from liveness_api.observability import logger, record_metric
-from liveness_api.vocabulary import Dependency
+from liveness_api.vocabulary import Dependency, RekognitionErrorCode
 
-_THROTTLING: Final = frozenset(
+# The cause of each error code the services document (Rekognition's, DynamoDB's, S3's and KMS's as they pass it on).
+_CAUSE_BY_CODE: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "ThrottlingException",
-        "Throttling",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "TooManyRequestsException",
-        "KMS.ThrottlingException",
+        **dict.fromkeys(
+            (
+                RekognitionErrorCode.THROTTLING,
+                RekognitionErrorCode.PROVISIONED_THROUGHPUT_EXCEEDED,
+                RekognitionErrorCode.LIMIT_EXCEEDED,
+                "Throttling",
+                "RequestLimitExceeded",
+                "SlowDown",
+                "TooManyRequestsException",
+                "KMS.ThrottlingException",
+            ),
+            ErrorType.THROTTLED,
+        ),
+        **dict.fromkeys(
+            (
+                RekognitionErrorCode.INTERNAL_SERVER_ERROR,
+                RekognitionErrorCode.SERVICE_UNAVAILABLE,
+                "InternalError",
+                "ServiceUnavailable",
+                "503",
+            ),
+            ErrorType.SERVICE_UNAVAILABLE,
+        ),
+        **dict.fromkeys(
+            (
+                RekognitionErrorCode.ACCESS_DENIED,
+                "AccessDenied",
+                "UnrecognizedClientException",
+                "AllAccessDisabled",
+                "InvalidAccessKeyId",
+            ),
+            ErrorType.ACCESS_DENIED,
+        ),
+        **dict.fromkeys(("ResourceNotFoundException", "NoSuchBucket"), ErrorType.RESOURCE_NOT_FOUND),
+        RekognitionErrorCode.INVALID_PARAMETER: ErrorType.INVALID_PARAMETER,
+        RekognitionErrorCode.SESSION_NOT_FOUND: ErrorType.SESSION_NOT_FOUND,
     }
 )
-_UNAVAILABLE: Final = frozenset(
-    {"InternalServerError", "InternalError", "ServiceUnavailable", "ServiceUnavailableException", "503"}
+# The causes each dependency's error metric counts (liveness_api.metrics_catalogue): a cause from another service's
+# vocabulary means nothing coming from this one.
+_CAUSES: Final[Mapping[Dependency, frozenset[str]]] = MappingProxyType(
+    {
+        Dependency.REKOGNITION: frozenset(dict(REKOGNITION_ERROR.dimensions)[Dimension.ERROR_TYPE]),
+        **dict.fromkeys(
+            (Dependency.DYNAMODB, Dependency.S3), frozenset(dict(DEPENDENCY_ERROR.dimensions)[Dimension.ERROR_TYPE])
+        ),
+    }
 )
-_ACCESS_DENIED: Final = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnrecognizedClientException", "AllAccessDisabled", "InvalidAccessKeyId"}
+
+# How long a client should wait before retrying, by cause: throttling clears within a second or two. A cause
+# without an entry is not worth retrying.
+RETRY_AFTER_SECONDS: Final[Mapping[str, int]] = MappingProxyType(
+    {ErrorType.THROTTLED: 1, ErrorType.SERVICE_UNAVAILABLE: 5, ErrorType.TIMEOUT: 5}
 )
-_MISSING: Final = frozenset({"ResourceNotFoundException", "NoSuchBucket"})
-# How long a client should wait, by cause: throttling clears within a second or two.
-RETRY_AFTER_SECONDS: Final = {ErrorType.THROTTLED: 1, ErrorType.SERVICE_UNAVAILABLE: 5, ErrorType.TIMEOUT: 5}
+
+# Rekognition's answer by cause; any other cause is an UnexpectedServiceError. Its metric counts a timeout (a
+# connection failure or a read timeout) as unavailable.
+_LIVENESS_FAILURES: Final[Mapping[str, type[LivenessCallFailed]]] = MappingProxyType(
+    {
+        ErrorType.THROTTLED: LivenessThrottled,
+        ErrorType.SERVICE_UNAVAILABLE: LivenessUnavailable,
+        ErrorType.TIMEOUT: LivenessUnavailable,
+        ErrorType.ACCESS_DENIED: LivenessAccessDenied,
+        ErrorType.INVALID_PARAMETER: LivenessRejectedRequest,
+    }
+)
 # What an operator should check, by cause and service: the resource kind, never a value from the request.
 _HINTS: Final = {
     ErrorType.ACCESS_DENIED: "is the function's role allowed this action on the {resource}?",
@@ -49,28 +115,30 @@ _HINTS: Final = {
 _RESOURCE: Final = {Dependency.DYNAMODB: "DynamoDB session table", Dependency.S3: "S3 image bucket"}
 
 
-def error_type_of_code(code: str, message: str = "", http_status: int = 0) -> str:
-    """The ErrorType of an AWS error code (and its message and HTTP status, which tell KMS and 5xx apart)."""
-    if code in _THROTTLING:
-        return ErrorType.THROTTLED
-    if code.startswith("KMS") or "kms" in message.lower():
+def error_type_of_code(dependency: Dependency, code: str, message: str = "", http_status: int = 0) -> str:
+    """The cause (an ErrorType) of an AWS error code from `dependency`, with its message and HTTP status."""
+    causes = _CAUSES[dependency]
+    cause = _CAUSE_BY_CODE.get(code)
+    if cause not in causes:
+        cause = None
+    # DynamoDB and S3 pass KMS's failures on under their own codes (S3's AccessDenied names kms:Decrypt, say): where
+    # the key's cause is counted, a failure that mentions KMS is the key's, unless it is throttling.
+    kms = code.startswith("KMS") or "kms" in message.lower()
+    if kms and cause != ErrorType.THROTTLED and ErrorType.KMS_KEY_UNUSABLE in causes:
         return ErrorType.KMS_KEY_UNUSABLE
-    if code in _UNAVAILABLE:
-        return ErrorType.SERVICE_UNAVAILABLE
-    if code in _ACCESS_DENIED:
-        return ErrorType.ACCESS_DENIED
-    if code in _MISSING:
-        return ErrorType.RESOURCE_NOT_FOUND
+    if cause is not None:
+        return cause
+    # botocore retries 5xx answers as transient: one that outlasted the retries is the service's, not ours.
     return ErrorType.SERVICE_UNAVAILABLE if http_status >= 500 else ErrorType.UNEXPECTED
 
 
-def _error_type_of(error: Exception) -> tuple[str, str]:
-    """The ErrorType and the error code of a botocore failure."""
+def _error_type_of(dependency: Dependency, error: Exception) -> tuple[str, str]:
+    """The cause and the error code of a botocore failure."""
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         code = str(details.get("Code", ""))
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        return error_type_of_code(code, str(details.get("Message", "")), status), code
+        return error_type_of_code(dependency, code, str(details.get("Message", "")), status), code
     # Connection failures and read or connect timeouts that outlasted botocore's retries.
     return ErrorType.TIMEOUT, type(error).__name__
 
@@ -84,12 +152,14 @@ def guarded(dependency: Dependency, operation: str) -> Iterator[None]:
         raise failure(dependency, operation, error) from error
 
 
-def failure(dependency: Dependency, operation: str, error: Exception) -> DependencyFailed:
-    return failure_of(dependency, operation, *_error_type_of(error))
+def failure(dependency: Dependency, operation: str, error: Exception) -> Exception:
+    return failure_of(dependency, operation, *_error_type_of(dependency, error))
 
 
-def failure_of(dependency: Dependency, operation: str, error_type: str, code: str) -> DependencyFailed:
+def failure_of(dependency: Dependency, operation: str, error_type: str, code: str) -> Exception:
     """Count and log one failed call, and the domain error that answers it."""
+    if dependency is Dependency.REKOGNITION:
+        return _liveness_failure(operation, error_type, code)
     record_metric(DEPENDENCY_ERROR, 1, dependency, error_type)
     where = {"dependency": dependency, "operation": operation, "error_type": error_type, "error_code": code}
     retry_after = RETRY_AFTER_SECONDS.get(error_type)
@@ -99,3 +169,19 @@ def failure_of(dependency: Dependency, operation: str, error_type: str, code: st
     hint = _HINTS[error_type].format(resource=_RESOURCE[dependency])
     logger.error(f"{dependency} call failed: {hint}", extra=where)
     return DependencyMisconfigured(dependency, error_type)
+
+
+def _liveness_failure(operation: str, error_type: str, code: str) -> Exception:
+    if error_type == ErrorType.SESSION_NOT_FOUND:
+        # Not a fault: the service forgets sessions, and the domain answers EXPIRED.
+        record_metric(REKOGNITION_ERROR, 1, ErrorType.SESSION_NOT_FOUND)
+        return LivenessSessionGone()
+    answer = _LIVENESS_FAILURES.get(error_type, UnexpectedServiceError)
+    record_metric(REKOGNITION_ERROR, 1, answer.error_type)
+    if answer is LivenessAccessDenied:
+        logger.error(LivenessAccessDenied.log_hint, extra={"operation": operation, "error_code": code})
+    elif error_type == ErrorType.TIMEOUT:
+        logger.warning("Rekognition unreachable", extra={"operation": operation, "error": code})
+    else:
+        logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
+    return answer(retry_after_seconds=RETRY_AFTER_SECONDS.get(error_type))

@@ -40,6 +40,6 @@ class S3ImageStore:
             if refused:
                 # Per-key errors (AccessDenied, SlowDown, InternalError, ...): answered like the first of them.
                 code = str(refused[0].get("Code", ""))
-                error_type = error_type_of_code(code, str(refused[0].get("Message", "")))
+                error_type = error_type_of_code(Dependency.S3, code, str(refused[0].get("Message", "")))
                 raise failure_of(Dependency.S3, "DeleteObjects", error_type, code)
         return len(versions)

@@ -1,5 +1,6 @@
 """LivenessService on botocore's Rekognition client: the only module that knows Rekognition's wire names and shapes
-(PascalCase requests and results) and turns them into the API's vocabulary and models."""
+(PascalCase requests and results) and turns them into the API's vocabulary and models. Every call's faults are
+answered by `adapters.faults`."""
 
 from __future__ import annotations
 
@@ -8,39 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
-from liveness_api.errors import (
-    LivenessAccessDenied,
-    LivenessCallFailed,
-    LivenessRejectedRequest,
-    LivenessSessionGone,
-    LivenessThrottled,
-    LivenessUnavailable,
-    UnexpectedServiceError,
-    UnknownSessionStatus,
-)
+from liveness_api.adapters.faults import RETRY_AFTER_SECONDS, guarded
+from liveness_api.errors import UnknownSessionStatus
 from liveness_api.metrics_catalogue import REKOGNITION_ERROR, REKOGNITION_LATENCY, ErrorType
 from liveness_api.models import BoundingBox, Challenge, ChallengePreference, ImageReference
 from liveness_api.observability import logger, record_metric
 from liveness_api.ports import LivenessResult, SessionRequest
-from liveness_api.vocabulary import ChallengeType, LivenessOperation, RekognitionErrorCode, SessionStatus
-
-_ERRORS_BY_CODE: dict[str, type[LivenessCallFailed]] = {
-    RekognitionErrorCode.THROTTLING: LivenessThrottled,
-    RekognitionErrorCode.PROVISIONED_THROUGHPUT_EXCEEDED: LivenessThrottled,
-    RekognitionErrorCode.LIMIT_EXCEEDED: LivenessThrottled,
-    RekognitionErrorCode.INTERNAL_SERVER_ERROR: LivenessUnavailable,
-    RekognitionErrorCode.SERVICE_UNAVAILABLE: LivenessUnavailable,
-    RekognitionErrorCode.ACCESS_DENIED: LivenessAccessDenied,
-    RekognitionErrorCode.INVALID_PARAMETER: LivenessRejectedRequest,
-}
-# How long a client should wait before retrying, by failure: throttling clears within a second or two.
-RETRY_AFTER_SECONDS: dict[type[LivenessCallFailed], int] = {
-    LivenessThrottled: 1,
-    LivenessUnavailable: 5,
-    UnknownSessionStatus: 5,
-}
+from liveness_api.vocabulary import ChallengeType, Dependency, LivenessOperation, SessionStatus
 
 
 class RekognitionLiveness:
@@ -81,42 +56,24 @@ class RekognitionLiveness:
             return SessionStatus(status)
         except ValueError:
             # A status added to the service after this code was written: judged by nobody rather than guessed.
-            self._count_failure(ErrorType.UNEXPECTED)
+            record_metric(REKOGNITION_ERROR, 1, ErrorType.UNEXPECTED)
             logger.error(
                 "Rekognition reported an unknown session status; upgrade the backend to judge it",
                 extra={"operation": LivenessOperation.GET_RESULTS, "session_status": status},
             )
-            raise UnknownSessionStatus(retry_after_seconds=RETRY_AFTER_SECONDS[UnknownSessionStatus]) from None
+            # Retried as an unavailable service is: by then the status may be one this version knows.
+            retry_after = RETRY_AFTER_SECONDS[ErrorType.SERVICE_UNAVAILABLE]
+            raise UnknownSessionStatus(retry_after_seconds=retry_after) from None
 
     @contextmanager
     def _call(self, operation: LivenessOperation) -> Iterator[None]:
         started = time.perf_counter()
         try:
-            yield
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code == RekognitionErrorCode.SESSION_NOT_FOUND:
-                self._count_failure(ErrorType.SESSION_NOT_FOUND)
-                raise LivenessSessionGone() from error
-            failure = _ERRORS_BY_CODE.get(code, UnexpectedServiceError)
-            self._count_failure(failure.error_type)
-            if failure is LivenessAccessDenied:
-                logger.error(LivenessAccessDenied.log_hint, extra={"operation": operation, "error_code": code})
-            else:
-                logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
-            raise failure(retry_after_seconds=RETRY_AFTER_SECONDS.get(failure)) from error
-        except (ConnectionError, HTTPClientError) as error:
-            # Timeouts and connection failures that outlasted botocore's retries.
-            self._count_failure(ErrorType.SERVICE_UNAVAILABLE)
-            logger.warning("Rekognition unreachable", extra={"operation": operation, "error": type(error).__name__})
-            raise LivenessUnavailable(retry_after_seconds=RETRY_AFTER_SECONDS[LivenessUnavailable]) from error
+            with guarded(Dependency.REKOGNITION, operation):
+                yield
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             record_metric(REKOGNITION_LATENCY, elapsed_ms, operation)
-
-    @staticmethod
-    def _count_failure(error_type: str) -> None:
-        record_metric(REKOGNITION_ERROR, 1, error_type)
 
 
 def _challenge_preference(preference: ChallengePreference) -> dict[str, Any]:
