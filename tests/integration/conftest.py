@@ -17,6 +17,7 @@ from infra.config import load_cdk_json_config
 from liveness_api.identity import CallerMode, resolve_caller
 from liveness_local.backend import LocalBackend
 from liveness_local.events import CallerIdentity, api_gateway_event
+from liveness_local.faults import DependencyFaults
 
 
 @dataclass
@@ -158,3 +159,9 @@ def log_output(backend: LocalBackend) -> Iterator[io.StringIO]:
     previous = handler.setStream(stream)  # type: ignore[attr-defined]
     yield stream
     handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def faults(backend: LocalBackend, emulator: Any) -> DependencyFaults:
+    """The twin's one fault injector, on the function's own clients (emptied around each test by `emulator`)."""
+    return backend.faults

@@ -7,8 +7,10 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from liveness_api.vocabulary import LivenessOperation
-from liveness_local.emulator import FaceLivenessEmulator, RecordedCall
+from liveness_local.emulated_session import RecordedCall
+from liveness_local.emulator import FaceLivenessEmulator
 from liveness_local.events import api_gateway_event
+from liveness_local.faults import DependencyFaults
 from tests.integration.conftest import Api, emitted_metrics, log_records
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -141,8 +143,8 @@ def test_without_a_key_each_request_is_a_new_session(api: Api) -> None:
     assert api.create().body["sessionId"] != api.create().body["sessionId"]
 
 
-def test_a_retried_throttle_reuses_the_same_token(api: Api, emulator) -> None:
-    api.backend.faults.inject("rekognition", None, "ThrottlingException", times=2)
+def test_a_retried_throttle_reuses_the_same_token(api: Api, faults: DependencyFaults, emulator) -> None:
+    faults.inject("rekognition", None, "ThrottlingException", times=2)
 
     response = api.create()
 
@@ -153,8 +155,10 @@ def test_a_retried_throttle_reuses_the_same_token(api: Api, emulator) -> None:
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
-def test_throttling_that_outlasts_retries_is_429_with_retry_after(api: Api, emulator, capfd, code) -> None:
-    api.backend.faults.inject("rekognition", None, code, times=10)
+def test_throttling_that_outlasts_retries_is_429_with_retry_after(
+    api: Api, faults: DependencyFaults, emulator, capfd, code
+) -> None:
+    faults.inject("rekognition", None, code, times=10)
 
     response = api.create()
 
@@ -165,8 +169,8 @@ def test_throttling_that_outlasts_retries_is_429_with_retry_after(api: Api, emul
     assert [m.dimensions["ErrorType"] for m in failed] == ["Throttled"]
 
 
-def test_access_denied_is_500_and_logs_the_hint(api: Api, emulator, log_output) -> None:
-    api.backend.faults.inject("rekognition", None, "AccessDeniedException", times=1)
+def test_access_denied_is_500_and_logs_the_hint(api: Api, faults: DependencyFaults, emulator, log_output) -> None:
+    faults.inject("rekognition", None, "AccessDeniedException", times=1)
 
     response = api.create()
 
@@ -176,8 +180,8 @@ def test_access_denied_is_500_and_logs_the_hint(api: Api, emulator, log_output) 
     assert any("is Face Liveness available in this region and is the role allowed?" in r["message"] for r in logs)
 
 
-def test_internal_server_error_that_outlasts_retries_is_503(api: Api, emulator) -> None:
-    api.backend.faults.inject("rekognition", None, "InternalServerError", times=10)
+def test_internal_server_error_that_outlasts_retries_is_503(api: Api, faults: DependencyFaults, emulator) -> None:
+    faults.inject("rekognition", None, "InternalServerError", times=10)
 
     response = api.create()
 

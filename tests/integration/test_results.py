@@ -11,7 +11,9 @@ import pytest
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.vocabulary import LivenessOperation
 from liveness_local.backend import LocalBackend
-from liveness_local.emulator import FaceLivenessEmulator, RecordedCall
+from liveness_local.emulated_session import RecordedCall
+from liveness_local.emulator import FaceLivenessEmulator
+from liveness_local.faults import DependencyFaults
 from tests.integration.conftest import Api, emitted_metrics, race
 
 THRESHOLD = 90.0  # cdk.json's livenessThreshold
@@ -165,9 +167,9 @@ def test_malformed_session_ids_are_422_before_any_aws_call(api: Api, emulator, b
     assert not result_calls(emulator)
 
 
-def test_throttled_results_are_429_with_retry_after(api: Api, emulator) -> None:
+def test_throttled_results_are_429_with_retry_after(api: Api, faults: DependencyFaults, emulator) -> None:
     session_id = new_session(api)
-    api.backend.faults.inject("rekognition", LivenessOperation.GET_RESULTS, "ThrottlingException", times=10)
+    faults.inject("rekognition", LivenessOperation.GET_RESULTS, "ThrottlingException", times=10)
 
     response = api.results(session_id)
 

@@ -34,7 +34,7 @@ def test_an_empty_message_is_the_format_s_sixteen_bytes() -> None:
 
 def test_every_header_type_the_encoder_writes_decodes_in_botocore() -> None:
     when = datetime(2026, 12, 1, 12, 0, 0, 250_000, tzinfo=UTC)
-    headers = {
+    headers: dict[str, eventstream.HeaderValue] = {
         ":event-type": "VideoEvent",
         ":chunk-signature": b"\x00\x01\xfe\xff",
         ":date": when,
