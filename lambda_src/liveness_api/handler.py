@@ -32,7 +32,7 @@ from liveness_api.errors import (
     RequestInvalid,
 )
 from liveness_api.identity import Caller, resolve_caller
-from liveness_api.json_body import read_json_body
+from liveness_api.json_body import Refusal, read_json_body
 from liveness_api.metrics_catalogue import RESULTS_FETCHED
 from liveness_api.models import (
     CreateSessionRequest,
@@ -216,7 +216,7 @@ def _map_errors(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(UnicodeDecodeError)
     def _undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
         # Raised by the resolver decoding a base64 body, before read_json_body sees it.
-        return malformed(MalformedJson("bytes that are not UTF-8"))
+        return malformed(MalformedJson(Refusal.NOT_UTF8))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unreadable_media_type(_: RequestUnsupportedContentType) -> Response[Any]:

@@ -21,17 +21,25 @@ from __future__ import annotations
 import json
 import math
 import re
+from enum import StrEnum
 from typing import Any, Final
 
 from liveness_api.errors import MalformedJson
 
 MAX_DEPTH: Final = 32
 
-_TOO_DEEP: Final = f"arrays and objects nested deeper than {MAX_DEPTH} levels"
-_OUT_OF_RANGE: Final = "a number outside the range of a double"
-_NOT_A_NUMBER: Final = "NaN or Infinity, which JSON does not have"
-_DUPLICATE_NAME: Final = "a member name twice in one object"
-_LONE_SURROGATE: Final = "a string with a lone surrogate"
+
+class Refusal(StrEnum):
+    """Why a body is refused, other than JSON's syntax: the words the log line and the client's detail carry."""
+
+    NOT_UTF8 = "bytes that are not UTF-8"
+    TOO_DEEP = f"arrays and objects nested deeper than {MAX_DEPTH} levels"
+    OUT_OF_RANGE = "a number outside the range of a double"
+    NOT_A_NUMBER = "NaN or Infinity, which JSON does not have"
+    DUPLICATE_NAME = "a member name twice in one object"
+    LONE_SURROGATE = "a string with a lone surrogate"
+
+
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
@@ -49,7 +57,7 @@ def read_json_body(text: str) -> Any:
         # json's own messages are fixed words ("Expecting value"); the position is a number: neither quotes the body.
         raise MalformedJson(f"{error.msg} at character {error.pos}") from None
     except RecursionError:
-        raise MalformedJson(_TOO_DEEP) from None
+        raise MalformedJson(Refusal.TOO_DEEP) from None
     _check_depth_and_strings(value)
     return value
 
@@ -58,7 +66,7 @@ def _double(text: str) -> float:
     value = float(text)
     # A nonzero digit before the exponent that still gives 0.0 is an underflow, not a zero.
     if math.isinf(value) or (value == 0 and text.lower().partition("e")[0].strip("-0.")):
-        raise MalformedJson(_OUT_OF_RANGE)
+        raise MalformedJson(Refusal.OUT_OF_RANGE)
     return value
 
 
@@ -68,13 +76,13 @@ def _integer(text: str) -> int:
 
 
 def _constant(_: str) -> Any:
-    raise MalformedJson(_NOT_A_NUMBER)
+    raise MalformedJson(Refusal.NOT_A_NUMBER)
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     members = dict(pairs)
     if len(members) != len(pairs):
-        raise MalformedJson(_DUPLICATE_NAME)
+        raise MalformedJson(Refusal.DUPLICATE_NAME)
     return members
 
 
@@ -85,9 +93,9 @@ def _check_depth_and_strings(value: Any) -> None:
         item, depth = pending.pop()
         if isinstance(item, str):
             if _SURROGATE.search(item):
-                raise MalformedJson(_LONE_SURROGATE)
+                raise MalformedJson(Refusal.LONE_SURROGATE)
         elif isinstance(item, dict | list):
             if depth == MAX_DEPTH:
-                raise MalformedJson(_TOO_DEEP)
+                raise MalformedJson(Refusal.TOO_DEEP)
             children = [*item, *item.values()] if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
