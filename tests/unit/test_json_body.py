@@ -1,7 +1,9 @@
 """read_json_body: what it refuses, where each limit lies, and that it reads every body within them as json does."""
 
 import json
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ from hypothesis import strategies as st
 
 from liveness_api.errors import MalformedJson
 from liveness_api.json_body import MAX_DEPTH, Refusal, read_json_body
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def nested(depth: int, leaf: str = "0") -> str:
@@ -113,3 +117,10 @@ def test_any_body_within_the_limits_reads_as_json_reads_it(value: Any) -> None:
         assert reason(text) is Refusal.TOO_DEEP
     else:
         assert read_json_body(text) == json.loads(text)
+
+
+def test_the_api_docs_state_the_depth_limit() -> None:
+    documented = re.search(r"nested more than (\d+) deep", (ROOT / "docs" / "api.md").read_text())
+
+    assert documented is not None
+    assert int(documented.group(1)) == MAX_DEPTH
