@@ -1,6 +1,6 @@
-"""How the API reads a request body: JSON (RFC 8259) within the limits RFC 8259 section 9 lets a parser set, those
-I-JSON (RFC 7493) names for interoperable messages. A body outside them raises `MalformedJson`, which the handler
-answers as a 400; none reaches the handler's catch-all as a ValueError or RecursionError.
+"""How the API reads a request body: JSON (RFC 8259) within limits RFC 8259 section 9 lets a parser set, namely
+those I-JSON (RFC 7493) names for interoperable messages. A body outside them raises `MalformedJson`, which the
+handler answers as a 400; none reaches the handler's catch-all as a ValueError or RecursionError.
 
 - A number a double cannot hold, which would overflow to infinity or a nonzero one underflow to zero (RFC 8259
   section 6, RFC 7493 section 2.2). Checked before an integer is converted, so a long one never meets Python's
@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from liveness_api.errors import MalformedJson
 
+# docs/api.md states it (a unit test keeps the two equal).
 MAX_DEPTH: Final = 32
 
 
