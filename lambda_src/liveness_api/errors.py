@@ -111,6 +111,20 @@ class RequestInvalid(DomainError):
         self.field_errors = field_errors
 
 
+class MalformedJson(DomainError):
+    """A request body that is not JSON the API reads (json_body.py says what it reads). `reason` names the rule the
+    body broke, in fixed words that never quote the body, so it can be logged and shown to the client."""
+
+    status = 400
+    slug = "malformed-json"
+    title = "Malformed JSON"
+    detail = "The request body is not valid JSON."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The request body is not JSON this API reads: {reason}.")
+        self.reason = reason
+
+
 class DependencyFailed(DomainError):
     """A DynamoDB or S3 call (or KMS behind it) failed after botocore's retries. Counted and logged once, where it
     failed, with `dependency` and `error_type` as the DependencyError metric's dimensions."""

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,8 +23,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from liveness_api import deadline
 from liveness_api.contract import IDEMPOTENCY_HEADER, Route, Routes
 from liveness_api.dependencies import Dependencies
-from liveness_api.errors import DeadlineExceeded, DependencyFailed, DomainError, LivenessCallFailed, RequestInvalid
+from liveness_api.errors import (
+    DeadlineExceeded,
+    DependencyFailed,
+    DomainError,
+    LivenessCallFailed,
+    MalformedJson,
+    RequestInvalid,
+)
 from liveness_api.identity import Caller, resolve_caller
+from liveness_api.json_body import Refusal, read_json_body
 from liveness_api.metrics_catalogue import RESULTS_FETCHED
 from liveness_api.models import (
     CreateSessionRequest,
@@ -86,6 +97,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
     cors = settings.cors_allowed_origins
     app = APIGatewayRestResolver(
         enable_validation=True,
+        json_body_deserializer=read_json_body,
         cors=CORSConfig(allow_origin=cors[0], extra_origins=list(cors[1:]), allow_headers=[IDEMPOTENCY_HEADER])
         if cors
         else None,
@@ -168,6 +180,9 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
 
 # Errors: the only place exceptions become HTTP responses -------------------------------------------------
 
+# The 415's slug, title and detail, whichever check refuses the request.
+_UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", "Unsupported media type", "Send the body as application/json.")
+
 
 def _problem(
     status: int,
@@ -188,20 +203,33 @@ def _map_errors(app: APIGatewayRestResolver) -> None:
     def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Response[str]:
         return _problem(status, slug, title, detail, app.current_event.request_context.request_id, **extra)
 
+    def malformed(error: MalformedJson) -> Response[str]:
+        # A client's mistake or a probe, not a fault: one WARNING line and no traceback, so it never counts as an
+        # error. The reason is fixed words: the body itself is never logged, as it could be personal data.
+        logger.warning("Malformed request body", extra={"reason": error.reason})
+        return problem(error.status, error.slug, error.title, error.public_detail)
+
+    @app.exception_handler(MalformedJson)
+    def _malformed_body(error: MalformedJson) -> Response[Any]:
+        return malformed(error)
+
     @app.exception_handler(UnicodeDecodeError)
     def _undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
-        return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid UTF-8 JSON.")
+        # Raised by the resolver decoding a base64 body, before read_json_body sees it.
+        return malformed(MalformedJson(Refusal.NOT_UTF8))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unreadable_media_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        # A Content-Type the resolver cannot read even without a body (the handler refuses those with one first).
+        return problem(415, *_UNSUPPORTED_MEDIA_TYPE)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
-        problems = error.errors()
-        if any(found.get("type") == "json_invalid" for found in problems):
-            return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.")
         field_errors = [
             # The location without its first element ("body", "header", "path") and never the input value,
             # which could be personal data.
             {"field": ".".join(str(part) for part in found.get("loc", ())[1:]) or "body", "message": found["msg"]}
-            for found in problems
+            for found in error.errors()
         ]
         return problem(422, "validation-error", "Request validation failed", "See errors.", errors=field_errors)
 
@@ -258,23 +286,19 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
 def _carries_non_json_body(event: dict[str, Any]) -> bool:
     """The API speaks JSON only. The resolver would parse form and multipart bodies too, and answer them
     with confusing field errors or 500s, so such requests are refused before it sees them."""
-    content_type: str | None = next(
-        (str(value) for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), None
-    )
-    if not event.get("body") or not content_type:
+    if not event.get("body"):
         return False
+    # Every spelling of the name, as the resolver reads the last one: one value other than JSON is refused. The
+    # resolver reads an empty value as JSON, as it does a missing one.
+    content_types = [
+        str(value).strip() for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"
+    ]
     # Exactly as the resolver matches it (case-sensitively), so nothing it would refuse gets through.
-    return content_type.split(";")[0].strip() != "application/json"
+    return any(value and value.split(";")[0].strip() != "application/json" for value in content_types)
 
 
 def _unsupported_media_type(event: dict[str, Any]) -> dict[str, Any]:
-    response = _problem(
-        415,
-        "unsupported-media-type",
-        "Unsupported media type",
-        "Send the body as application/json.",
-        (event.get("requestContext") or {}).get("requestId", ""),
-    )
+    response = _problem(415, *_UNSUPPORTED_MEDIA_TYPE, (event.get("requestContext") or {}).get("requestId", ""))
     return {
         "statusCode": response.status_code,
         "headers": response.headers,
