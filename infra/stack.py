@@ -111,6 +111,8 @@ class FaceLivenessStack(Stack):
             if config.identity_pool != "off"
             else None
         )
+        if self.identity_pool is not None and config.caller_mode.identity_pool_callers:
+            self.function.accept_identity_pool(self.identity_pool.identity_pool_id)
         # Only where the handler counts client addresses (guests in IAM mode): the key of their HMACs.
         self.address_key = (
             GuestAddressKey(self, "AddressKey", name=name, retention=retention, function=self.function)

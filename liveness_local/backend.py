@@ -200,13 +200,16 @@ class LocalBackend:
 
     def function_in_mode(self, mode: CallerMode) -> LocalFunction:
         """The function as if deployed in `mode`, for tests: its settings name the mode (and, where addresses count,
-        the local address-key secret). Made once per mode; each serves alongside the configured one."""
+        the local address-key secret; where callers are identity-pool identities, the local pool). Made once per mode;
+        each serves alongside the configured one."""
         with self._by_mode_lock:
             if mode not in self._by_mode:
-                secret = self.resources.address_key_secret if mode.limits_addresses else ""
-                self._by_mode[mode] = self.deploy(
-                    self.settings.model_copy(update={"caller_mode": mode, "address_key_secret": secret})
-                )
+                update = {
+                    "caller_mode": mode,
+                    "address_key_secret": self.resources.address_key_secret if mode.limits_addresses else "",
+                    "identity_pool_id": self.resources.identity_pool_id if mode.identity_pool_callers else "",
+                }
+                self._by_mode[mode] = self.deploy(self.settings.model_copy(update=update))
             return self._by_mode[mode]
 
     def stop(self) -> None:

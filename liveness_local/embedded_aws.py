@@ -9,6 +9,7 @@ from typing import Any
 from infra.config import StackConfig, function_environment
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.settings import Settings
+from liveness_local.events import local_identity_pool_id
 
 LOCAL_BUCKET = "face-liveness-images-local"
 LOCAL_TABLE = "face-liveness-sessions-local"
@@ -28,6 +29,8 @@ class LocalResources:
     table: str
     # The address-key secret, as the stack's generated one (always made locally; passed on only in guest mode).
     address_key_secret: str = ""
+    # The identity pool the local callers' identities belong to (passed on only where callers are its identities).
+    identity_pool_id: str = ""
 
 
 def provision(config: StackConfig, session: Any) -> LocalResources:
@@ -107,6 +110,7 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
         key_arn=key_arn,
         table=LOCAL_TABLE,
         address_key_secret=secret_arn,
+        identity_pool_id=local_identity_pool_id(config.region),
     )
 
 
@@ -122,6 +126,7 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
             key_arn=resources.key_arn,
             table=resources.table,
             address_key_secret=resources.address_key_secret if config.caller_mode.limits_addresses else "",
+            identity_pool_id=resources.identity_pool_id if config.caller_mode.identity_pool_callers else "",
         ),
     }
 

@@ -31,6 +31,12 @@ def _local_id(kind: str, name: str) -> str:
     return str(uuid.uuid5(_LOCAL_IDS, f"{kind}:{name}"))
 
 
+def local_identity_pool_id(region: str) -> str:
+    """The twin's identity pool in `region`, as Cognito writes pool ids (`<region>:<uuid>`): the pool the local
+    callers' identities belong to and the one the local function is told is the stack's."""
+    return f"{region}:{_local_id('identity-pool', 'local')}"
+
+
 @dataclass(frozen=True)
 class CallerIdentity:
     """Who API Gateway says is calling, field for field as it fills `requestContext.identity` and
@@ -60,11 +66,18 @@ class CallerIdentity:
 
     @classmethod
     def identity_pool(
-        cls, name: str, *, guest: bool = False, region: str = "us-east-1", source_ip: str = LOCAL_SOURCE_IP
+        cls,
+        name: str,
+        *,
+        guest: bool = False,
+        region: str = "us-east-1",
+        source_ip: str = LOCAL_SOURCE_IP,
+        pool_id: str | None = None,
     ) -> CallerIdentity:
         """SigV4 with identity-pool credentials (the enhanced flow): the identity id is the user's own, the role
-        ARN the pool role's, shared by every user of the pool."""
-        pool_id = f"{region}:{_local_id('identity-pool', 'local')}"
+        ARN the pool role's, shared by every user of the pool. The pool is the twin's own unless `pool_id` names
+        another."""
+        pool_id = pool_id or local_identity_pool_id(region)
         user_pool = f"cognito-idp.{region}.amazonaws.com/{region}_LocalPool"
         role = "LocalUnauthenticatedRole" if guest else "LocalAuthenticatedRole"
         return cls(

@@ -9,11 +9,18 @@ from liveness_api.metrics_catalogue import NAMESPACE
 
 
 def function_environment(
-    config: StackConfig, *, bucket: str, key_arn: str, table: str, address_key_secret: str = ""
+    config: StackConfig,
+    *,
+    bucket: str,
+    key_arn: str,
+    table: str,
+    address_key_secret: str = "",
+    identity_pool_id: str = "",
 ) -> dict[str, str]:
     """The Lambda function's environment: built here once for the stack and for the local server alike.
     `address_key_secret`: the ARN of the secret keying client-address hashes, where the caller mode counts
-    addresses (`CallerMode.limits_addresses`); the function refuses to start in that mode without it."""
+    addresses (`CallerMode.limits_addresses`); `identity_pool_id`: the stack's identity pool, where callers are its
+    identities (`CallerMode.identity_pool_callers`). The function refuses to start in such a mode without it."""
     return {
         EnvVar.IMAGE_BUCKET: bucket,
         EnvVar.IMAGE_KEY_PREFIX: config.image_key_prefix,
@@ -39,6 +46,7 @@ def function_environment(
         EnvVar.CALLER_READS_PER_MINUTE: str(config.caller_reads_per_minute),
         EnvVar.CALLER_MODE: config.caller_mode.value,
         EnvVar.ADDRESS_KEY_SECRET: address_key_secret,
+        EnvVar.IDENTITY_POOL_ID: identity_pool_id,
         EnvVar.SERVICE_NAME: SERVICE_NAME,
         EnvVar.METRICS_NAMESPACE: NAMESPACE,
         EnvVar.LOG_LEVEL: "INFO",

@@ -16,6 +16,7 @@ from constructs import Construct
 from infra.config.platform import LAMBDA_PYTHON_VERSION, powertools_layer_parameter
 from infra.constructs.storage import Retention, Storage, log_group
 from liveness_api.contract import LAMBDA_HANDLER
+from liveness_api.environment import EnvVar
 
 LAMBDA_SRC: Final = Path(__file__).resolve().parents[2] / "lambda_src"
 # Nothing that only serves development may reach the deployment package.
@@ -113,6 +114,12 @@ class LivenessFunction(Construct):
             if props.snap_start
             else self.function
         )
+
+    def accept_identity_pool(self, identity_pool_id: str) -> None:
+        """Name the stack's identity pool to the handler, which then accepts only its identities. Set after the
+        function is built: the pool comes after the API (its roles may invoke exactly the API's routes), and the
+        API after the function it invokes."""
+        self.function.add_environment(EnvVar.IDENTITY_POOL_ID, identity_pool_id)
 
     def _statements(self, image_key_prefix: str, storage: Storage) -> list[iam.PolicyStatement]:
         """Every permission of the handler. Each statement has a Sid, which also keeps CDK's policy minimisation

@@ -5,7 +5,8 @@ with credentials redacted.
 What is redacted, exactly: WAF's `RedactedFields` can only redact a single header, the URI path, the query string
 or the method, never the log record's `httpRequest.clientIp`. The logging configuration redacts the headers
 `authorization` (SigV4 signatures and user-pool tokens), `x-amz-security-token` (the session token of temporary
-credentials) and `x-forwarded-for` (addresses of the client and of proxies in front of it). The client address
+credentials), `x-forwarded-for` (addresses of the client and of proxies in front of it) and `x-end-user` (the end
+user a backend names, which the API keeps only hashed). The client address
 itself stays in each record, so a logging filter keeps only the records of blocked requests: allowed requests leave
 no address behind. Sampled requests (kept by WAF for three hours and shown in the console, headers unredacted)
 are off for the same reason; the CloudWatch metrics are on.
@@ -35,7 +36,7 @@ WAF_NAMESPACE: Final = "AWS/WAFV2"
 WAF_LOG_PREFIX: Final = "aws-waf-logs-"
 LOG_DELIVERY: Final = "delivery.logs.amazonaws.com"
 RATE_WINDOW_SECONDS: Final = 300
-REDACTED_HEADERS: Final = ("authorization", "x-amz-security-token", "x-forwarded-for")
+REDACTED_HEADERS: Final = ("authorization", "x-amz-security-token", "x-forwarded-for", contract.END_USER_HEADER.lower())
 # AWS managed rule groups, in evaluation order after the stack's own rules (each blocks on its own rules' verdicts).
 MANAGED_RULE_GROUPS: Final = (
     "AWSManagedRulesAmazonIpReputationList",

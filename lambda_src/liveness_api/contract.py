@@ -35,5 +35,7 @@ LEDGER_TTL_ATTRIBUTE: Final = "ttl"
 # Rekognition's documented session lifetime: results and images vanish from its API after this.
 SESSION_LIFETIME_SECONDS: Final = 180
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+# Where a backend in plain IAM mode names the end user a request is for (an opaque id it chooses).
+END_USER_HEADER: Final = "X-End-User"
 # API Gateway's hard limit on a REST API payload is 10 MB; our bodies are tiny JSON documents.
 MAX_BODY_BYTES: Final = 16 * 1024

@@ -39,6 +39,8 @@ class EnvVar:
     CALLER_MODE: Final = "CALLER_IDENTITY_MODE"
     # The Secrets Manager secret whose value keys the client-address hashes; empty unless the mode counts addresses.
     ADDRESS_KEY_SECRET: Final = "ADDRESS_KEY_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
+    # The stack's identity pool, whose identities alone may call; empty unless callers are identity-pool identities.
+    IDENTITY_POOL_ID: Final = "IDENTITY_POOL_ID"
     # Read by Powertools itself.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

@@ -36,6 +36,14 @@ class CallerIdentityMissing(DomainError):
     detail = "The request carries no caller identity; the API requires an authenticated caller."
 
 
+class IdentityPoolNotAccepted(DomainError):
+    # An identity of another identity pool of the account whose roles may invoke the API: no caller of this stack.
+    status = 403
+    slug = "identity-pool-not-accepted"
+    title = "Identity pool not accepted"
+    detail = "The request is signed with credentials of another identity pool; use the stack's IdentityPoolId."
+
+
 class TooManyFailedChecks(DomainError):
     status = 429
     slug = "too-many-failed-checks"

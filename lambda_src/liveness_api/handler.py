@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from liveness_api import deadline
-from liveness_api.contract import IDEMPOTENCY_HEADER, Route, Routes
+from liveness_api.contract import END_USER_HEADER, IDEMPOTENCY_HEADER, Route, Routes
 from liveness_api.dependencies import Dependencies
 from liveness_api.errors import (
     DeadlineExceeded,
@@ -37,6 +37,7 @@ from liveness_api.metrics_catalogue import RESULTS_FETCHED
 from liveness_api.models import (
     CreateSessionRequest,
     CreateSessionResponse,
+    EndUserId,
     IdempotencyKey,
     Problem,
     SessionId,
@@ -52,7 +53,7 @@ _PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
     for status, description in (
         (400, "Malformed JSON, or a request API Gateway cannot read"),
-        (403, "Unsigned, wrongly signed or not allowed by IAM; or no caller identity"),
+        (403, "Unsigned, wrongly signed or not allowed by IAM; or no caller identity this deployment accepts"),
         (404, "No such session for this caller"),
         (413, "Request body too large"),
         (415, "Body not sent as application/json"),
@@ -86,6 +87,15 @@ def _problems(*statuses: int) -> dict[int, OpenAPIResponse]:
     return {status: _PROBLEM_RESPONSES[status] for status in sorted({*_EVERY_ROUTE_PROBLEMS, *statuses})}
 
 
+def _end_user_header() -> Any:
+    """Every route takes it, each its own parameter: a session created for an end user is that end user's alone."""
+    return Header(
+        alias=END_USER_HEADER,
+        description="Plain IAM mode only: the end user the request is for, an opaque id the backend chooses; the "
+        "session and the abuse limit are then that end user's. Refused (422) in the other modes.",
+    )
+
+
 def _resolver_path(route: Route) -> str:
     # API Gateway writes path parameters as {name}; the resolver as <name>.
     return route.path.replace("{", "<").replace("}", ">")
@@ -103,9 +113,14 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
         else None,
     )
 
-    def caller() -> Caller:
+    def caller(end_user: str | None) -> Caller:
         # By the stack's mode, never the request's shape (identity.py).
-        return resolve_caller(app.current_event.raw_event.get("requestContext") or {}, settings.caller_mode)
+        return resolve_caller(
+            app.current_event.raw_event.get("requestContext") or {},
+            settings.caller_mode,
+            identity_pool_id=settings.identity_pool_id,
+            end_user=end_user,
+        )
 
     @app.post(
         _resolver_path(Routes.CREATE_SESSION),
@@ -130,18 +145,20 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
     def create_session(
         body: Annotated[CreateSessionRequest | None, Body()] = None,
         idempotency_key: Annotated[IdempotencyKey | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
+        end_user: Annotated[EndUserId | None, _end_user_header()] = None,
     ) -> Response[CreateSessionResponse]:
         if isinstance(app.current_event.json_body, list):
             # Powertools validates a JSON array's first element in place of a body that is not a list, so `[null]`
             # or `[{...}]` would pass as the object; the body is an object or null.
             raise RequestInvalid({"body": "Input should be a JSON object or null"})
-        who = caller()
+        who = caller(end_user)
         created = sessions.create(
             owner=who.owner,
             request=body or CreateSessionRequest(),
             idempotency_key=idempotency_key,
             request_id=app.current_event.request_context.request_id,
             address=who.address,
+            backend=who.backend,
         )
         # The model itself, not JSON text: the resolver validates it against CreateSessionResponse, then serializes.
         return Response(status_code=201, content_type="application/json", body=created)
@@ -158,8 +175,12 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
             **_problems(404),
         },
     )
-    def get_results(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> SessionResultsResponse:
-        results = sessions.results(owner=caller().owner, session_id=session_id)
+    def get_results(
+        session_id: Annotated[SessionId, Path(alias="sessionId")],
+        end_user: Annotated[EndUserId | None, _end_user_header()] = None,
+    ) -> SessionResultsResponse:
+        who = caller(end_user)
+        results = sessions.results(owner=who.owner, session_id=session_id, backend=who.backend)
         record_metric(RESULTS_FETCHED)
         return results
 
@@ -170,8 +191,12 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
         # No body: an empty `content` (Powertools would otherwise describe the return type as JSON).
         responses={204: {"description": "Erased", "content": {}}, **_problems(404)},
     )
-    def erase_session(session_id: Annotated[SessionId, Path(alias="sessionId")]) -> Response[None]:
-        sessions.erase(owner=caller().owner, session_id=session_id)
+    def erase_session(
+        session_id: Annotated[SessionId, Path(alias="sessionId")],
+        end_user: Annotated[EndUserId | None, _end_user_header()] = None,
+    ) -> Response[None]:
+        who = caller(end_user)
+        sessions.erase(owner=who.owner, session_id=session_id, backend=who.backend)
         return Response(status_code=204)
 
     _map_errors(app)

@@ -13,20 +13,31 @@ read from the request: a request shaped for another mode cannot pick its owner. 
 - `identity-pool-guests` (authorization=IAM, identityPool=guest): the same, and `cognitoAuthenticationType` may
   also be `unauthenticated`. Guests cost nothing to mint, so the caller's address (`identity.sourceIp`) is also
   returned, for the abuse limit.
-- `iam` (authorization=IAM, identityPool=off): plain SigV4; the owner is the IAM user or role ARN, `userArn`.
-  Identity-pool credentials are refused here: their `userArn` is a role shared by every user of that pool, so
-  binding sessions to it would let those users read each other's sessions.
+- `iam` (authorization=IAM, identityPool=off): plain SigV4; the owner is the principal `userArn` names. An IAM
+  user's ARN is its own; a role's is the session's (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`), whose
+  session name each task or container of a backend chooses, so the owner is the role itself, written
+  `arn:aws:iam::ACCOUNT:role/ROLE`: the STS ARN carries no role path, and a role name is unique in its account
+  whatever its path. Identity-pool credentials are refused here: their `userArn` is a role shared by every user of
+  that pool, so binding sessions to it would let those users read each other's sessions. A backend may name the end
+  user a request is for (`END_USER_HEADER`): the owner is then that end user of that principal, and the principal
+  remains the caller whose per-caller limits count all of its end users together.
+
+In the identity-pool modes only identities of the stack's own identity pool are accepted: an identity pool is
+keyed by its id, and another pool of the account whose roles may invoke the API is no pool of this stack.
 
 Owners are prefixed by their kind, so values from two identity sources can never collide.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from liveness_api.errors import CallerIdentityMissing
+from liveness_api.contract import END_USER_HEADER
+from liveness_api.errors import CallerIdentityMissing, IdentityPoolNotAccepted, RequestInvalid
 
 
 class CallerMode(StrEnum):
@@ -55,10 +66,19 @@ class CallerMode(StrEnum):
         """Whether the abuse limit also counts failures per client address: only where callers can be guests."""
         return self is CallerMode.IDENTITY_POOL_GUESTS
 
+    @property
+    def identity_pool_callers(self) -> bool:
+        """Whether callers sign with the stack's identity pool's credentials, so that the pool must be theirs."""
+        return self in (CallerMode.IDENTITY_POOL, CallerMode.IDENTITY_POOL_GUESTS)
+
 
 # API Gateway's `cognitoAuthenticationType` for signed-in and for guest identity-pool credentials.
 AUTHENTICATED: Final = "authenticated"
 UNAUTHENTICATED: Final = "unauthenticated"
+
+
+# An STS assumed-role ARN: partition, account, role name (IAM's name characters), session name.
+_ASSUMED_ROLE: Final = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[^/]+$")
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,9 @@ class Caller:
     # The client's address as API Gateway saw it, only in a mode whose abuse limit counts addresses. Never stored
     # or logged in clear: the domain keeps only its keyed hash.
     address: str | None = None
+    # The backend principal that named the end user `owner` is (plain IAM mode with END_USER_HEADER): its per-caller
+    # request limits still count every request it sends, whichever end user it names.
+    backend: str | None = None
 
 
 def _text(mapping: Any, name: str) -> str | None:
@@ -74,9 +97,41 @@ def _text(mapping: Any, name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def resolve_caller(request_context: dict[str, Any], mode: CallerMode) -> Caller:
-    """The caller of a request in `mode`, or CallerIdentityMissing when the request carries no identity valid in
-    that mode."""
+def iam_principal(user_arn: str) -> str:
+    """The principal `user_arn` names, the same for every session of a role: an assumed role's STS ARN becomes
+    `arn:<partition>:iam::<account>:role/<role name>` (without the role's path, which the STS ARN does not carry);
+    any other ARN (an IAM user, the root, a federated user) is its own principal."""
+    found = _ASSUMED_ROLE.match(user_arn)
+    if found is None:
+        return user_arn
+    partition, account, role = found.groups()
+    return f"arn:{partition}:iam::{account}:role/{role}"
+
+
+def end_user_owner(backend: str, end_user: str) -> str:
+    """The owner of the sessions a backend creates for one of its end users. The end user's id is hashed with the
+    backend's owner, so the ledger never holds it in clear and two backends naming the same id stay two owners. The
+    separator, a space, occurs in no ARN."""
+    digest = hashlib.sha256(f"{backend}\n{end_user}".encode()).hexdigest()
+    return f"{backend} end-user:{digest}"
+
+
+def resolve_caller(
+    request_context: dict[str, Any], mode: CallerMode, *, identity_pool_id: str = "", end_user: str | None = None
+) -> Caller:
+    """The caller of a request in `mode`: CallerIdentityMissing when the request carries no identity valid in that
+    mode, IdentityPoolNotAccepted for an identity of another pool than `identity_pool_id` (the stack's, in the
+    identity-pool modes; none is accepted when it is empty), RequestInvalid when `end_user` (END_USER_HEADER, already
+    checked against its schema) is named in a mode where the caller is already the person."""
+    caller = _principal(request_context, mode, identity_pool_id)
+    if end_user is None:
+        return caller
+    if mode is not CallerMode.IAM:
+        raise RequestInvalid({END_USER_HEADER.lower(): "not accepted in this deployment: the caller is the end user"})
+    return Caller(end_user_owner(caller.owner, end_user), backend=caller.owner)
+
+
+def _principal(request_context: dict[str, Any], mode: CallerMode, identity_pool_id: str) -> Caller:
     identity = request_context.get("identity") or {}
     if mode is CallerMode.USER_POOL:
         claims = (request_context.get("authorizer") or {}).get("claims")
@@ -89,10 +144,12 @@ def resolve_caller(request_context: dict[str, Any], mode: CallerMode) -> Caller:
         arn = _text(identity, "userArn")
         if identity_id is not None or arn is None:
             raise CallerIdentityMissing()
-        return Caller(f"iam:{arn}")
+        return Caller(f"iam:{iam_principal(arn)}")
     allowed = {AUTHENTICATED, UNAUTHENTICATED} if mode is CallerMode.IDENTITY_POOL_GUESTS else {AUTHENTICATED}
     if identity_id is None or _text(identity, "cognitoAuthenticationType") not in allowed:
         raise CallerIdentityMissing()
+    if not identity_pool_id or _text(identity, "cognitoIdentityPoolId") != identity_pool_id:
+        raise IdentityPoolNotAccepted()
     owner = f"cognito-identity:{identity_id}"
     if not mode.limits_addresses:
         return Caller(owner)

@@ -20,6 +20,9 @@ ChallengeVersion = Annotated[
 ]
 SessionId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# The end user a backend names (plain IAM mode): an opaque id of the backend's choosing, hashed before it is kept.
+# Letters, digits and `.`, `_`, `:`, `-` fit UUIDs, hex and base64url digests and namespaced ids, not e-mail addresses.
+EndUserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 def _json_integer(value: object) -> object:

@@ -89,8 +89,10 @@ class LivenessSessions:
         idempotency_key: str | None,
         request_id: str,
         address: str | None = None,
+        backend: str | None = None,
     ) -> CreateSessionResponse:
-        """`address`: the client's address, where the abuse limit counts addresses (identity.Caller.address)."""
+        """`address`: the client's address, where the abuse limit counts addresses (identity.Caller.address);
+        `backend`: the backend principal `owner` is an end user of (identity.Caller.backend)."""
         if request.audit_images_limit > self._max_audit_images_limit:
             raise RequestInvalid(
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
@@ -99,7 +101,7 @@ class LivenessSessions:
         address_key = self._address_key(address)
         # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before; where
         # addresses count, a second reads the address's cool-down.
-        blocked_until = self._admit(owner, CallerLimit.CREATES, now, address_key).blocked_until
+        blocked_until = self._admit(owner, CallerLimit.CREATES, now, address_key, backend).blocked_until
         if blocked_until is not None:
             record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
             wait = max(1, math.ceil((blocked_until - now).total_seconds()))
@@ -131,8 +133,8 @@ class LivenessSessions:
         logger.info("Session created", extra={"session_id": session_id})
         return CreateSessionResponse(session_id=session_id, region=self._region, expires_at=record.expires_at)
 
-    def results(self, owner: str, session_id: str) -> SessionResultsResponse:
-        self._admit(owner, CallerLimit.READS, self._clock())
+    def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
+        self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
         record = self._owned_session(owner, session_id)
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
@@ -165,8 +167,8 @@ class LivenessSessions:
         tracer.put_annotation("Decision", response.decision)
         return response
 
-    def erase(self, owner: str, session_id: str) -> None:
-        self._admit(owner, CallerLimit.READS, self._clock())
+    def erase(self, owner: str, session_id: str, backend: str | None = None) -> None:
+        self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
         self._owned_session(owner, session_id)
         deleted = self._images().erase_session_images(session_id)
         self._ledger.delete_session(session_id)
@@ -180,8 +182,23 @@ class LivenessSessions:
             raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
         return self._address_keys.key(address)
 
-    def _admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
-        admission = self._ledger.admit(owner, limit, now, address_key)
+    def _admit(
+        self,
+        owner: str,
+        limit: CallerLimit,
+        now: datetime,
+        address_key: str | None = None,
+        backend: str | None = None,
+    ) -> Admission:
+        """Count the request against `owner`'s limit and, for an end user of `backend`, against the backend's
+        too: one more DynamoDB update, so that naming end users never multiplies what the backend may send. The
+        backend's own cool-down (from sessions it created without naming an end user) holds back none of them."""
+        admission = self._within_limit(self._ledger.admit(owner, limit, now, address_key), limit, now)
+        if backend is not None:
+            self._within_limit(self._ledger.admit(backend, limit, now), limit, now)
+        return admission
+
+    def _within_limit(self, admission: Admission, limit: CallerLimit, now: datetime) -> Admission:
         if admission.requests_in_window > self._limits[limit]:
             record_metric(CALLER_RATE_LIMITED, 1, limit)
             wait = max(1, math.ceil((admission.window_ends - now).total_seconds()))

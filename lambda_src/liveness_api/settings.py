@@ -50,11 +50,15 @@ class Settings(BaseModel):
     caller_mode: CallerMode = Field(alias=EnvVar.CALLER_MODE)
     # Empty unless `caller_mode` counts client addresses.
     address_key_secret: str = Field(alias=EnvVar.ADDRESS_KEY_SECRET)
+    # Empty unless `caller_mode` has identity-pool callers.
+    identity_pool_id: str = Field(alias=EnvVar.IDENTITY_POOL_ID)
 
     @model_validator(mode="after")
-    def _address_key_where_addresses_count(self) -> Settings:
+    def _mode_has_what_it_checks(self) -> Settings:
         if self.caller_mode.limits_addresses and not self.address_key_secret:
             raise ValueError(f"{EnvVar.ADDRESS_KEY_SECRET} must name the address-key secret in {self.caller_mode} mode")
+        if self.caller_mode.identity_pool_callers and not self.identity_pool_id:
+            raise ValueError(f"{EnvVar.IDENTITY_POOL_ID} must name the identity pool in {self.caller_mode} mode")
         return self
 
     @classmethod

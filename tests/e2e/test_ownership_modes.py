@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from liveness_api.contract import END_USER_HEADER
 from tests.e2e.conftest import Client, Target, assert_problem, local_target
 
 pytestmark = pytest.mark.e2e
@@ -70,3 +71,22 @@ def test_an_idempotency_key_is_scoped_to_its_caller_in_every_mode(
 
     assert mode_client.create(idempotency_key=key).json()["sessionId"] == mine
     assert mode_other_client.create(idempotency_key=key).json()["sessionId"] != mine
+
+
+def test_a_backend_names_its_end_users_only_in_plain_iam_mode(
+    request: pytest.FixtureRequest, mode_target: Target, mode_client: Client
+) -> None:
+    mode = request.node.callspec.params["mode_target"]
+    alice, bob = ({END_USER_HEADER: f"{name}-{uuid.uuid4().hex}"} for name in ("alice", "bob"))
+    created = mode_client.request("POST", "/sessions", headers=alice)
+    if mode != "iam" or (mode_target.deployed and created.status_code == 422):
+        # Where the caller is the person (and a deployed stack in such a mode), nobody names an end user.
+        problem = assert_problem(created, 422, "validation-error")
+        assert [error["field"] for error in problem["errors"]] == [END_USER_HEADER.lower()]
+        return
+    assert created.status_code == 201, created.text
+    results = f"/sessions/{created.json()['sessionId']}/results"
+
+    assert_problem(mode_client.request("GET", results, headers=bob), 404, "session-not-found")
+    assert_problem(mode_client.request("GET", results), 404, "session-not-found")  # the backend itself
+    assert mode_client.request("GET", results, headers=alice).status_code == 200

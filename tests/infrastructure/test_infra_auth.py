@@ -180,6 +180,20 @@ def test_the_function_knows_its_caller_mode_and_only_iam_guests_get_an_address_k
     ]
 
 
+@pytest.mark.parametrize(("authorization", "identity_pool"), [(a, p) for a in AUTHORIZATIONS for p in IDENTITY_POOLS])
+def test_where_callers_are_identity_pool_identities_the_function_knows_the_stacks_pool(
+    combos: Combos, authorization: str, identity_pool: str
+) -> None:
+    built = combos[(authorization, identity_pool, False)]
+    environment = built.only("AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    # IAM with an identity pool: its identities sign the calls. COGNITO: a user-pool token does, whatever the pool.
+    if authorization == "IAM" and identity_pool != "off":
+        assert built.stack.identity_pool is not None
+        assert environment[EnvVar.IDENTITY_POOL_ID] == built.ref(built.stack.identity_pool.pool)
+    else:
+        assert environment[EnvVar.IDENTITY_POOL_ID] == ""
+
+
 def test_the_combinations_cover_every_value_of_the_caller_mode_knobs() -> None:
     fields = StackConfig.model_fields
     assert set(AUTHORIZATIONS) == set(get_args(fields["authorization"].annotation))

@@ -155,7 +155,7 @@ def test_logs_keep_only_blocked_requests_with_credentials_redacted(synths: dict[
     (destination,) = logging["LogDestinationConfigs"]
     assert json.dumps(destination).endswith(':log-group:aws-waf-logs-FaceLivenessApi"]]}')
     assert logging["RedactedFields"] == [{"SingleHeader": {"Name": header}} for header in REDACTED_HEADERS]
-    assert REDACTED_HEADERS == ("authorization", "x-amz-security-token", "x-forwarded-for")
+    assert REDACTED_HEADERS == ("authorization", "x-amz-security-token", "x-forwarded-for", "x-end-user")
     assert logging["LoggingFilter"] == {
         "DefaultBehavior": "DROP",
         "Filters": [

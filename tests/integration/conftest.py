@@ -14,7 +14,8 @@ from typing import Any, Protocol, TypeVar
 import pytest
 
 from infra.config import load_cdk_json_config
-from liveness_api.identity import CallerMode, resolve_caller
+from liveness_api.identity import resolve_caller
+from liveness_api.settings import Settings
 from liveness_local.backend import LocalBackend
 from liveness_local.events import CallerIdentity, api_gateway_event
 from liveness_local.faults import DependencyFaults
@@ -63,9 +64,10 @@ class Api:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         return api_gateway_event(method, path, body=body, headers=all_headers, identity=self.identity)
 
-    def owner(self, mode: CallerMode) -> str:
-        """The owner this caller's sessions are bound to in `mode`, as the function resolves it."""
-        return resolve_caller(self.event("GET", "/", None)["requestContext"], mode).owner
+    def owner(self, settings: Settings) -> str:
+        """The owner this caller's sessions are bound to by a function with `settings`, as it resolves it."""
+        context = self.event("GET", "/", None)["requestContext"]
+        return resolve_caller(context, settings.caller_mode, identity_pool_id=settings.identity_pool_id).owner
 
     def create(self, body: Any = None, **kwargs: Any) -> ApiResponse:
         return self.call("POST", "/sessions", body, **kwargs)

@@ -119,9 +119,9 @@ def test_the_address_is_kept_only_as_a_keyed_hash_and_expires(backend, emulator,
 def test_a_concurrent_burst_of_failures_from_one_address_cannot_slip_past_the_limit(backend, emulator, guests) -> None:
     address = random_ipv4()
     sessions = [failed_session(guests, emulator, address) for _ in range(12)]
-    domain, mode = guests.dependencies.sessions, guests.settings.caller_mode
+    domain, settings = guests.dependencies.sessions, guests.settings
 
-    race([functools.partial(domain.results, api.owner(mode), sid) for api, sid in sessions])
+    race([functools.partial(domain.results, api.owner(settings), sid) for api, sid in sessions])
 
     item = address_item(backend, address)
     assert item is not None

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from infra.config import function_environment, load_config
+from infra.config import function_environment, load_cdk_json_config, load_config
 from liveness_api.environment import EnvVar
 from liveness_api.identity import CallerMode, resolve_caller
 from liveness_api.settings import Settings
 from liveness_local.backend import LocalBackend, LocalFunction
-from liveness_local.events import CallerIdentity, api_gateway_event
+from liveness_local.events import CallerIdentity, api_gateway_event, local_identity_pool_id
 from tests.integration.conftest import Api, ApiResponse, Function
 
 ACCOUNT = "123456789012"
@@ -23,6 +23,8 @@ REGION = "us-east-1"
 USER_POOL = f"cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI"
 POOL_ROLE_ID = "AROA3EXAMPLEPOOLROLE"
 ADDRESS = "203.0.113.24"
+# The stack's identity pool, as the twin deploys the function in the identity-pool modes.
+IDENTITY_POOL_ID = local_identity_pool_id(load_cdk_json_config().region)
 
 
 # requestContext.identity and requestContext.authorizer, field for field as API Gateway fills them ---------------
@@ -47,28 +49,31 @@ def _identity(**fields: Any) -> dict[str, Any]:
     }
 
 
-def iam_context(role: str) -> dict[str, Any]:
-    """AWS_IAM, signed with a role's own credentials."""
-    caller = "AROA3EXAMPLEROLEID:worker-1"
+def iam_context(role: str, *, session: str = "worker-1", account: str = ACCOUNT) -> dict[str, Any]:
+    """AWS_IAM, signed with a role's own credentials, in an STS session of this name."""
+    caller = f"AROA3EXAMPLEROLEID:{session}"
     return {
         "identity": _identity(
-            accountId=ACCOUNT,
+            accountId=account,
             caller=caller,
             user=caller,
             accessKey="ASIA3EXAMPLEKEY",
-            userArn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/worker-1",
+            userArn=f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
         )
     }
 
 
-def identity_pool_context(identity_id: str, *, guest: bool = False, source_ip: str = ADDRESS) -> dict[str, Any]:
+def identity_pool_context(
+    identity_id: str, *, guest: bool = False, source_ip: str = ADDRESS, pool_id: str = IDENTITY_POOL_ID
+) -> dict[str, Any]:
     """AWS_IAM, signed with identity-pool credentials (enhanced flow): the role ARN is the pool role's, shared by
-    every identity of the pool; only `cognitoIdentityId` tells users apart."""
+    every identity of the pool; only `cognitoIdentityId` tells users apart. The pool is the stack's (the twin's)
+    unless `pool_id` names another."""
     caller = f"{POOL_ROLE_ID}:CognitoIdentityCredentials"
     role = "FaceLivenessApi-GuestRole" if guest else "FaceLivenessApi-AuthenticatedRole"
     return {
         "identity": _identity(
-            cognitoIdentityPoolId=f"{REGION}:0b7f4c8e-1d2a-4e3b-9c5d-6a7b8c9d0e1f",
+            cognitoIdentityPoolId=pool_id,
             accountId=ACCOUNT,
             cognitoIdentityId=identity_id,
             caller=caller,
@@ -220,11 +225,43 @@ def test_in_plain_iam_mode_identity_pool_credentials_are_refused(in_mode) -> Non
     assert_refused(ContextApi(function, user_pool_context(str(uuid.uuid4()))).create())
 
 
+@pytest.mark.parametrize("mode", [CallerMode.IDENTITY_POOL, CallerMode.IDENTITY_POOL_GUESTS], ids=str)
+def test_identity_pool_modes_accept_only_the_stacks_own_pool(in_mode, mode: CallerMode) -> None:
+    function = in_mode(mode)
+    identity_id = new_identity_id()
+    own = ContextApi(function, identity_pool_context(identity_id))
+    session_id = own.create().body["sessionId"]
+    # Another pool of the account whose roles may invoke the API, even naming the same identity id; or none.
+    foreign = identity_pool_context(identity_id, pool_id=f"{REGION}:{uuid.uuid4()}")
+    poolless = identity_pool_context(identity_id, pool_id="")
+    guest = identity_pool_context(new_identity_id(), guest=True, pool_id=f"{REGION}:{uuid.uuid4()}")
+    for context in (foreign, poolless, *([guest] if mode.limits_addresses else [])):
+        stranger = ContextApi(function, context)
+        for response in (stranger.create(), stranger.results(session_id), stranger.erase(session_id)):
+            assert response.status == 403
+            assert response.problem["type"] == "urn:face-liveness-api:problem:identity-pool-not-accepted"
+    assert own.erase(session_id).status == 204
+
+
+@pytest.mark.parametrize("identity_pool", ["authenticated", "guest"])
+def test_identity_pool_modes_will_not_start_without_the_stacks_pool(identity_pool: str) -> None:
+    config = load_config({"identityPool": identity_pool, "corsAllowedOrigins": "https://app.example.com"}.get)
+    environment = function_environment(
+        config,
+        bucket="b",
+        key_arn="arn:aws:kms:us-east-1:1:key/k",
+        table="t",
+        address_key_secret="arn:aws:secretsmanager:us-east-1:1:secret:address-key",
+    )
+    with pytest.raises(ValueError, match=EnvVar.IDENTITY_POOL_ID):
+        Settings.from_environ({**environment, "AWS_REGION": REGION})
+
+
 def test_the_same_person_is_a_different_owner_in_another_mode() -> None:
     # Owners carry their kind, so an identity id can never be read as a sub or an ARN, and vice versa.
     value = new_identity_id()
     owners = {
-        resolve_caller(identity_pool_context(value), CallerMode.IDENTITY_POOL).owner,
+        resolve_caller(identity_pool_context(value), CallerMode.IDENTITY_POOL, identity_pool_id=IDENTITY_POOL_ID).owner,
         resolve_caller(user_pool_context(value), CallerMode.USER_POOL).owner,
     }
     assert len(owners) == 2
@@ -235,8 +272,9 @@ def test_the_same_person_is_a_different_owner_in_another_mode() -> None:
 
 def test_only_guest_mode_hands_the_address_on() -> None:
     guest = identity_pool_context(new_identity_id(), guest=True)
-    assert resolve_caller(guest, CallerMode.IDENTITY_POOL_GUESTS).address == ADDRESS
-    assert resolve_caller(identity_pool_context(new_identity_id()), CallerMode.IDENTITY_POOL).address is None
+    assert resolve_caller(guest, CallerMode.IDENTITY_POOL_GUESTS, identity_pool_id=IDENTITY_POOL_ID).address == ADDRESS
+    signed_in = identity_pool_context(new_identity_id())
+    assert resolve_caller(signed_in, CallerMode.IDENTITY_POOL, identity_pool_id=IDENTITY_POOL_ID).address is None
     assert resolve_caller(iam_context("a"), CallerMode.IAM).address is None
     assert resolve_caller(user_pool_context("s"), CallerMode.USER_POOL).address is None
 
@@ -259,7 +297,12 @@ def test_the_stack_passes_its_mode_to_the_function(authorization, identity_pool,
     config = load_config(context.get)
     secret = "arn:aws:secretsmanager:us-east-1:1:secret:address-key" if mode.limits_addresses else ""
     environment = function_environment(
-        config, bucket="b", key_arn="arn:aws:kms:us-east-1:1:key/k", table="t", address_key_secret=secret
+        config,
+        bucket="b",
+        key_arn="arn:aws:kms:us-east-1:1:key/k",
+        table="t",
+        address_key_secret=secret,
+        identity_pool_id=IDENTITY_POOL_ID if mode.identity_pool_callers else "",
     )
     assert environment[EnvVar.CALLER_MODE] == mode
     assert Settings.from_environ({**environment, "AWS_REGION": REGION}).caller_mode is mode
@@ -292,7 +335,11 @@ def test_local_callers_are_shaped_as_api_gateway_shapes_them(mode: CallerMode) -
     }
     assert (context.get("authorizer") is None) == ("authorizer" not in shaped)
     # One name, one owner; two names, two owners; valid in its own mode only.
-    alice = resolve_caller(context, mode).owner
+    alice = resolve_caller(context, mode, identity_pool_id=IDENTITY_POOL_ID).owner
     again = api_gateway_event("GET", "/x", identity=CallerIdentity.for_mode(mode, "alice"))["requestContext"]
     bob = api_gateway_event("GET", "/x", identity=CallerIdentity.for_mode(mode, "bob"))["requestContext"]
-    assert resolve_caller(again, mode).owner == alice != resolve_caller(bob, mode).owner
+    assert (
+        resolve_caller(again, mode, identity_pool_id=IDENTITY_POOL_ID).owner
+        == alice
+        != resolve_caller(bob, mode, identity_pool_id=IDENTITY_POOL_ID).owner
+    )

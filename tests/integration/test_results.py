@@ -122,7 +122,7 @@ def test_racing_result_fetches_record_one_verdict_and_count_it_once(api: Api, em
     session_id = new_session(api)
     emulator.complete(session_id, confidence=12.0)
     capfd.readouterr()
-    sessions, owner = backend.function.dependencies.sessions, api.owner(backend.caller_mode)
+    sessions, owner = backend.function.dependencies.sessions, api.owner(backend.settings)
 
     verdicts = race([lambda: sessions.results(owner=owner, session_id=session_id)] * 6)
 
@@ -296,7 +296,7 @@ def test_a_concurrent_burst_of_failures_cannot_slip_past_the_limit(api: Api, emu
     sessions = [new_session(api) for _ in range(12)]
     for session_id in sessions:
         emulator.complete(session_id, confidence=5.0)
-    domain, owner = backend.function.dependencies.sessions, api.owner(backend.caller_mode)
+    domain, owner = backend.function.dependencies.sessions, api.owner(backend.settings)
 
     race([functools.partial(domain.results, owner=owner, session_id=sid) for sid in sessions])
 

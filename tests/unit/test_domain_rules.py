@@ -39,12 +39,14 @@ def test_the_mode_not_the_request_decides_which_field_names_the_owner() -> None:
         "authorizer": {"claims": {"sub": "abc"}},
         "identity": {
             "cognitoIdentityId": "us-east-1:123",
+            "cognitoIdentityPoolId": "us-east-1:pool",
             "cognitoAuthenticationType": "authenticated",
             "userArn": "arn:aws:sts::1:assumed-role/r/s",
         },
     }
     assert resolve_caller(both, CallerMode.USER_POOL).owner == "cognito-user:abc"
-    assert resolve_caller(both, CallerMode.IDENTITY_POOL).owner == "cognito-identity:us-east-1:123"
+    identity_pool = resolve_caller(both, CallerMode.IDENTITY_POOL, identity_pool_id="us-east-1:pool")
+    assert identity_pool.owner == "cognito-identity:us-east-1:123"
     assert resolve_caller({"identity": {"userArn": "arn:aws:iam::1:user/bob"}}, CallerMode.IAM).owner == (
         "iam:arn:aws:iam::1:user/bob"
     )
