@@ -129,6 +129,10 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             catalogue_metric(catalogue.SESSION_CREATED, label="Created"),
             catalogue_metric(catalogue.RESULTS_FETCHED, label="Results fetched"),
             catalogue_metric(catalogue.SESSION_ERASED, label="Erased"),
+            *(
+                catalogue_metric(catalogue.VERDICT_CONSUMED, verdict, label=f"Consumed {verdict}")
+                for verdict in TERMINAL_VERDICTS
+            ),
         ],
         COUNT,
         6,
@@ -154,10 +158,14 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         4,
     )
     refused = graph(
-        "Refused: abuse limit and per-caller limits (429s per 5 min)",
+        "Refused: abuse limit and per-caller limits (429s), verdicts not consumable (409s), per 5 min",
         [
             catalogue_metric(catalogue.SESSION_REFUSED_BY_ABUSE_LIMIT, label="Abuse limit"),
             *(catalogue_metric(catalogue.CALLER_RATE_LIMITED, limit) for limit in CallerLimit),
+            *(
+                catalogue_metric(catalogue.VERDICT_CONSUME_REFUSED, reason, label=f"Not consumed: {reason}")
+                for reason in catalogue.ConsumeRefusal.ALL
+            ),
         ],
         COUNT,
         4,
