@@ -114,7 +114,8 @@ def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             f"{route.method} {route.path} latency (ms)",
             [gateway_metric(api, "Latency", stat, f"{stat}", route) for stat in ("p50", "p90", "p99")],
             MILLISECONDS,
-            4,
+            # The row's other half, shared by the routes.
+            12 // len(contract.Routes.ALL),
             annotation=(inputs.thresholds.latency_p99_ms, "p99 alarm"),
         )
         for route in contract.Routes.ALL
