@@ -147,7 +147,7 @@ class LivenessSessions:
         record = self._owned_session(owner, session_id)
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
-            response = self._recorded(record)
+            response = self._recorded(record, self._clock())
             if not record.counted:  # recorded by a request that failed before it could count it
                 self._settle(owner, record, response)
             return response
@@ -172,7 +172,7 @@ class LivenessSessions:
             document = decided.model_dump_json(by_alias=True, exclude=set(_PER_READ_FIELDS))
             stored = self._ledger.record_verdict(session_id, document)
             # This verdict, or the one another request recorded first, which stands.
-            response = self._recorded(stored)
+            response = self._recorded(stored, self._clock())
             if not stored.counted:
                 self._settle(owner, stored, response)
         tracer.put_annotation("Decision", response.decision)
@@ -194,7 +194,7 @@ class LivenessSessions:
         consumed = self._ledger.consume_verdict(session_id, now)
         if consumed is None:  # a concurrent consumer won
             raise self._refused(VerdictAlreadyConsumed())
-        response = self._recorded(consumed)
+        response = self._recorded(consumed, now)
         if not consumed.counted:
             self._settle(owner, consumed, response)
         record_metric(VERDICT_CONSUMED, 1, response.decision)
@@ -209,15 +209,15 @@ class LivenessSessions:
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
 
-    def _recorded(self, record: SessionRecord) -> SessionResultsResponse:
-        """The recorded verdict as the API answers it: its document, with what each read adds. A document recorded
-        before `decidedAt` was kept reads without one; staleness never depends on it."""
+    def _recorded(self, record: SessionRecord, now: datetime) -> SessionResultsResponse:
+        """The recorded verdict as the API answers it at `now`: its document, with what each read adds. A document
+        recorded before `decidedAt` was kept reads without one; staleness never depends on it."""
         if record.verdict is None:
             raise ValueError("the session has no recorded verdict")
         document = json.loads(record.verdict)
         document.update(
             createdAt=record.created_at,
-            stale=self._is_stale(record, self._clock()),
+            stale=self._is_stale(record, now),
             consumed=record.consumed_at is not None,
             consumedAt=record.consumed_at,
         )
