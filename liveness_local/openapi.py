@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -88,6 +88,9 @@ class _Unserved:
     def mark_counted(self, session_id: str) -> bool:
         _refuse()
 
+    def consume_verdict(self, session_id: str, now: datetime) -> SessionRecord | None:
+        _refuse()
+
     def delete_session(self, session_id: str) -> None:
         _refuse()
 
@@ -126,6 +129,7 @@ def documented_app(config: StackConfig) -> APIGatewayRestResolver:
         ledger=unserved,
         images=lambda: unserved,
         limits={},
+        verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
     )
     return create_app(Dependencies(settings=settings, sessions=sessions))
 

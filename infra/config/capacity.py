@@ -75,6 +75,7 @@ class Capacity:
     create_session_throttle: Throttle
     get_results_throttle: Throttle
     erase_session_throttle: Throttle
+    consume_verdict_throttle: Throttle
     aws_clients: tuple[AwsClientLimits, ...]
 
     @classmethod
@@ -105,6 +106,7 @@ class Capacity:
                 results_quota, config.get_results_rate_limit, config.get_results_burst_limit
             ),
             erase_session_throttle=Throttle(config.erase_session_rate_limit, config.erase_session_burst_limit),
+            consume_verdict_throttle=Throttle(config.consume_verdict_rate_limit, config.consume_verdict_burst_limit),
             aws_clients=(
                 AwsClientLimits(
                     "Rekognition",
@@ -137,6 +139,7 @@ class Capacity:
             Routes.CREATE_SESSION: self.create_session_throttle,
             Routes.GET_RESULTS: self.get_results_throttle,
             Routes.ERASE_SESSION: self.erase_session_throttle,
+            Routes.CONSUME_VERDICT: self.consume_verdict_throttle,
         }
 
     @property
@@ -168,6 +171,7 @@ class Capacity:
             "createSession": self.create_session_throttle,
             "getResults": self.get_results_throttle,
             "eraseSession": self.erase_session_throttle,
+            "consumeVerdict": self.consume_verdict_throttle,
         }
         for prefix, throttle in pairs.items():
             if throttle.burst_limit < throttle.rate_limit:

@@ -44,6 +44,7 @@ def function_environment(
         EnvVar.S3_MAX_ATTEMPTS: str(config.s3_max_attempts),
         EnvVar.CALLER_CREATES_PER_MINUTE: str(config.caller_creates_per_minute),
         EnvVar.CALLER_READS_PER_MINUTE: str(config.caller_reads_per_minute),
+        EnvVar.VERDICT_MAX_AGE_SECONDS: str(config.verdict_max_age_seconds),
         EnvVar.CALLER_MODE: config.caller_mode.value,
         EnvVar.ADDRESS_KEY_SECRET: address_key_secret,
         EnvVar.IDENTITY_POOL_ID: identity_pool_id,

@@ -80,6 +80,17 @@ class CapacityKnobs(BaseModel):
     erase_session_burst_limit: int = Field(
         5, alias="eraseSessionBurstLimit", ge=1, description="`DELETE /sessions/{id}` burst"
     )
+    # One consume per decided check, from the relying backend; small, as its executions count towards the
+    # reserved concurrency of every deployment.
+    consume_verdict_rate_limit: float = Field(
+        2,
+        alias="consumeVerdictRateLimit",
+        gt=0,
+        description="`POST /sessions/{id}/consume` rate, requests/s (no Rekognition call)",
+    )
+    consume_verdict_burst_limit: int = Field(
+        2, alias="consumeVerdictBurstLimit", ge=1, description="`POST /sessions/{id}/consume` burst"
+    )
     reserved_concurrency: PositiveInt | Literal["auto", "off"] = Field(
         "auto",
         alias="reservedConcurrency",

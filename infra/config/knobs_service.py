@@ -43,5 +43,12 @@ class ServiceKnobs(BaseModel):
         600,
         alias="callerReadsPerMinute",
         ge=1,
-        description="per-caller limit on `GET .../results` and `DELETE` together, per minute",
+        description="per-caller limit on `GET .../results`, `POST .../consume` and `DELETE` together, per minute",
+    )
+    verdict_max_age_seconds: int = Field(
+        600,
+        alias="verdictMaxAgeSeconds",
+        ge=1,
+        description="a verdict older than this, counted from its session's creation, is `stale` and `POST "
+        ".../consume` refuses it (409 `verdict-stale`); see [api.md](api.md)",
     )

@@ -22,8 +22,9 @@ class Routes:
     CREATE_SESSION: Final = Route("POST", "/sessions")
     GET_RESULTS: Final = Route("GET", "/sessions/{sessionId}/results")
     ERASE_SESSION: Final = Route("DELETE", "/sessions/{sessionId}")
+    CONSUME_VERDICT: Final = Route("POST", "/sessions/{sessionId}/consume")
 
-    ALL: Final = (CREATE_SESSION, GET_RESULTS, ERASE_SESSION)
+    ALL: Final = (CREATE_SESSION, GET_RESULTS, ERASE_SESSION, CONSUME_VERDICT)
 
 
 SERVICE_NAME: Final = "face-liveness-api"

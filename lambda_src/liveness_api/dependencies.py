@@ -154,6 +154,7 @@ def build_dependencies(
             CallerLimit.CREATES: settings.caller_creates_per_minute,
             CallerLimit.READS: settings.caller_reads_per_minute,
         },
+        verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
         clock=clock,
     )
     return Dependencies(settings=settings, sessions=sessions)

@@ -35,6 +35,7 @@ class EnvVar:
     S3_MAX_ATTEMPTS: Final = "S3_MAX_ATTEMPTS"
     CALLER_CREATES_PER_MINUTE: Final = "CALLER_CREATES_PER_MINUTE"
     CALLER_READS_PER_MINUTE: Final = "CALLER_READS_PER_MINUTE"
+    VERDICT_MAX_AGE_SECONDS: Final = "VERDICT_MAX_AGE_SECONDS"
     # Which request-context field names the owner (identity.CallerMode), from `authorization` and `identityPool`.
     CALLER_MODE: Final = "CALLER_IDENTITY_MODE"
     # The Secrets Manager secret whose value keys the client-address hashes; empty unless the mode counts addresses.

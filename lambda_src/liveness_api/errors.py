@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from liveness_api.metrics_catalogue import ErrorType
+from liveness_api.metrics_catalogue import ConsumeRefusal, ErrorType
 
 
 class DomainError(Exception):
@@ -174,3 +174,33 @@ class CallerRateLimited(DomainError):
     status = 429
     slug = "caller-rate-limited"
     title = "Too many requests from this caller"
+
+
+class VerdictNotConsumable(DomainError):
+    """POST .../consume refused: the verdict cannot be consumed, now or ever. A conflict with the session's state,
+    so 409; each reason has its own problem type so that a relying backend can tell them apart."""
+
+    status = 409
+    # The VerdictConsumeRefused metric's Reason.
+    reason: ClassVar[str]
+
+
+class VerdictNotDecided(VerdictNotConsumable):
+    slug = "verdict-not-decided"
+    reason = ConsumeRefusal.NOT_DECIDED
+    title = "Verdict not decided"
+    detail = "The session has no recorded verdict yet: read its results until the decision is not PENDING."
+
+
+class VerdictAlreadyConsumed(VerdictNotConsumable):
+    slug = "verdict-already-consumed"
+    reason = ConsumeRefusal.ALREADY_CONSUMED
+    title = "Verdict already consumed"
+    detail = "This session's verdict was already consumed; a verdict can be consumed once."
+
+
+class VerdictStale(VerdictNotConsumable):
+    slug = "verdict-stale"
+    reason = ConsumeRefusal.STALE
+    title = "Verdict stale"
+    detail = "This session's verdict is older than this deployment accepts; start a new check."

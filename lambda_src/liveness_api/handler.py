@@ -55,6 +55,7 @@ _PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
         (400, "Malformed JSON, or a request API Gateway cannot read"),
         (403, "Unsigned, wrongly signed or not allowed by IAM; or no caller identity this deployment accepts"),
         (404, "No such session for this caller"),
+        (409, "The verdict cannot be consumed: not decided yet, consumed already, or stale (see the problem's type)"),
         (413, "Request body too large"),
         (415, "Body not sent as application/json"),
         (422, "Validation failed; see errors"),
@@ -136,6 +137,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
                     for link, operation in (
                         ("GetSessionResults", "getSessionResults"),
                         ("EraseSession", "eraseSession"),
+                        ("ConsumeVerdict", "consumeVerdict"),
                     )
                 },
             },
@@ -183,6 +185,28 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
         results = sessions.results(owner=who.owner, session_id=session_id, backend=who.backend)
         record_metric(RESULTS_FETCHED)
         return results
+
+    @app.post(
+        _resolver_path(Routes.CONSUME_VERDICT),
+        summary="Consume the session's verdict, once",
+        description="For the relying backend: answers the recorded verdict to the first call only, and only while it "
+        "is fresh; later reads of the results say it was consumed. Never calls Face Liveness: read the results "
+        "until the decision is not PENDING first. Takes no body.",
+        operation_id="consumeVerdict",
+        responses={
+            200: {
+                "description": "The verdict, consumed by this call",
+                "content": {"application/json": {"model": SessionResultsResponse}},
+            },
+            **_problems(404, 409),
+        },
+    )
+    def consume_verdict(
+        session_id: Annotated[SessionId, Path(alias="sessionId")],
+        end_user: Annotated[EndUserId | None, _end_user_header()] = None,
+    ) -> SessionResultsResponse:
+        who = caller(end_user)
+        return sessions.consume(owner=who.owner, session_id=session_id, backend=who.backend)
 
     @app.delete(
         _resolver_path(Routes.ERASE_SESSION),

@@ -23,6 +23,7 @@ class Dimension:
     OPERATION: Final = "Operation"
     DEPENDENCY: Final = "Dependency"
     LIMIT: Final = "Limit"
+    REASON: Final = "Reason"
 
 
 class ErrorType:
@@ -52,6 +53,15 @@ class ErrorType:
         KMS_KEY_UNUSABLE,
         UNEXPECTED,
     )
+
+
+class ConsumeRefusal:
+    """Why POST .../consume refused a verdict; the closed set of Reason values."""
+
+    NOT_DECIDED: Final = "NotDecided"
+    ALREADY_CONSUMED: Final = "AlreadyConsumed"
+    STALE: Final = "Stale"
+    ALL: Final = (NOT_DECIDED, ALREADY_CONSUMED, STALE)
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,19 @@ CALLER_RATE_LIMITED: Final = MetricDef(
     ((Dimension.LIMIT, tuple(CallerLimit)),),
 )
 
+VERDICT_CONSUMED: Final = MetricDef(
+    "VerdictConsumed",
+    "Count",
+    "A relying backend consumed a session's verdict (once per session), by decision.",
+    ((Dimension.DECISION, TERMINAL_VERDICTS),),
+)
+VERDICT_CONSUME_REFUSED: Final = MetricDef(
+    "VerdictConsumeRefused",
+    "Count",
+    "POST /sessions/{sessionId}/consume refused with 409, by reason; AlreadyConsumed is a verdict presented twice.",
+    ((Dimension.REASON, ConsumeRefusal.ALL),),
+)
+
 ALL_METRICS: Final = (
     SESSION_CREATED,
     SESSION_CREATE_FAILED,
@@ -151,4 +174,6 @@ ALL_METRICS: Final = (
     DEPENDENCY_ERROR,
     REQUEST_DEADLINE_EXCEEDED,
     CALLER_RATE_LIMITED,
+    VERDICT_CONSUMED,
+    VERDICT_CONSUME_REFUSED,
 )

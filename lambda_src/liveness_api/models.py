@@ -111,6 +111,24 @@ class SessionResultsResponse(ApiModel):
     challenge: Challenge | None = None
     reference_image: ImageReference | None = Field(None, alias="referenceImage")
     audit_images: list[ImageReference] = Field(default_factory=list, alias="auditImages")
+    created_at: datetime = Field(alias="createdAt", description="ISO-8601 UTC; when the session was created.")
+    decided_at: datetime | None = Field(
+        None,
+        alias="decidedAt",
+        description="ISO-8601 UTC; when the verdict was first recorded. Absent while PENDING, and for verdicts "
+        "recorded before the API kept it.",
+    )
+    stale: bool = Field(
+        False,
+        description="The verdict is older than the deployment's verdictMaxAgeSeconds, counted from createdAt "
+        "(the check itself can only happen within the session's 3 minutes): never act on it.",
+    )
+    consumed: bool = Field(False, description="Whether the verdict was consumed: it can be consumed once.")
+    consumed_at: datetime | None = Field(
+        None,
+        alias="consumedAt",
+        description="ISO-8601 UTC; when the verdict was consumed (POST .../consume). Absent until then.",
+    )
 
 
 class FieldError(ApiModel):

@@ -51,6 +51,8 @@ class SessionRecord:
     # The keyed hash of the address that created the session, where the abuse limit counts addresses; dropped
     # once the verdict is settled.
     address_key: str | None = None
+    # When the verdict was consumed (it can be, once); None until then.
+    consumed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class SessionLedger(Protocol):
 
     def mark_counted(self, session_id: str) -> bool:
         """Mark the verdict's metrics as settled; True only for the one call that did (the one that emits them)."""
+        ...
+
+    def consume_verdict(self, session_id: str, now: datetime) -> SessionRecord | None:
+        """Mark the recorded verdict consumed at `now`, atomically: the session as it then stands for the one call
+        that did, None for every other (the verdict was consumed already, or none is recorded)."""
         ...
 
     def delete_session(self, session_id: str) -> None: ...

@@ -1,8 +1,9 @@
-"""The domain: create a session, read its verdict, erase it. Routes call exactly one of these."""
+"""The domain: create a session, read its verdict, consume it once, erase it. Routes call exactly one of these."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,10 @@ from liveness_api.errors import (
     RequestInvalid,
     SessionNotFound,
     TooManyFailedChecks,
+    VerdictAlreadyConsumed,
+    VerdictNotConsumable,
+    VerdictNotDecided,
+    VerdictStale,
 )
 from liveness_api.metrics_catalogue import (
     CALLER_RATE_LIMITED,
@@ -25,6 +30,8 @@ from liveness_api.metrics_catalogue import (
     SESSION_CREATED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
+    VERDICT_CONSUME_REFUSED,
+    VERDICT_CONSUMED,
 )
 from liveness_api.models import CreateSessionRequest, CreateSessionResponse, SessionResultsResponse
 from liveness_api.observability import logger, record_metric, tracer
@@ -41,6 +48,8 @@ from liveness_api.ports import (
 from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
 
 Clock = Callable[[], datetime]
+# What each read of a verdict adds to its recorded document: the session's, or the moment's.
+_PER_READ_FIELDS = frozenset({"created_at", "stale", "consumed", "consumed_at"})
 
 
 def utc_now() -> datetime:
@@ -67,6 +76,7 @@ class LivenessSessions:
         ledger: SessionLedger,
         images: Callable[[], ImageStore],
         limits: Mapping[CallerLimit, int],
+        verdict_max_age: timedelta,
         address_keys: AddressKeys | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -78,6 +88,7 @@ class LivenessSessions:
         # Only erasure needs S3; building that client lazily keeps it off the create path's cold start.
         self._images = images
         self._limits = limits
+        self._verdict_max_age = verdict_max_age
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
         self._address_keys = address_keys
         self._clock = clock
@@ -138,7 +149,7 @@ class LivenessSessions:
         record = self._owned_session(owner, session_id)
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
-            response = SessionResultsResponse.model_validate_json(record.verdict)
+            response = self._recorded(record, self._clock())
             if not record.counted:  # recorded by a request that failed before it could count it
                 self._settle(owner, record, response)
             return response
@@ -156,15 +167,40 @@ class LivenessSessions:
             challenge=result.challenge,
             reference_image=result.reference_image,
             audit_images=list(result.audit_images),
+            created_at=record.created_at,
         )
         if verdict != Verdict.PENDING:
-            document = response.model_dump_json(by_alias=True)
+            decided = response.model_copy(update={"decided_at": self._clock()})
+            document = decided.model_dump_json(by_alias=True, exclude=set(_PER_READ_FIELDS))
             stored = self._ledger.record_verdict(session_id, document)
-            if stored.verdict != document:  # another request recorded its verdict first, and that one stands
-                response = SessionResultsResponse.model_validate_json(stored.verdict or document)
+            # This verdict, or the one another request recorded first, which stands.
+            response = self._recorded(stored, self._clock())
             if not stored.counted:
                 self._settle(owner, stored, response)
         tracer.put_annotation("Decision", response.decision)
+        return response
+
+    def consume(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
+        """Hand the recorded verdict to the caller once: for a relying backend that must act on a check exactly
+        once. Never asks Rekognition (results decides), so the route shares no Rekognition quota. Refused, in this
+        order: no verdict recorded yet, consumed already, stale; the refusals leave the verdict as it was."""
+        now = self._clock()
+        self._admit(owner, CallerLimit.READS, now, backend=backend)
+        record = self._owned_session(owner, session_id)
+        if record.verdict is None:
+            raise self._refused(VerdictNotDecided())
+        if record.consumed_at is not None:
+            raise self._refused(VerdictAlreadyConsumed())
+        if self._is_stale(record, now):
+            raise self._refused(VerdictStale())
+        consumed = self._ledger.consume_verdict(session_id, now)
+        if consumed is None:  # a concurrent consumer won
+            raise self._refused(VerdictAlreadyConsumed())
+        response = self._recorded(consumed, now)
+        if not consumed.counted:
+            self._settle(owner, consumed, response)
+        record_metric(VERDICT_CONSUMED, 1, response.decision)
+        logger.info("Verdict consumed", extra={"session_id": session_id, "decision": response.decision})
         return response
 
     def erase(self, owner: str, session_id: str, backend: str | None = None) -> None:
@@ -174,6 +210,30 @@ class LivenessSessions:
         self._ledger.delete_session(session_id)
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
+
+    def _recorded(self, record: SessionRecord, now: datetime) -> SessionResultsResponse:
+        """The recorded verdict as the API answers it at `now`: its document, with what each read adds. A document
+        recorded before `decidedAt` was kept reads without one; staleness never depends on it."""
+        if record.verdict is None:
+            raise ValueError("the session has no recorded verdict")
+        document = json.loads(record.verdict)
+        document.update(
+            createdAt=record.created_at,
+            stale=self._is_stale(record, now),
+            consumed=record.consumed_at is not None,
+            consumedAt=record.consumed_at,
+        )
+        return SessionResultsResponse.model_validate(document)
+
+    def _is_stale(self, record: SessionRecord, now: datetime) -> bool:
+        """Older than the deployment accepts, counted from the session's creation: the face was shown within the
+        session's lifetime after it, whenever the verdict was first read (which a client may delay at will)."""
+        return record.verdict is not None and now - record.created_at > self._verdict_max_age
+
+    @staticmethod
+    def _refused(error: VerdictNotConsumable) -> VerdictNotConsumable:
+        record_metric(VERDICT_CONSUME_REFUSED, 1, error.reason)
+        return error
 
     def _address_key(self, address: str | None) -> str | None:
         if address is None:

@@ -47,6 +47,7 @@ class Settings(BaseModel):
     s3_max_attempts: int = Field(alias=EnvVar.S3_MAX_ATTEMPTS)
     caller_creates_per_minute: int = Field(alias=EnvVar.CALLER_CREATES_PER_MINUTE)
     caller_reads_per_minute: int = Field(alias=EnvVar.CALLER_READS_PER_MINUTE)
+    verdict_max_age_seconds: int = Field(alias=EnvVar.VERDICT_MAX_AGE_SECONDS)
     caller_mode: CallerMode = Field(alias=EnvVar.CALLER_MODE)
     # Empty unless `caller_mode` counts client addresses.
     address_key_secret: str = Field(alias=EnvVar.ADDRESS_KEY_SECRET)

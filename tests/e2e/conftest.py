@@ -146,6 +146,9 @@ class Client:
     def results(self, session_id: str) -> requests.Response:
         return self.request("GET", f"/sessions/{session_id}/results")
 
+    def consume(self, session_id: str) -> requests.Response:
+        return self.request("POST", f"/sessions/{session_id}/consume")
+
     def erase(self, session_id: str) -> requests.Response:
         return self.request("DELETE", f"/sessions/{session_id}")
 

@@ -129,6 +129,7 @@ ESCAPED_RESOURCE_PATHS = {
     contract.Routes.CREATE_SESSION: "/~1sessions",
     contract.Routes.GET_RESULTS: "/~1sessions~1{sessionId}~1results",
     contract.Routes.ERASE_SESSION: "/~1sessions~1{sessionId}",
+    contract.Routes.CONSUME_VERDICT: "/~1sessions~1{sessionId}~1consume",
 }
 CAPACITY_CONTEXT = {
     "stackName": "FaceLivenessCapacity",
@@ -140,6 +141,8 @@ CAPACITY_CONTEXT = {
     "getResultsBurstLimit": 12,
     "eraseSessionRateLimit": 2,
     "eraseSessionBurstLimit": 3,
+    "consumeVerdictRateLimit": 1.5,
+    "consumeVerdictBurstLimit": 4,
 }
 
 
@@ -183,6 +186,7 @@ def test_every_route_has_its_own_throttle_below_the_regions_quota(default: Synth
         contract.Routes.CREATE_SESSION: (20, 20),
         contract.Routes.GET_RESULTS: (20, 20),
         contract.Routes.ERASE_SESSION: (5, 5),
+        contract.Routes.CONSUME_VERDICT: (2, 2),
     }
     assert len(settings) == len(contract.Routes.ALL) + 1
 
@@ -193,6 +197,7 @@ def test_route_throttles_follow_their_knobs_and_the_region(capacity: Synth) -> N
         method_setting("/~1sessions", "POST", 3, 3),
         method_setting("/~1sessions~1{sessionId}~1results", "GET", 9.6, 12),
         method_setting("/~1sessions~1{sessionId}", "DELETE", 2, 3),
+        method_setting("/~1sessions~1{sessionId}~1consume", "POST", 1.5, 4),
     ]
 
 
@@ -236,6 +241,7 @@ def test_with_an_allow_list_only_those_principals_may_invoke_and_preflight_stays
                     "execute-api:/*/DELETE/sessions/*",
                     "execute-api:/*/GET/sessions/*/results",
                     "execute-api:/*/POST/sessions",
+                    "execute-api:/*/POST/sessions/*/consume",
                 ],
                 "Condition": {"ArnNotEquals": {"aws:PrincipalArn": principals}},
             },
@@ -323,3 +329,22 @@ def test_with_one_origin_gateway_errors_are_readable_by_that_origin(variant: Syn
     for props in gateway_responses(variant).values():
         assert props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
         assert props["ResponseParameters"]["gatewayresponse.header.Vary"] == "'Origin'"
+
+
+def test_the_consume_route_is_a_signed_proxy_method_with_its_own_throttle(synth: Synth) -> None:
+    # Spelled out rather than derived from the contract: the single-use verdict route must exist as documented.
+    (consume,) = [
+        props
+        for method, path, props in methods(synth)
+        if path == "/sessions/{sessionId}/consume" and method != "OPTIONS"
+    ]
+    assert consume["HttpMethod"] == "POST"
+    assert consume["AuthorizationType"] == "AWS_IAM"
+    assert consume["Integration"]["Type"] == "AWS_PROXY"
+    assert consume["RequestParameters"] == {"method.request.path.sessionId": True}
+    settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stage(synth)["MethodSettings"]}
+    own = settings[("POST", "/~1sessions~1{sessionId}~1consume")]
+    assert (own["ThrottlingRateLimit"], own["ThrottlingBurstLimit"]) == (
+        synth.config.consume_verdict_rate_limit,
+        synth.config.consume_verdict_burst_limit,
+    )

@@ -96,6 +96,7 @@ def test_cognito_resource_policy_allows_tokens_on_exactly_the_routes(combos: Com
                 "execute-api:/*/DELETE/sessions/*",
                 "execute-api:/*/GET/sessions/*/results",
                 "execute-api:/*/POST/sessions",
+                "execute-api:/*/POST/sessions/*/consume",
             ],
         },
         {

@@ -32,8 +32,8 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
 
 def test_reserved_concurrency_covers_what_the_route_throttles_admit(default: Synth) -> None:
     # reservedConcurrency=auto: each route's burst plus its rate for every second of the timeout,
-    # (20 + 20 x 15) x 2 + (5 + 5 x 15).
-    assert function(default)["ReservedConcurrentExecutions"] == 720
+    # (20 + 20 x 15) x 2 + (5 + 5 x 15) for erasure + (2 + 2 x 15) for consumption.
+    assert function(default)["ReservedConcurrentExecutions"] == 752
 
 
 def test_reserved_concurrency_can_be_off(variant: Synth) -> None:

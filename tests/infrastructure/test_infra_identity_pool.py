@@ -195,3 +195,12 @@ def test_an_existing_pool_is_used_not_created(tmp_path: Path) -> None:
     outputs = imported.json["Outputs"]
     assert outputs["UserPoolId"]["Value"] == "us-east-1_AbC123"
     assert "UserPoolClientId" not in outputs
+
+
+@pytest.mark.parametrize("identity_pool", ["authenticated", "guest"])
+def test_identity_pool_roles_may_consume_verdicts_in_iam_mode(combos: Combos, identity_pool: str) -> None:
+    built = combos[("IAM", identity_pool, True)]
+    for amr, role in roles(built).items():
+        (invoke,) = [s for s in role["statements"] if s["Sid"] == "InvokeTheApiRoutes"]
+        paths = {arn["Fn::Join"][1][-1] for arn in invoke["Resource"]}
+        assert "/api/POST/sessions/*/consume" in paths, amr

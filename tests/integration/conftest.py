@@ -78,6 +78,9 @@ class Api:
     def erase(self, session_id: str) -> ApiResponse:
         return self.call("DELETE", f"/sessions/{session_id}")
 
+    def consume(self, session_id: str) -> ApiResponse:
+        return self.call("POST", f"/sessions/{session_id}/consume")
+
 
 T = TypeVar("T")
 

@@ -71,6 +71,7 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     live = new_session(api)
     emulator.complete(live, confidence=99.0)
     assert api.results(live).body["decision"] == Verdict.LIVE
+    decided_sessions = [live]
     for drive, decision in [
         (lambda sid: emulator.complete(sid, confidence=10.0), Verdict.NOT_LIVE),
         (emulator.fail, Verdict.FAILED),
@@ -79,10 +80,21 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
         session_id = new_session(api)
         drive(session_id)
         assert api.results(session_id).body["decision"] == decision
+        decided_sessions.append(session_id)
     # Rekognition has forgotten a session nobody finished: SessionNotFound, recorded as EXPIRED.
     forgotten = new_session(api)
     backend.clock.advance(SESSION_LIFETIME_SECONDS + 1)
     assert api.results(forgotten).body["decision"] == Verdict.EXPIRED
+    # Consumption of every verdict (once), and every refusal: consumed already, not decided, stale.
+    for decided in decided_sessions:
+        assert api.consume(decided).status == 200
+    assert api.consume(live).status == 409
+    assert api.consume(new_session(api)).status == 409
+    stale = new_session(api)
+    emulator.complete(stale, confidence=99.0)
+    assert api.results(stale).status == 200
+    backend.clock.advance(backend.settings.verdict_max_age_seconds + 1)
+    assert api.consume(stale).status == 409
     # Erasure.
     assert api.erase(live).status == 204
     # Every way a create can fail.

@@ -79,7 +79,7 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"eraseSessionRateLimit": 8, "eraseSessionBurstLimit": 4}, "eraseSessionBurstLimit .* at least"),
         ({"reservedConcurrency": 0}, "reservedConcurrency"),
         ({"reservedConcurrency": "max"}, "reservedConcurrency"),
-        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 720"),
+        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 752"),
         (
             {"createSessionQuotaTps": 100, "createSessionRateLimit": 60, "createSessionBurstLimit": 60},
             "reservedConcurrency=auto would reserve",
@@ -186,11 +186,12 @@ def test_explicit_route_throttles_win_and_a_burst_defaults_to_one_second_of_rate
 def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout() -> None:
     config = load_config(NO_CONTEXT.get)
 
-    # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75.
-    assert config.capacity.throttled_concurrency == 720
-    assert config.capacity.reserved_concurrent_executions == 720
+    # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75 (erase),
+    # 2+30 (consume).
+    assert config.capacity.throttled_concurrency == 752
+    assert config.capacity.reserved_concurrent_executions == 752
     elsewhere = load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).capacity
-    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13
+    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13
     assert load_config({"reservedConcurrency": "off"}.get).capacity.reserved_concurrent_executions is None
     assert load_config({"reservedConcurrency": "800"}.get).capacity.reserved_concurrent_executions == 800
 

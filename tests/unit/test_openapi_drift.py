@@ -40,10 +40,10 @@ OPERATIONS = {
 
 def test_every_operation_has_its_stable_operation_id() -> None:
     assert {(method, path) for method, path, _ in OPERATIONS.values()} == set(Routes.ALL)
-    assert set(OPERATIONS) == {"createSession", "getSessionResults", "eraseSession"}
+    assert set(OPERATIONS) == {"createSession", "getSessionResults", "eraseSession", "consumeVerdict"}
 
 
-@pytest.mark.parametrize("operation_id", ["createSession", "getSessionResults", "eraseSession"])
+@pytest.mark.parametrize("operation_id", ["createSession", "getSessionResults", "eraseSession", "consumeVerdict"])
 def test_each_response_declares_the_content_the_handler_sends(operation_id: str) -> None:
     responses = OPERATIONS[operation_id][2]["responses"]
     assert len([status for status in responses if status.startswith("2")]) == 1, responses
@@ -63,7 +63,7 @@ def test_each_response_declares_the_content_the_handler_sends(operation_id: str)
 
 def test_a_created_session_links_to_the_routes_that_take_its_id() -> None:
     links = OPERATIONS["createSession"][2]["responses"]["201"]["links"]
-    assert {link["operationId"] for link in links.values()} == {"getSessionResults", "eraseSession"}
+    assert {link["operationId"] for link in links.values()} == {"getSessionResults", "eraseSession", "consumeVerdict"}
     for link in links.values():
         _, path, operation = OPERATIONS[link["operationId"]]
         assert [parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "path"] == [

@@ -114,7 +114,8 @@ def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             f"{route.method} {route.path} latency (ms)",
             [gateway_metric(api, "Latency", stat, f"{stat}", route) for stat in ("p50", "p90", "p99")],
             MILLISECONDS,
-            4,
+            # The row's other half, shared by the routes.
+            12 // len(contract.Routes.ALL),
             annotation=(inputs.thresholds.latency_p99_ms, "p99 alarm"),
         )
         for route in contract.Routes.ALL
@@ -129,6 +130,10 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             catalogue_metric(catalogue.SESSION_CREATED, label="Created"),
             catalogue_metric(catalogue.RESULTS_FETCHED, label="Results fetched"),
             catalogue_metric(catalogue.SESSION_ERASED, label="Erased"),
+            *(
+                catalogue_metric(catalogue.VERDICT_CONSUMED, verdict, label=f"Consumed {verdict}")
+                for verdict in TERMINAL_VERDICTS
+            ),
         ],
         COUNT,
         6,
@@ -154,10 +159,14 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         4,
     )
     refused = graph(
-        "Refused: abuse limit and per-caller limits (429s per 5 min)",
+        "Refused: abuse limit and per-caller limits (429s), verdicts not consumable (409s), per 5 min",
         [
             catalogue_metric(catalogue.SESSION_REFUSED_BY_ABUSE_LIMIT, label="Abuse limit"),
             *(catalogue_metric(catalogue.CALLER_RATE_LIMITED, limit) for limit in CallerLimit),
+            *(
+                catalogue_metric(catalogue.VERDICT_CONSUME_REFUSED, reason, label=f"Not consumed: {reason}")
+                for reason in catalogue.ConsumeRefusal.ALL
+            ),
         ],
         COUNT,
         4,

@@ -3,7 +3,9 @@
 Items:
 - `SESSION#<sessionId>`: owner, createdAt, expiresAt, ttl and, once decided, the immutable `verdict` with
   `counted` (whether its metrics and abuse-limit count were settled); where addresses count, `addressKey`, the
-  creating address's keyed hash, until the verdict is counted.
+  creating address's keyed hash, until the verdict is counted; `consumedAt` once the verdict is consumed (at most
+  once: a conditional update). The verdict document carries `decidedAt`, when it was recorded (absent from
+  verdicts recorded before it was kept).
 - `CALLER#<sha256(owner)>`: the failed-check window (`windowStart`, `failedSessions`: a set of session ids, so
   counting one session's failure again changes nothing), `blockedUntil`, and one fixed one-minute window per
   request limit (`<limit>Window`, `<limit>Count`).
@@ -152,6 +154,26 @@ class DynamoSessionLedger:
         return True
 
     @_dynamodb
+    def consume_verdict(self, session_id: str, now: datetime) -> SessionRecord | None:
+        # One conditional update: of any number of concurrent consumers, exactly one sees its condition hold.
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_key(_session_key(session_id)),
+                UpdateExpression="SET consumedAt = :now",
+                ConditionExpression="attribute_exists(verdict) AND attribute_not_exists(consumedAt)",
+                ExpressionAttributeValues={":now": {"S": now.isoformat()}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            if self.get_session(session_id) is None:
+                raise SessionNotFound() from None  # erased meanwhile
+            return None
+        return _session_record(session_id, response["Attributes"])
+
+    @_dynamodb
     def delete_session(self, session_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=_key(_session_key(session_id)))
 
@@ -296,6 +318,7 @@ def _session_record(session_id: str, item: dict[str, Any]) -> SessionRecord:
         # Verdicts recorded before `counted` existed were settled when they were written.
         counted=item.get("counted", {"BOOL": True})["BOOL"],
         address_key=item["addressKey"]["S"] if "addressKey" in item else None,
+        consumed_at=datetime.fromisoformat(item["consumedAt"]["S"]) if "consumedAt" in item else None,
     )
 
 
