@@ -96,10 +96,11 @@ class LivenessSessions:
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
             )
         now = self._clock()
-        address_key = self._address_key(address)
+        address_key, previous_address_key = self._address_keys_of(address)
         # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before; where
-        # addresses count, a second reads the address's cool-down.
-        blocked_until = self._admit(owner, CallerLimit.CREATES, now, address_key).blocked_until
+        # addresses count, a second reads the address's cool-down (a third, during a key rotation, the cool-down
+        # under the previous key).
+        blocked_until = self._admit(owner, CallerLimit.CREATES, now, address_key, previous_address_key).blocked_until
         if blocked_until is not None:
             record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
             wait = max(1, math.ceil((blocked_until - now).total_seconds()))
@@ -173,15 +174,23 @@ class LivenessSessions:
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
 
-    def _address_key(self, address: str | None) -> str | None:
+    def _address_keys_of(self, address: str | None) -> tuple[str | None, str | None]:
+        """The address's hash under the current key, and under the previous one during a key rotation."""
         if address is None:
-            return None
+            return None, None
         if self._address_keys is None:
             raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
-        return self._address_keys.key(address)
+        return self._address_keys.key(address), self._address_keys.previous_key(address)
 
-    def _admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
-        admission = self._ledger.admit(owner, limit, now, address_key)
+    def _admit(
+        self,
+        owner: str,
+        limit: CallerLimit,
+        now: datetime,
+        address_key: str | None = None,
+        previous_address_key: str | None = None,
+    ) -> Admission:
+        admission = self._ledger.admit(owner, limit, now, address_key, previous_address_key)
         if admission.requests_in_window > self._limits[limit]:
             record_metric(CALLER_RATE_LIMITED, 1, limit)
             wait = max(1, math.ceil((admission.window_ends - now).total_seconds()))
