@@ -145,3 +145,11 @@ def test_the_previous_key_must_be_as_long_as_the_current_one() -> None:
     keys = HmacAddressKeys(b"c" * 64, b"p" * 64)
     assert keys.previous_key("192.0.2.1") == HmacAddressKeys(b"p" * 64).key("192.0.2.1")
     assert HmacAddressKeys(b"c" * 64).previous_key("192.0.2.1") is None
+
+
+def test_the_local_secret_is_encrypted_with_a_key_of_its_own(backend) -> None:
+    secrets = backend.session.client("secretsmanager")
+    described = secrets.describe_secret(SecretId=backend.resources.address_key_secret)
+    assert described["KmsKeyId"] not in ("", backend.resources.key_arn)
+    kms = backend.session.client("kms")
+    assert kms.get_key_rotation_status(KeyId=described["KmsKeyId"])["KeyRotationEnabled"] is True
