@@ -38,9 +38,9 @@ REFRESH_TOKEN_DAYS: Final = 7
 PASSWORD_MIN_LENGTH: Final = 12
 # The address key's length: twice the shortest the function accepts.
 ADDRESS_KEY_LENGTH: Final = 2 * MIN_KEY_LENGTH
-# What writing a secret encrypted with a customer-managed key takes from the key (Secrets Manager acts with the
-# writer's credentials): https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
-SECRET_WRITE_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+# What writing and reading a secret encrypted with a customer-managed key take from the key (Secrets Manager acts
+# with the caller's credentials): https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+SECRET_KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
 # What synth prints (a CDK warning) when unauthenticated identities are allowed.
 GUEST_WARNING: Final = (
     "identityPool=guest: anyone who can reach the identity pool gets AWS credentials without signing in. Minting "
@@ -258,10 +258,10 @@ class GuestAddressKey(Construct):
     """Guest mode's per-address abuse limit counts client addresses as HMACs under this key (see the handler's
     `adapters/address_key.py`): a Secrets Manager secret generated at deploy time, never in the template, the
     environment or the logs, encrypted with a KMS key of its own. The function gets its ARN and may read exactly
-    this secret, once per container, and decrypt it only through Secrets Manager and only for this secret.
+    this secret, once per container, and decrypt through Secrets Manager this secret's values alone.
 
     A key of its own rather than the image key: Secrets Manager encrypts with the credentials of whoever writes the
-    secret (CloudFormation at deploy, an operator rotating it), so the key policy must let the account use the key
+    secret (CloudFormation at deploy, an operator rotating it), so the key policy must let IAM grant use of the key
     through Secrets Manager. On a dedicated key that opens nothing else; on the image key it would add IAM-delegated
     use to the key whose policy otherwise names the function alone."""
 
@@ -280,19 +280,13 @@ class GuestAddressKey(Construct):
             policy=iam.PolicyDocument(
                 statements=[
                     key_admin_statement(),
+                    # Secrets Manager encrypts and decrypts with the credentials of whoever writes or reads the secret
+                    # (the deployment, an operator rotating it, the function): IAM policies decide who, and only
+                    # through Secrets Manager. The function's own policy allows it this secret's values alone.
                     iam.PolicyStatement(
-                        sid="LetTheFunctionReadTheSecret",
-                        principals=[function.role],
-                        actions=["kms:Decrypt"],
-                        resources=["*"],
-                        conditions={"StringEquals": {"kms:ViaService": via_secrets_manager}},
-                    ),
-                    # Whoever writes the secret (the deployment, an operator rotating it) encrypts with their own
-                    # credentials: IAM decides who, and only through Secrets Manager in this account.
-                    iam.PolicyStatement(
-                        sid="LetAccountWriteTheSecretThroughSecretsManager",
+                        sid="UseThroughSecretsManagerAsIamAllows",
                         principals=[iam.AccountRootPrincipal()],
-                        actions=list(SECRET_WRITE_KEY_ACTIONS),
+                        actions=list(SECRET_KEY_USE_ACTIONS),
                         resources=["*"],
                         conditions={"StringEquals": {"kms:ViaService": via_secrets_manager}},
                     ),
