@@ -111,9 +111,11 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
             Acknowledgement(
                 stack.address_key.secret,
                 "AwsSolutions-SMG4",
-                "The address key is no credential: it only keys the HMACs of guests' client addresses, is read by "
-                "the function alone, and a rotation would start every address's failure count over (an abuser's "
-                "free reset), so it is generated once at deploy and replaced only by redeploying",
+                "The address key is no credential: it only keys the HMACs of guests' client addresses. It is "
+                "rotated by an operator, not by a scheduled rotation Lambda: the secret then holds the new key and "
+                "the previous one, which must stay until every cool-down counted under it has ended "
+                "(docs/security.md gives the procedure); a scheduled rotation that dropped the previous key would "
+                "give every address in cool-down a free reset",
             )
         )
     if stack.identity_pool is not None:

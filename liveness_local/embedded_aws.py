@@ -97,11 +97,15 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
     dynamodb.update_continuous_backups(
         TableName=LOCAL_TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
-    # As GenerateSecretString makes it: 64 characters, no punctuation, never in the environment or the template.
+    # As GenerateSecretString makes it: 64 characters, no punctuation, never in the environment or the template;
+    # encrypted, like the stack's, with a rotating key of its own.
+    secret_key_arn = kms.create_key(Description="Face Liveness address-key secret (local)")["KeyMetadata"]["Arn"]
+    kms.enable_key_rotation(KeyId=secret_key_arn)
     secrets = session.client("secretsmanager")
     secret_arn = secrets.create_secret(
         Name=LOCAL_ADDRESS_KEY_SECRET,
         Description="Face Liveness client-address key (local)",
+        KmsKeyId=secret_key_arn,
         SecretString=secrets.get_random_password(PasswordLength=64, ExcludePunctuation=True)["RandomPassword"],
     )["ARN"]
     return LocalResources(

@@ -94,7 +94,14 @@ class _Unserved:
     def delete_session(self, session_id: str) -> None:
         _refuse()
 
-    def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
+    def admit(
+        self,
+        owner: str,
+        limit: CallerLimit,
+        now: datetime,
+        address_key: str | None = None,
+        previous_address_key: str | None = None,
+    ) -> Admission:
         _refuse()
 
     def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:

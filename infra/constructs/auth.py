@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.api import INVOKE, STAGE_NAME, LivenessApi
 from infra.constructs.function import LivenessFunction
-from infra.constructs.storage import Retention
+from infra.constructs.storage import Retention, key_admin_statement
 from liveness_api import contract
 from liveness_api.adapters.address_key import MIN_KEY_LENGTH
 from liveness_api.environment import EnvVar
@@ -37,6 +38,9 @@ REFRESH_TOKEN_DAYS: Final = 7
 PASSWORD_MIN_LENGTH: Final = 12
 # The address key's length: twice the shortest the function accepts.
 ADDRESS_KEY_LENGTH: Final = 2 * MIN_KEY_LENGTH
+# What writing and reading a secret encrypted with a customer-managed key take from the key (Secrets Manager acts
+# with the caller's credentials): https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+SECRET_KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
 # What synth prints (a CDK warning) when unauthenticated identities are allowed.
 GUEST_WARNING: Final = (
     "identityPool=guest: anyone who can reach the identity pool gets AWS credentials without signing in. Minting "
@@ -253,12 +257,43 @@ class IdentityPool(Construct):
 class GuestAddressKey(Construct):
     """Guest mode's per-address abuse limit counts client addresses as HMACs under this key (see the handler's
     `adapters/address_key.py`): a Secrets Manager secret generated at deploy time, never in the template, the
-    environment or the logs. The function gets its ARN and may read exactly this secret, once per container."""
+    environment or the logs, encrypted with a KMS key of its own. The function gets its ARN and may read exactly
+    this secret, once per container, and decrypt through Secrets Manager this secret's values alone.
+
+    A key of its own rather than the image key: Secrets Manager encrypts with the credentials of whoever writes the
+    secret (CloudFormation at deploy, an operator rotating it), so the key policy must let IAM grant use of the key
+    through Secrets Manager. On a dedicated key that opens nothing else; on the image key it would add IAM-delegated
+    use to the key whose policy otherwise names the function alone."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, name: str, retention: Retention, function: LivenessFunction
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        via_secrets_manager = f"secretsmanager.{stack.region}.amazonaws.com"
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"{name}: guest mode's address-key secret",
+            enable_key_rotation=True,
+            # Passing a policy stops CDK from adding its default `kms:*` statement for the account.
+            policy=iam.PolicyDocument(
+                statements=[
+                    key_admin_statement(),
+                    # Secrets Manager encrypts and decrypts with the credentials of whoever writes or reads the secret
+                    # (the deployment, an operator rotating it, the function): IAM policies decide who, and only
+                    # through Secrets Manager. The function's own policy allows it this secret's values alone.
+                    iam.PolicyStatement(
+                        sid="UseThroughSecretsManagerAsIamAllows",
+                        principals=[iam.AccountRootPrincipal()],
+                        actions=list(SECRET_KEY_USE_ACTIONS),
+                        resources=["*"],
+                        conditions={"StringEquals": {"kms:ViaService": via_secrets_manager}},
+                    ),
+                ]
+            ),
+            removal_policy=retention.removal_policy,
+        )
         self.secret = secretsmanager.Secret(
             self,
             "Secret",
@@ -268,9 +303,24 @@ class GuestAddressKey(Construct):
             ),
             removal_policy=retention.removal_policy,
         )
+        # Named on the resource rather than as `encryption_key`, with which CDK would add its own, broader statement
+        # (kms:Encrypt, ReEncrypt*, CreateGrant for the account) to the key policy.
+        cast(secretsmanager.CfnSecret, self.secret.node.default_child).kms_key_id = self.key.key_arn
         function.function.add_environment(EnvVar.ADDRESS_KEY_SECRET, self.secret.secret_arn)
         function.policy.add_statements(
             iam.PolicyStatement(
                 sid="ReadTheAddressKey", actions=["secretsmanager:GetSecretValue"], resources=[self.secret.secret_arn]
-            )
+            ),
+            iam.PolicyStatement(
+                sid="DecryptTheAddressKeyThroughSecretsManager",
+                actions=["kms:Decrypt"],
+                resources=[self.key.key_arn],
+                # Secrets Manager's encryption context names the secret: this secret's values only.
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": via_secrets_manager,
+                        "kms:EncryptionContext:SecretARN": self.secret.secret_arn,
+                    }
+                },
+            ),
         )

@@ -87,9 +87,17 @@ class SessionLedger(Protocol):
 
     def delete_session(self, session_id: str) -> None: ...
 
-    def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
+    def admit(
+        self,
+        owner: str,
+        limit: CallerLimit,
+        now: datetime,
+        address_key: str | None = None,
+        previous_address_key: str | None = None,
+    ) -> Admission:
         """Count one request of the caller against `limit`, atomically, and return the caller's cool-down; with
-        `address_key`, the later of the caller's and the address's cool-downs."""
+        `address_key`, the latest of the caller's and the address's cool-downs, the one started under
+        `previous_address_key` (the address under the previous key, during a key rotation) included."""
         ...
 
     def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:
@@ -100,7 +108,11 @@ class SessionLedger(Protocol):
 
 class AddressKeys(Protocol):
     def key(self, address: str) -> str:
-        """A client address's keyed hash: stable for the stack, fixed-size, not reversible without the key."""
+        """A client address's keyed hash under the current key: fixed-size, not reversible without the key."""
+        ...
+
+    def previous_key(self, address: str) -> str | None:
+        """The address's hash under the previous key while a key rotation is under way, else None."""
         ...
 
 

@@ -109,10 +109,13 @@ class LivenessSessions:
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
             )
         now = self._clock()
-        address_key = self._address_key(address)
+        address_key, previous_address_key = self._address_keys_of(address)
         # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before; where
-        # addresses count, a second reads the address's cool-down.
-        blocked_until = self._admit(owner, CallerLimit.CREATES, now, address_key, backend).blocked_until
+        # addresses count, a second reads the address's cool-down (a third, during a key rotation, the cool-down
+        # under the previous key).
+        blocked_until = self._admit(
+            owner, CallerLimit.CREATES, now, address_key, backend, previous_address_key=previous_address_key
+        ).blocked_until
         if blocked_until is not None:
             record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
             wait = max(1, math.ceil((blocked_until - now).total_seconds()))
@@ -235,12 +238,13 @@ class LivenessSessions:
         record_metric(VERDICT_CONSUME_REFUSED, 1, error.reason)
         return error
 
-    def _address_key(self, address: str | None) -> str | None:
+    def _address_keys_of(self, address: str | None) -> tuple[str | None, str | None]:
+        """The address's hash under the current key, and under the previous one during a key rotation."""
         if address is None:
-            return None
+            return None, None
         if self._address_keys is None:
             raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
-        return self._address_keys.key(address)
+        return self._address_keys.key(address), self._address_keys.previous_key(address)
 
     def _admit(
         self,
@@ -249,11 +253,16 @@ class LivenessSessions:
         now: datetime,
         address_key: str | None = None,
         backend: str | None = None,
+        *,
+        previous_address_key: str | None = None,
     ) -> Admission:
         """Count the request against `owner`'s limit and, for an end user of `backend`, against the backend's
         too: one more DynamoDB update, so that naming end users never multiplies what the backend may send. The
-        backend's own cool-down (from sessions it created without naming an end user) holds back none of them."""
-        admission = self._within_limit(self._ledger.admit(owner, limit, now, address_key), limit, now)
+        backend's own cool-down (from sessions it created without naming an end user) holds back none of them.
+        During an address-key rotation the address's cool-down is read under the previous key too."""
+        admission = self._within_limit(
+            self._ledger.admit(owner, limit, now, address_key, previous_address_key), limit, now
+        )
         if backend is not None:
             self._within_limit(self._ledger.admit(backend, limit, now), limit, now)
         return admission

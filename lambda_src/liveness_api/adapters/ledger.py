@@ -180,11 +180,19 @@ class DynamoSessionLedger:
     # Per-caller limits and the abuse limit -----------------------------------------------------------------
 
     @_dynamodb
-    def admit(self, owner: str, limit: CallerLimit, now: datetime, address_key: str | None = None) -> Admission:
+    def admit(
+        self,
+        owner: str,
+        limit: CallerLimit,
+        now: datetime,
+        address_key: str | None = None,
+        previous_address_key: str | None = None,
+    ) -> Admission:
         """Count one request against the caller's `limit` in this minute, and read the cool-down in the same
         update: always exactly one call. With `address_key` (guest mode), one more call reads the address's
         cool-down: no single DynamoDB call both updates one item and returns another (BatchGetItem and
-        TransactGetItems only read; TransactWriteItems returns no values)."""
+        TransactGetItems only read; TransactWriteItems returns no values). During an address-key rotation
+        (`previous_address_key`), one more reads the cool-down started under the previous key."""
         window = _epoch(now) // 60
         # One counter attribute per minute (`<limit>#<minute>`), so counting needs no condition and no second call:
         # ADD creates this minute's counter, REMOVE drops the last few minutes' ones. (A caller idle for longer
@@ -204,18 +212,22 @@ class DynamoSessionLedger:
         admission = _admission(response["Attributes"], counter, now, window_ends)
         if address_key is None:
             return admission
-        address_item = self._client.get_item(
+        blocked = [admission.blocked_until] + [
+            self._address_blocked_until(key, now) for key in (address_key, previous_address_key) if key is not None
+        ]
+        latest = max((until for until in blocked if until is not None), default=None)
+        if latest == admission.blocked_until:
+            return admission
+        return Admission(admission.requests_in_window, admission.window_ends, latest)
+
+    def _address_blocked_until(self, address_key: str, now: datetime) -> datetime | None:
+        item = self._client.get_item(
             TableName=self._table,
             Key=_key(_address_key(address_key)),
             ProjectionExpression="blockedUntil",
             ConsistentRead=True,
         ).get("Item", {})
-        address_blocked = _blocked_until(address_item, now)
-        if address_blocked is None or (
-            admission.blocked_until is not None and admission.blocked_until >= address_blocked
-        ):
-            return admission
-        return Admission(admission.requests_in_window, admission.window_ends, address_blocked)
+        return _blocked_until(item, now)
 
     def _count_in_window(
         self,
