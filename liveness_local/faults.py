@@ -21,9 +21,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from types import MappingProxyType
 from typing import Any, Final
 
+import botocore.session
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
@@ -122,7 +124,6 @@ class DependencyFaults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
-        self._operations: dict[str, frozenset[str]] = {}
         self.injected: list[tuple[str, str, Fault | FaultCode]] = []
 
     def attach(self, client: Any) -> None:
@@ -130,8 +131,6 @@ class DependencyFaults:
         service = client.meta.service_model.service_id.hyphenize()
         if service not in _ANSWERS:
             raise ValueError(f"faults are injected into {', '.join(_ANSWERS)} clients, not {service}")
-        with self._lock:
-            self._operations[service] = frozenset(client.meta.service_model.operation_names)
         # botocore runs the handlers of the most specific event name first: one level below the service's, where
         # the emulator and moto register, a fault answers before either of them.
         client.meta.events.register(
@@ -153,11 +152,7 @@ class DependencyFaults:
         answer = self._answer(service, kind)
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
-        with self._lock:
-            attached = self._operations.get(service)
-        if operation is not None and operation not in (attached or frozenset()) | _NOT_BOTOCORE.get(service, set()):
-            if attached is None:
-                raise ValueError(f"no {service} client is attached: attach one before injecting into {operation}")
+        if operation is not None and operation not in _operation_names(service) | _NOT_BOTOCORE.get(service, set()):
             raise ValueError(f"operation must be one of {service}'s operations, got {operation}")
         if answer is None and operation in (None, *_NOT_BOTOCORE.get(service, ())):
             raise ValueError("a timeout is botocore's: the operation must be one its client calls")
@@ -226,3 +221,11 @@ def _fault(fault: Fault | FaultCode | str) -> Fault | FaultCode:
         except ValueError:
             continue
     raise ValueError(f"fault must be one of {', '.join([*Fault, *FaultCode])}, got {fault}")
+
+
+@cache
+def _operation_names(service: str) -> frozenset[str]:
+    """The service's operations, from botocore's own model: a fault may be injected before the function makes
+    the client it will answer (the S3 client is made on the first erase)."""
+    names: list[str] = botocore.session.get_session().get_service_model(service).operation_names
+    return frozenset(names)

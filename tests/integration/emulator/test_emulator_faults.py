@@ -125,7 +125,7 @@ def test_the_streaming_endpoint_takes_its_faults_from_the_same_injector(
         ({"fault": Fault.TIMEOUT}, "a timeout is botocore's"),
         ({"fault": Fault.TIMEOUT, "operation": STREAMING_OPERATION}, "a timeout is botocore's"),
         ({"service": "dynamodb", "fault": FaultCode.THROTTLING}, "error codes are injected into rekognition"),
-        ({"service": "s3", "operation": "ListObjectVersions", "fault": Fault.THROTTLED}, "no s3 client is attached"),
+        ({"service": "s3", "operation": "NoSuchOperation", "fault": Fault.THROTTLED}, "operation must be one of"),
     ],
 )
 def test_inject_refuses_what_it_cannot_inject(faults: DependencyFaults, arguments: dict[str, Any], match: str) -> None:
@@ -133,6 +133,20 @@ def test_inject_refuses_what_it_cannot_inject(faults: DependencyFaults, argument
 
     with pytest.raises(ValueError, match=match):
         faults.inject(**call)
+    assert faults.pending == 0
+
+
+def test_a_fault_injected_before_its_client_exists_answers_that_client(
+    faults: DependencyFaults, s3: Any, bucket: str, boto_session: Any
+) -> None:
+    # The function makes its S3 client on the first erase, so a fault may be injected before any S3 client exists.
+    faults.inject("s3", "ListObjectVersions", Fault.ACCESS_DENIED)
+    client = boto_session.client("s3")
+    faults.attach(client)
+
+    with pytest.raises(ClientError) as raised:
+        client.list_object_versions(Bucket=bucket)
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
     assert faults.pending == 0
 
 
