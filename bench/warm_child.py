@@ -115,8 +115,11 @@ class Replayer:
         if operation == "CreateFaceLivenessSession":
             return {"SessionId": str(uuid.uuid4())}
         if operation == "UpdateItem" and params.get("ReturnValues") == "ALL_NEW":
-            # A counted request: the caller item as the update leaves it, this the only request so far.
+            # A counted request: the caller item as the update leaves it, this the only request so far; an
+            # open-session slot taken: the item with it.
             names = params.get("ExpressionAttributeNames", {})
+            if "#count" not in names:
+                return {"Attributes": {**params["Key"]}}
             return {"Attributes": {**params["Key"], names["#count"]: {"N": "1"}}}
         return {}
 

@@ -32,6 +32,8 @@ def alarm_thresholds(config: StackConfig) -> AlarmThresholds:
         pass_rate_min_checks=config.alarm_pass_rate_min_checks,
         evaluation_periods=config.alarm_evaluation_periods,
         waf_blocked_requests_per_5min=config.alarm_waf_blocked_requests_per_5min,
+        price_usd_per_check=config.price_usd_per_check,
+        spend_usd_per_hour=config.alarm_spend_usd_per_hour,
     )
 
 

@@ -22,8 +22,8 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from infra.config import StackConfig, load_cdk_json_config
 from liveness_api.dependencies import Dependencies
 from liveness_api.handler import create_app
-from liveness_api.ports import Admission, LivenessResult, SessionRecord, SessionRequest
-from liveness_api.sessions import LivenessSessions
+from liveness_api.ports import AddressAdmission, Admission, LivenessResult, SessionRecord, SessionRequest, SlotClaim
+from liveness_api.sessions import Limits, LivenessSessions
 from liveness_api.vocabulary import CallerLimit
 from liveness_local.embedded_aws import LOCAL_BUCKET, LOCAL_TABLE, LocalResources, function_settings
 
@@ -94,14 +94,21 @@ class _Unserved:
     def delete_session(self, session_id: str) -> None:
         _refuse()
 
-    def admit(
-        self,
-        owner: str,
-        limit: CallerLimit,
-        now: datetime,
-        address_key: str | None = None,
-        previous_address_key: str | None = None,
-    ) -> Admission:
+    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
+        _refuse()
+
+    def reserve_open_session(self, owner: str, slot: str, expires_at: datetime, now: datetime, cap: int) -> SlotClaim:
+        _refuse()
+
+    def admit_address_create(
+        self, address_key: str, slot: str, expires_at: datetime, now: datetime, cap: int, creates_per_minute: int
+    ) -> AddressAdmission:
+        _refuse()
+
+    def address_blocked_until(self, address_key: str, now: datetime) -> datetime | None:
+        _refuse()
+
+    def release_open_session(self, owner: str, slot: str, address_key: str | None = None) -> None:
         _refuse()
 
     def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:
@@ -135,7 +142,7 @@ def documented_app(config: StackConfig) -> APIGatewayRestResolver:
         liveness=unserved,
         ledger=unserved,
         images=lambda: unserved,
-        limits={},
+        limits=Limits(per_minute={}, max_open_sessions=0, address_creates_per_minute=0),
         verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
     )
     return create_app(Dependencies(settings=settings, sessions=sessions))

@@ -32,6 +32,8 @@ def function_environment(
         EnvVar.ABUSE_MAX_FAILURES: str(config.abuse_max_failures),
         EnvVar.ABUSE_WINDOW_SECONDS: str(config.abuse_window_seconds),
         EnvVar.ABUSE_COOLDOWN_SECONDS: str(config.abuse_cooldown_seconds),
+        EnvVar.MAX_OPEN_SESSIONS: str(config.max_open_sessions),
+        EnvVar.ADDRESS_CREATES_PER_MINUTE: str(config.address_creates_per_minute),
         EnvVar.CORS_ORIGINS: join_list(config.cors_allowed_origins),
         EnvVar.REKOGNITION_CONNECT_TIMEOUT: str(config.rekognition_connect_timeout_seconds),
         EnvVar.REKOGNITION_READ_TIMEOUT: str(config.rekognition_read_timeout_seconds),

@@ -87,3 +87,17 @@ class AlarmKnobs(BaseModel):
         ge=1,
         description="requests WAF blocked in 5 minutes that raise `WafBlockedRequests` (with `waf` on)",
     )
+    price_usd_per_check: float = Field(
+        0.015,
+        alias="priceUsdPerCheck",
+        gt=0,
+        description="what one Face Liveness check costs (USD; see the Rekognition pricing page for your region), for "
+        "the estimated spend",
+    )
+    alarm_spend_usd_per_hour: float = Field(
+        50.0,
+        alias="alarmSpendUsdPerHour",
+        gt=0,
+        description="estimated Face Liveness spend per hour (sessions created times `priceUsdPerCheck`, projected from "
+        "5 minutes) that raises `EstimatedSpend`",
+    )

@@ -26,10 +26,25 @@ class ServiceKnobs(BaseModel):
         5, alias="abuseMaxFailures", ge=1, description="failed checks (NOT_LIVE or FAILED) that trigger the cool-down"
     )
     abuse_window_seconds: int = Field(
-        180, alias="abuseWindowSeconds", ge=1, description="the window those failures are counted in"
+        180, alias="abuseWindowSeconds", ge=1, description="the sliding window those failures are counted in"
     )
     abuse_cooldown_seconds: int = Field(
         1800, alias="abuseCooldownSeconds", ge=1, description="how long new sessions are refused afterwards"
+    )
+    max_open_sessions: int = Field(
+        2,
+        alias="maxOpenSessions",
+        ge=1,
+        le=20,
+        description="undecided, unexpired sessions a caller may hold at once (and, in guest mode, a client address); "
+        "a create past it gets 429 `too-many-open-sessions` until one is decided or expires (3 minutes)",
+    )
+    address_creates_per_minute: int = Field(
+        20,
+        alias="addressCreatesPerMinute",
+        ge=1,
+        description="guest mode: `POST /sessions` per client address per minute, whatever the guest identities "
+        "(429 `caller-rate-limited`)",
     )
     # Fixed one-minute windows in the ledger's caller item.
     caller_creates_per_minute: int = Field(

@@ -22,7 +22,7 @@ from liveness_api.adapters.address_key import HmacAddressKeys
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
-from liveness_api.sessions import Clock, LivenessSessions, utc_now
+from liveness_api.sessions import Clock, Limits, LivenessSessions, utc_now
 from liveness_api.settings import Settings
 from liveness_api.vocabulary import CallerLimit
 
@@ -150,10 +150,14 @@ def build_dependencies(
         address_keys=HmacAddressKeys.from_secret(client("secretsmanager"), settings.address_key_secret)
         if settings.caller_mode.limits_addresses
         else None,
-        limits={
-            CallerLimit.CREATES: settings.caller_creates_per_minute,
-            CallerLimit.READS: settings.caller_reads_per_minute,
-        },
+        limits=Limits(
+            per_minute={
+                CallerLimit.CREATES: settings.caller_creates_per_minute,
+                CallerLimit.READS: settings.caller_reads_per_minute,
+            },
+            max_open_sessions=settings.max_open_sessions,
+            address_creates_per_minute=settings.address_creates_per_minute,
+        ),
         verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
         clock=clock,
     )

@@ -50,6 +50,16 @@ class TooManyFailedChecks(DomainError):
     title = "Too many failed liveness checks"
 
 
+class TooManyOpenSessions(DomainError):
+    """The caller (or, in guest mode, its address) already has as many undecided, unexpired sessions as allowed:
+    what bounds attempts whose verdicts nobody has read yet."""
+
+    status = 429
+    slug = "too-many-open-sessions"
+    title = "Too many open sessions"
+    detail = "This caller has too many sessions open. Finish or let one expire; retry after Retry-After seconds."
+
+
 class LivenessCallFailed(DomainError):
     """A Rekognition call failed; `error_type` is the metric dimension value it is counted under."""
 

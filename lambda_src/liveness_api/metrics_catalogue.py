@@ -127,6 +127,11 @@ SESSION_REFUSED_BY_ABUSE_LIMIT: Final = MetricDef(
     "Count",
     "POST /sessions refused because the caller failed too many checks in the window.",
 )
+SESSION_REFUSED_BY_OPEN_SESSION_CAP: Final = MetricDef(
+    "SessionRefusedByOpenSessionCap",
+    "Count",
+    "POST /sessions refused because the caller (or, in guest mode, its address) had too many sessions open.",
+)
 DEPENDENCY_ERROR: Final = MetricDef(
     "DependencyError",
     "Count",
@@ -171,6 +176,7 @@ ALL_METRICS: Final = (
     RESULTS_FETCHED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
+    SESSION_REFUSED_BY_OPEN_SESSION_CAP,
     DEPENDENCY_ERROR,
     REQUEST_DEADLINE_EXCEEDED,
     CALLER_RATE_LIMITED,

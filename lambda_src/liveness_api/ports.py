@@ -53,6 +53,8 @@ class SessionRecord:
     address_key: str | None = None
     # When the verdict was consumed (it can be, once); None until then.
     consumed_at: datetime | None = None
+    # The open-session slot the session holds (its client request token) until its verdict is recorded.
+    open_slot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,25 @@ class Admission:
     """One request counted against a per-caller limit, and the caller's cool-down, read in the same call."""
 
     requests_in_window: int
+    window_ends: datetime
+    blocked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class SlotClaim:
+    """An open-session slot asked for: `held`, or refused until `frees_at`, when the oldest open session expires."""
+
+    held: bool
+    frees_at: datetime
+
+
+@dataclass(frozen=True)
+class AddressAdmission:
+    """Guest mode: a create counted against its client address in one update, which also holds the address's slot
+    unless a cool-down runs, the minute's creates reached the limit or the address's slots are full."""
+
+    slot: SlotClaim
+    creates_in_window: int
     window_ends: datetime
     blocked_until: datetime | None
 
@@ -87,17 +108,27 @@ class SessionLedger(Protocol):
 
     def delete_session(self, session_id: str) -> None: ...
 
-    def admit(
-        self,
-        owner: str,
-        limit: CallerLimit,
-        now: datetime,
-        address_key: str | None = None,
-        previous_address_key: str | None = None,
-    ) -> Admission:
-        """Count one request of the caller against `limit`, atomically, and return the caller's cool-down; with
-        `address_key`, the latest of the caller's and the address's cool-downs, the one started under
-        `previous_address_key` (the address under the previous key, during a key rotation) included."""
+    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
+        """Count one request of the caller against `limit`, atomically, and return the caller's cool-down."""
+        ...
+
+    def reserve_open_session(self, owner: str, slot: str, expires_at: datetime, now: datetime, cap: int) -> SlotClaim:
+        """Hold `slot` for the caller until `expires_at` unless `cap` other unexpired slots are held; atomic, and
+        holding a slot already held (an idempotent replay) takes no second one."""
+        ...
+
+    def admit_address_create(
+        self, address_key: str, slot: str, expires_at: datetime, now: datetime, cap: int, creates_per_minute: int
+    ) -> AddressAdmission:
+        """Guest mode: count a create against the address and hold its slot, atomically (see AddressAdmission)."""
+        ...
+
+    def address_blocked_until(self, address_key: str, now: datetime) -> datetime | None:
+        """The address's cool-down, if one runs at `now`: read under the previous key during a key rotation."""
+        ...
+
+    def release_open_session(self, owner: str, slot: str, address_key: str | None = None) -> None:
+        """Free the slot for the caller (and the address); idempotent."""
         ...
 
     def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:

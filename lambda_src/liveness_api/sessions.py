@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
@@ -17,6 +17,7 @@ from liveness_api.errors import (
     RequestInvalid,
     SessionNotFound,
     TooManyFailedChecks,
+    TooManyOpenSessions,
     VerdictAlreadyConsumed,
     VerdictNotConsumable,
     VerdictNotDecided,
@@ -30,6 +31,7 @@ from liveness_api.metrics_catalogue import (
     SESSION_CREATED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
+    SESSION_REFUSED_BY_OPEN_SESSION_CAP,
     VERDICT_CONSUME_REFUSED,
     VERDICT_CONSUMED,
 )
@@ -46,6 +48,7 @@ from liveness_api.ports import (
     SessionRequest,
 )
 from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
+from liveness_api.windows import retry_after_seconds
 
 Clock = Callable[[], datetime]
 # What each read of a verdict adds to its recorded document: the session's, or the moment's.
@@ -65,6 +68,16 @@ def client_request_token(owner: str, idempotency_key: str | None, request_id: st
     return hashlib.sha256(f"{owner}\n{source}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The per-caller limits: requests per minute by kind, the open sessions a caller (and, in guest mode, an
+    address) may hold, and guest mode's creates per address per minute."""
+
+    per_minute: Mapping[CallerLimit, int]
+    max_open_sessions: int
+    address_creates_per_minute: int
+
+
 class LivenessSessions:
     def __init__(
         self,
@@ -75,7 +88,7 @@ class LivenessSessions:
         liveness: LivenessService,
         ledger: SessionLedger,
         images: Callable[[], ImageStore],
-        limits: Mapping[CallerLimit, int],
+        limits: Limits,
         verdict_max_age: timedelta,
         address_keys: AddressKeys | None = None,
         clock: Clock = utc_now,
@@ -109,40 +122,44 @@ class LivenessSessions:
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
             )
         now = self._clock()
+        expires_at = now + timedelta(seconds=SESSION_LIFETIME_SECONDS)
+        token = client_request_token(owner, idempotency_key, request_id)
         address_key, previous_address_key = self._address_keys_of(address)
-        # Counting the request also reads the cool-down: one DynamoDB call before Rekognition, as before; where
-        # addresses count, a second reads the address's cool-down (a third, during a key rotation, the cool-down
-        # under the previous key).
-        blocked_until = self._admit(
-            owner, CallerLimit.CREATES, now, address_key, backend, previous_address_key=previous_address_key
-        ).blocked_until
+        # Counting the request also reads the cool-down (one DynamoDB call); holding an open-session slot before
+        # Rekognition is called is a second (docs/performance.md), and guest mode's address a third (a fourth,
+        # during an address-key rotation, reads the cool-down under the previous key).
+        blocked_until = self._admit(owner, CallerLimit.CREATES, now, backend).blocked_until
+        if blocked_until is None and previous_address_key is not None:
+            blocked_until = self._ledger.address_blocked_until(previous_address_key, now)
         if blocked_until is not None:
-            record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
-            wait = max(1, math.ceil((blocked_until - now).total_seconds()))
-            raise TooManyFailedChecks(
-                f"Too many liveness checks failed recently. New sessions are refused for {wait} more seconds.",
-                retry_after_seconds=wait,
-            )
+            raise self._refused_by_abuse_limit(blocked_until, now)
+        self._hold_open_slot(owner, token, expires_at, now, address_key)
         try:
             session_id = self._liveness.create_session(
                 SessionRequest(
-                    client_request_token=client_request_token(owner, idempotency_key, request_id),
+                    client_request_token=token,
                     audit_images_limit=request.audit_images_limit,
                     challenge_preferences=tuple(request.challenge_preferences or ()),
                 )
             )
         except LivenessCallFailed as failure:
             record_metric(SESSION_CREATE_FAILED, 1, failure.error_type)
+            # No session, so nothing to wait for. (Rekognition may have created one that the client never learns
+            # of; it expires unused with the slot.)
+            self._ledger.release_open_session(owner, token, address_key)
             raise
         record = self._ledger.record_session(
             SessionRecord(
                 session_id=session_id,
                 owner=owner,
                 created_at=now,
-                expires_at=now + timedelta(seconds=SESSION_LIFETIME_SECONDS),
+                expires_at=expires_at,
                 address_key=address_key,
+                open_slot=token,
             )
         )
+        if record.verdict is not None:  # a replay of a session already decided: its slot was released then
+            self._ledger.release_open_session(owner, token, address_key)
         record_metric(SESSION_CREATED)
         logger.info("Session created", extra={"session_id": session_id})
         return CreateSessionResponse(session_id=session_id, region=self._region, expires_at=record.expires_at)
@@ -238,6 +255,53 @@ class LivenessSessions:
         record_metric(VERDICT_CONSUME_REFUSED, 1, error.reason)
         return error
 
+    def _hold_open_slot(
+        self, owner: str, slot: str, expires_at: datetime, now: datetime, address_key: str | None
+    ) -> None:
+        """Hold one of the caller's open-session slots (and, in guest mode, one of its address's, counting the
+        address's creates this minute), or refuse the create. What bounds attempts whose verdicts nobody reads."""
+        cap = self._limits.max_open_sessions
+        claim = self._ledger.reserve_open_session(owner, slot, expires_at, now, cap)
+        if not claim.held:
+            raise self._too_many_open(claim.frees_at, now)
+        if address_key is None:
+            return
+        admission = self._ledger.admit_address_create(
+            address_key, slot, expires_at, now, cap, self._limits.address_creates_per_minute
+        )
+        if admission.slot.held:
+            return
+        self._ledger.release_open_session(owner, slot)  # the caller's slot, taken for a create that will not happen
+        if admission.blocked_until is not None:
+            raise self._refused_by_abuse_limit(admission.blocked_until, now)
+        if admission.creates_in_window >= self._limits.address_creates_per_minute:
+            record_metric(CALLER_RATE_LIMITED, 1, CallerLimit.CREATES)
+            wait = retry_after_seconds(admission.window_ends, now)
+            raise CallerRateLimited(
+                f"This address sent more than {self._limits.address_creates_per_minute} session creates this "
+                f"minute. Retry after {wait} seconds.",
+                retry_after_seconds=wait,
+            )
+        raise self._too_many_open(admission.slot.frees_at, now)
+
+    def _too_many_open(self, frees_at: datetime, now: datetime) -> TooManyOpenSessions:
+        record_metric(SESSION_REFUSED_BY_OPEN_SESSION_CAP)
+        wait = retry_after_seconds(frees_at, now)
+        return TooManyOpenSessions(
+            f"At most {self._limits.max_open_sessions} sessions may be open at once. Finish one (read its verdict) "
+            f"or retry after {wait} seconds, when the oldest expires.",
+            retry_after_seconds=wait,
+        )
+
+    @staticmethod
+    def _refused_by_abuse_limit(blocked_until: datetime, now: datetime) -> TooManyFailedChecks:
+        record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
+        wait = retry_after_seconds(blocked_until, now)
+        return TooManyFailedChecks(
+            f"Too many liveness checks failed recently. New sessions are refused for {wait} more seconds.",
+            retry_after_seconds=wait,
+        )
+
     def _address_keys_of(self, address: str | None) -> tuple[str | None, str | None]:
         """The address's hash under the current key, and under the previous one during a key rotation."""
         if address is None:
@@ -246,34 +310,22 @@ class LivenessSessions:
             raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
         return self._address_keys.key(address), self._address_keys.previous_key(address)
 
-    def _admit(
-        self,
-        owner: str,
-        limit: CallerLimit,
-        now: datetime,
-        address_key: str | None = None,
-        backend: str | None = None,
-        *,
-        previous_address_key: str | None = None,
-    ) -> Admission:
+    def _admit(self, owner: str, limit: CallerLimit, now: datetime, backend: str | None = None) -> Admission:
         """Count the request against `owner`'s limit and, for an end user of `backend`, against the backend's
         too: one more DynamoDB update, so that naming end users never multiplies what the backend may send. The
-        backend's own cool-down (from sessions it created without naming an end user) holds back none of them.
-        During an address-key rotation the address's cool-down is read under the previous key too."""
-        admission = self._within_limit(
-            self._ledger.admit(owner, limit, now, address_key, previous_address_key), limit, now
-        )
+        backend's own cool-down (from sessions it created without naming an end user) holds back none of them."""
+        admission = self._within_limit(self._ledger.admit(owner, limit, now), limit, now)
         if backend is not None:
             self._within_limit(self._ledger.admit(backend, limit, now), limit, now)
         return admission
 
     def _within_limit(self, admission: Admission, limit: CallerLimit, now: datetime) -> Admission:
-        if admission.requests_in_window > self._limits[limit]:
+        per_minute = self._limits.per_minute[limit]
+        if admission.requests_in_window > per_minute:
             record_metric(CALLER_RATE_LIMITED, 1, limit)
-            wait = max(1, math.ceil((admission.window_ends - now).total_seconds()))
+            wait = retry_after_seconds(admission.window_ends, now)
             raise CallerRateLimited(
-                f"This caller sent more than {self._limits[limit]} such requests this minute. "
-                f"Retry after {wait} seconds.",
+                f"This caller sent more than {per_minute} such requests this minute. Retry after {wait} seconds.",
                 retry_after_seconds=wait,
             )
         return admission
@@ -292,6 +344,8 @@ class LivenessSessions:
         session_id = record.session_id
         if is_failure(response.decision):
             self._ledger.record_failure(owner, session_id, self._clock(), record.address_key)
+        if record.open_slot is not None:  # decided, so no longer open: before mark_counted drops the address
+            self._ledger.release_open_session(owner, record.open_slot, record.address_key)
         if not self._ledger.mark_counted(session_id):
             return  # a concurrent request settled it
         record_metric(LIVENESS_CHECK_COMPLETED, 1, response.decision)

@@ -35,6 +35,8 @@ class Settings(BaseModel):
     abuse_max_failures: int = Field(alias=EnvVar.ABUSE_MAX_FAILURES)
     abuse_window_seconds: int = Field(alias=EnvVar.ABUSE_WINDOW_SECONDS)
     abuse_cooldown_seconds: int = Field(alias=EnvVar.ABUSE_COOLDOWN_SECONDS)
+    max_open_sessions: int = Field(alias=EnvVar.MAX_OPEN_SESSIONS)
+    address_creates_per_minute: int = Field(alias=EnvVar.ADDRESS_CREATES_PER_MINUTE)
     cors_allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_split)] = Field(alias=EnvVar.CORS_ORIGINS)
     rekognition_connect_timeout: float = Field(alias=EnvVar.REKOGNITION_CONNECT_TIMEOUT)
     rekognition_read_timeout: float = Field(alias=EnvVar.REKOGNITION_READ_TIMEOUT)

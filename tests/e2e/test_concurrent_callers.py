@@ -25,8 +25,9 @@ from tests.e2e.conftest import Client, Target
 
 pytestmark = pytest.mark.e2e
 
-CALLERS = 8
-SESSIONS_PER_CALLER = 5
+# Forty sessions in all, each caller holding as many open at once as the default open-session cap allows.
+CALLERS = 20
+SESSIONS_PER_CALLER = 2
 THREADS = 16
 
 T = TypeVar("T")

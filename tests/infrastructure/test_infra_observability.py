@@ -181,7 +181,7 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
         "LatencyP99": ("AWS/ApiGateway", "Latency", gateway, "p99", 300, 3000, 3),
         "ApiThrottling": (GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, [], "Sum", 60, 10, 5),
     }
-    assert set(found) == {*expected, "PassRateLow", "Api5xxRate", "ApiUnavailableRate"}
+    assert set(found) == {*expected, "PassRateLow", "Api5xxRate", "ApiUnavailableRate", "EstimatedSpend"}
     for name, (namespace, metric_name, dimensions, stat, period, threshold, periods) in expected.items():
         alarm = found[name]
         assert single_metric(alarm) == {
@@ -261,7 +261,9 @@ def test_every_alarm_and_the_composite_notify_the_topic(synth: Synth) -> None:
         assert alarm["OKActions"] == [topic]
     rule = composite["AlarmRule"]["Fn::Join"][1]
     watched = [part["Fn::GetAtt"][0] for part in rule if isinstance(part, dict)]
-    assert sorted(watched) == sorted(synth.resources("AWS::CloudWatch::Alarm"))
+    # Every alarm but the spend one: the service can be healthy while it costs (test_infra_spend_alarm.py).
+    spend = synth.logical_id(synth.stack.observability.estimated_spend)
+    assert sorted(watched) == sorted(set(synth.resources("AWS::CloudWatch::Alarm")) - {spend})
     assert all(part in {'(ALARM("', '") OR ALARM("', '"))'} for part in rule if isinstance(part, str))
     assert composite["AlarmName"] == f"{synth.config.stack_name}-ServiceUnhealthy"
 

@@ -54,7 +54,7 @@ def address_failures(backend: LocalBackend, address_hash: str) -> list[str]:
     item = backend.dynamodb.get_item(
         TableName=backend.resources.table, Key={"pk": {"S": f"ADDRESS#{address_hash}"}}, ConsistentRead=True
     ).get("Item", {})
-    return sorted(item.get("failedSessions", {}).get("SS", []))
+    return sorted(item.get("failures", {}).get("M", {}))
 
 
 def block(guests: LocalFunction, emulator: Any, address: str) -> None:

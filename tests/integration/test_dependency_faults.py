@@ -48,14 +48,16 @@ class Call:
 
 CALLS = (
     Call("create", "dynamodb", "UpdateItem", "ADD #count"),  # the per-caller count, which reads the cool-down
+    Call("create", "dynamodb", "UpdateItem", "#slots.#held = if_not_exists"),  # the open-session slot
     Call("create", "rekognition", LivenessOperation.CREATE_SESSION),
     Call("create", "dynamodb", "PutItem"),  # the ledger write, after Rekognition created the session
     Call("results-live", "dynamodb", "UpdateItem", "ADD #count"),
     Call("results-live", "dynamodb", "GetItem"),
     Call("results-live", "rekognition", LivenessOperation.GET_RESULTS),
     Call("results-live", "dynamodb", "UpdateItem", "SET verdict"),
+    Call("results-live", "dynamodb", "UpdateItem", "REMOVE #slots.#held"),  # decided: the slot is freed
     Call("results-live", "dynamodb", "UpdateItem", "SET counted"),
-    Call("results-not-live", "dynamodb", "UpdateItem", "failedSessions"),  # the abuse-limit count
+    Call("results-not-live", "dynamodb", "UpdateItem", "#failures.#session"),  # the abuse-limit count
     Call("results-not-live", "dynamodb", "UpdateItem", "SET counted"),
     Call("erase", "dynamodb", "UpdateItem", "ADD #count"),
     Call("erase", "dynamodb", "GetItem"),
@@ -202,7 +204,7 @@ def scenario(route: str, api: Api, emulator: Any, backend: Any) -> Scenario:
         per_read = {"createdAt", "stale", "consumed", "consumedAt"}
         assert json.loads(item["verdict"]["S"]) == {k: v for k, v in repeated.body.items() if k not in per_read}
         if not live:
-            assert caller_item(backend, api)["failedSessions"]["SS"] == [session_id]
+            assert list(caller_item(backend, api)["failures"]["M"]) == [session_id]
 
     return Scenario(lambda: api.results(session_id), recorded_and_counted_once)
 
@@ -269,7 +271,7 @@ def test_a_verdict_recorded_but_not_counted_is_counted_by_the_next_read_only(
     completed = [m for m in emitted_metrics(capfd.readouterr().out) if m.name == "LivenessCheckCompleted"]
     assert [r.status for r in reads] == [200, 200, 200]
     assert len(completed) == 1
-    assert caller_item(backend, api)["failedSessions"]["SS"] == [session_id]
+    assert list(caller_item(backend, api)["failures"]["M"]) == [session_id]
 
 
 def test_a_repeated_create_without_an_idempotency_key_is_a_new_session(api: Api, emulator: Any, faults: Any) -> None:

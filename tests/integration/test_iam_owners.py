@@ -44,7 +44,9 @@ class EndUserApi(ContextApi):
 
 @pytest.fixture
 def iam(backend: LocalBackend, emulator: Any) -> LocalFunction:
-    return backend.function_in_mode(CallerMode.IAM)
+    # Owners here create sessions and leave them open; the open-session cap is test_open_sessions.py's subject.
+    settings = backend.function_in_mode(CallerMode.IAM).settings
+    return backend.deploy(settings.model_copy(update={"max_open_sessions": 20}))
 
 
 def new_role() -> str:
@@ -202,7 +204,9 @@ PERSONS: dict[CallerMode, Callable[[], dict[str, Any]]] = {
 def test_where_the_caller_is_the_person_the_header_is_refused(
     backend: LocalBackend, emulator: Any, mode: CallerMode
 ) -> None:
-    function = backend.function_in_mode(mode)
+    # Guests here share one address; its open-session cap is test_open_sessions.py's subject.
+    settings = backend.function_in_mode(mode).settings
+    function = backend.deploy(settings.model_copy(update={"max_open_sessions": 20, "address_creates_per_minute": 1000}))
     context = PERSONS[mode]()
     person = ContextApi(function, context)
     session_id = person.create().body["sessionId"]

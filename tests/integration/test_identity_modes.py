@@ -132,8 +132,14 @@ class ContextApi(Api):
 
 @pytest.fixture
 def in_mode(backend: LocalBackend, emulator: Any) -> Callable[[CallerMode], LocalFunction]:
-    """The function as deployed in a mode."""
-    return backend.function_in_mode
+    """The function as deployed in a mode. These tests are about who owns what, and every guest here comes from one
+    address: its open-session cap and per-minute limit (tests/integration/test_open_sessions.py) are lifted."""
+
+    def deployed(mode: CallerMode) -> LocalFunction:
+        settings = backend.function_in_mode(mode).settings
+        return backend.deploy(settings.model_copy(update={"max_open_sessions": 20, "address_creates_per_minute": 1000}))
+
+    return deployed
 
 
 def assert_owns(owner: Api, stranger: Api) -> None:

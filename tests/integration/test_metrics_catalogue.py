@@ -111,6 +111,11 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
         emulator.complete(session_id, confidence=5.0)
         assert other_api.results(session_id).body["decision"] == Verdict.NOT_LIVE
     assert other_api.create().status == 429
+    # The open-session cap: sessions created ahead of their verdicts, then a refusal.
+    ahead = Api(backend, CallerIdentity.iam(f"ahead-{uuid.uuid4().hex[:8]}"))
+    for _ in range(backend.settings.max_open_sessions):
+        new_session(ahead)
+    assert ahead.create().status == 429
     # Every fault of DynamoDB and S3 (the backoff between botocore's retries is skipped by the caller).
     # Three attempts each, as many as botocore makes of a retried one; whatever is left is dropped after each.
     for fault in Fault:
@@ -121,6 +126,7 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
         backend.faults.inject("s3", "ListObjectVersions", fault, times=3)
         assert api.erase(session_id).status >= 500
         backend.faults.reset()
+        backend.clock.advance(SESSION_LIFETIME_SECONDS + 1)  # its open-session slot expires with it
     # A request out of time.
     assert backend.invoke(api.event("POST", "/sessions", "{}"), remaining_ms=1000)["statusCode"] == 503
     # The per-caller limits, each exceeded once.

@@ -24,6 +24,7 @@ from infra.constructs.observability.alarms import (
     alarm_name_prefix,
     alarm_topic,
     alarm_topic_key,
+    estimated_spend_alarm,
     notify,
     service_alarms,
     service_unhealthy,
@@ -100,7 +101,8 @@ class Observability(Construct):
         if waf_blocked is not None:
             self.alarms.append(waf_blocked_alarm(self, name, props.thresholds, waf_blocked))
         self.service_unhealthy = service_unhealthy(self, name, self.alarms)
-        notify(self.topic, [*self.alarms, self.service_unhealthy])
+        self.estimated_spend = estimated_spend_alarm(self, name, props.thresholds)
+        notify(self.topic, [*self.alarms, self.service_unhealthy, self.estimated_spend])
 
         self.queries = saved_queries(self, name, function_logs=function.log_group, access_logs=api.access_log_group)
         self.dashboard = dashboard(

@@ -23,11 +23,13 @@ from constructs import Construct
 from infra.constructs.observability.metrics import (
     ALARM_PERIOD,
     PASS_RATE_PERIOD,
+    catalogue_metric,
     gateway_metric,
     pass_rate,
     rekognition_throttles,
 )
 from infra.constructs.storage import Retention, key_admin_statement
+from liveness_api.metrics_catalogue import SESSION_CREATED
 
 # What CloudWatch alarms need to publish to a topic encrypted with a KMS key (SNS calls GenerateDataKey and
 # Decrypt for the publisher). Written out: no `kms:GenerateDataKey*` wildcard.
@@ -51,6 +53,8 @@ class AlarmThresholds:
     pass_rate_min_checks: int
     evaluation_periods: int
     waf_blocked_requests_per_5min: int
+    price_usd_per_check: float
+    spend_usd_per_hour: float
 
 
 def alarm_name_prefix(name: str) -> str:
@@ -274,6 +278,32 @@ def waf_blocked_alarm(scope: Construct, name: str, thresholds: AlarmThresholds, 
         "(notBreaching).",
         metric=blocked,
         threshold=thresholds.waf_blocked_requests_per_5min,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+    )
+
+
+def estimated_spend_alarm(scope: Construct, name: str, thresholds: AlarmThresholds) -> cw.Alarm:
+    """Denial of wallet: every created session can be streamed to, and each streamed check is billed. The spend is
+    estimated from the sessions created (an upper bound on the checks billed), projected to an hour from 5 minutes,
+    so that it fires within minutes of a burst rather than after an hour of it."""
+    per_hour = 60 / ALARM_PERIOD.to_minutes()
+    spend = cw.MathExpression(
+        expression=f"FILL(created, 0) * {per_hour:g} * {thresholds.price_usd_per_check:g}",
+        using_metrics={"created": catalogue_metric(SESSION_CREATED, period=ALARM_PERIOD)},
+        label="Estimated Face Liveness spend (USD per hour)",
+        period=ALARM_PERIOD,
+    )
+    return cw.Alarm(
+        scope,
+        "EstimatedSpend",
+        alarm_name=f"{alarm_name_prefix(name)}EstimatedSpend",
+        alarm_description=f"Sessions created in 5 minutes, at {thresholds.price_usd_per_check:g} USD a check, project "
+        f"to at least {thresholds.spend_usd_per_hour:g} USD an hour: a traffic surge or a denial-of-wallet attempt "
+        "(many identities, many addresses). Not part of ServiceUnhealthy: the service may be healthy while it costs.",
+        metric=spend,
+        threshold=thresholds.spend_usd_per_hour,
         comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluation_periods=1,
         treat_missing_data=cw.TreatMissingData.NOT_BREACHING,

@@ -159,9 +159,10 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         4,
     )
     refused = graph(
-        "Refused: abuse limit and per-caller limits (429s), verdicts not consumable (409s), per 5 min",
+        "Refused: abuse limit, open-session cap, per-caller limits (429s), verdicts not consumable (409s), per 5 min",
         [
             catalogue_metric(catalogue.SESSION_REFUSED_BY_ABUSE_LIMIT, label="Abuse limit"),
+            catalogue_metric(catalogue.SESSION_REFUSED_BY_OPEN_SESSION_CAP, label="Open-session cap"),
             *(catalogue_metric(catalogue.CALLER_RATE_LIMITED, limit) for limit in CallerLimit),
             *(
                 catalogue_metric(catalogue.VERDICT_CONSUME_REFUSED, reason, label=f"Not consumed: {reason}")

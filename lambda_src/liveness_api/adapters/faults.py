@@ -14,10 +14,11 @@ no request waits for an answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import wraps
 from types import MappingProxyType
-from typing import Final
+from typing import Final, ParamSpec, TypeVar
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
@@ -185,3 +186,23 @@ def _liveness_failure(operation: str, error_type: str, code: str) -> Exception:
     else:
         logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
     return answer(retry_after_seconds=RETRY_AFTER_SECONDS.get(error_type))
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    """A DynamoDB condition that did not hold: an expected answer the caller handles, never a fault."""
+    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def dynamodb_calls(method: Callable[P, R]) -> Callable[P, R]:
+    """Answer every fault of the DynamoDB calls `method` makes (conditions it expects are handled inside)."""
+
+    @wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        with guarded(Dependency.DYNAMODB, method.__name__):
+            return method(*args, **kwargs)
+
+    return call

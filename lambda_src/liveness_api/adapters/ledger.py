@@ -2,15 +2,15 @@
 
 Items:
 - `SESSION#<sessionId>`: owner, createdAt, expiresAt, ttl and, once decided, the immutable `verdict` with
-  `counted` (whether its metrics and abuse-limit count were settled); where addresses count, `addressKey`, the
-  creating address's keyed hash, until the verdict is counted; `consumedAt` once the verdict is consumed (at most
-  once: a conditional update). The verdict document carries `decidedAt`, when it was recorded (absent from
-  verdicts recorded before it was kept).
-- `CALLER#<sha256(owner)>`: the failed-check window (`windowStart`, `failedSessions`: a set of session ids, so
-  counting one session's failure again changes nothing), `blockedUntil`, and one fixed one-minute window per
-  request limit (`<limit>Window`, `<limit>Count`).
-- `ADDRESS#<hmac(address)>` (guest mode only): the same failed-check window and `blockedUntil`, per client
-  address; it expires (TTL) with its window and cool-down.
+  `counted` (whether its metrics and abuse-limit count were settled); `openSlot`, the slot it holds until decided;
+  where addresses count, `addressKey`, the creating address's keyed hash, until the verdict is counted;
+  `consumedAt` once the verdict is consumed (at most once: a conditional update). The verdict document carries
+  `decidedAt`, when it was recorded (absent from verdicts recorded before it was kept).
+- `CALLER#<sha256(owner)>`: `failures` (session id -> when its failure was counted, so counting one session's
+  failure again changes nothing; those inside the sliding window count), `blockedUntil`, `openSessions` (the open
+  sessions' slots -> their expiry, adapters.open_slots), and one counter per request limit and minute.
+- `ADDRESS#<hmac(address)>` (guest mode only): the same `failures`, `blockedUntil` and `openSessions` per client
+  address, and its creates per minute; it expires (TTL) after its slots, window and cool-down.
 Every write that must not race is a conditional or atomic update, so concurrent Lambdas cannot lose counts
 or overwrite a verdict. Every call's faults are answered by `adapters.faults`.
 """
@@ -18,46 +18,30 @@ or overwrite a verdict. Every call's faults are answered by `adapters.faults`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from liveness_api.adapters.faults import guarded
+from liveness_api.adapters import open_slots
+from liveness_api.adapters.faults import dynamodb_calls, is_condition_failure
+from liveness_api.adapters.open_slots import Gate
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.errors import SessionNotFound
-from liveness_api.ports import Admission, SessionRecord
-from liveness_api.vocabulary import CallerLimit, Dependency
+from liveness_api.ports import AddressAdmission, Admission, SessionRecord, SlotClaim
+from liveness_api.vocabulary import CallerLimit
+from liveness_api.windows import failures_in_window, numbers, stale_failures
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _MAX_WINDOW_ROUNDS = 5
 _LIMIT_WINDOW = timedelta(minutes=1)
+# Each failure counted: session id -> the epoch second it was counted (liveness_api.windows).
+_FAILURES = "failures"
 # How many past minutes' request counters each count removes.
 _STALE_WINDOWS_REMOVED = 3
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return bool(error.response.get("Error", {}).get("Code") == _CONDITION_FAILED)
 
 
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
-
-
-def _dynamodb(method: Callable[P, R]) -> Callable[P, R]:
-    """Answer every fault of the DynamoDB calls `method` makes (conditions it expects are handled inside)."""
-
-    @wraps(method)
-    def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        with guarded(Dependency.DYNAMODB, method.__name__):
-            return method(*args, **kwargs)
-
-    return call
 
 
 class DynamoSessionLedger:
@@ -80,7 +64,7 @@ class DynamoSessionLedger:
 
     # Sessions ------------------------------------------------------------------------------------------
 
-    @_dynamodb
+    @dynamodb_calls
     def record_session(self, record: SessionRecord) -> SessionRecord:
         item = {
             LEDGER_PARTITION_KEY: {"S": _session_key(record.session_id)},
@@ -91,6 +75,8 @@ class DynamoSessionLedger:
         }
         if record.address_key is not None:
             item["addressKey"] = {"S": record.address_key}
+        if record.open_slot is not None:
+            item["openSlot"] = {"S": record.open_slot}
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -99,7 +85,7 @@ class DynamoSessionLedger:
                 ExpressionAttributeNames={"#pk": LEDGER_PARTITION_KEY},
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             # Rekognition returned an existing session for a repeated token: keep what was first recorded.
             stored = self.get_session(record.session_id)
@@ -109,13 +95,13 @@ class DynamoSessionLedger:
             return stored
         return record
 
-    @_dynamodb
+    @dynamodb_calls
     def get_session(self, session_id: str) -> SessionRecord | None:
         response = self._client.get_item(TableName=self._table, Key=_key(_session_key(session_id)), ConsistentRead=True)
         item = response.get("Item")
         return None if item is None else _session_record(session_id, item)
 
-    @_dynamodb
+    @dynamodb_calls
     def record_verdict(self, session_id: str, verdict: str) -> SessionRecord:
         try:
             response = self._client.update_item(
@@ -128,7 +114,7 @@ class DynamoSessionLedger:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             stored = self.get_session(session_id)
             if stored is None or stored.verdict is None:
@@ -136,7 +122,7 @@ class DynamoSessionLedger:
             return stored
         return _session_record(session_id, response["Attributes"])
 
-    @_dynamodb
+    @dynamodb_calls
     def mark_counted(self, session_id: str) -> bool:
         try:
             self._client.update_item(
@@ -148,12 +134,12 @@ class DynamoSessionLedger:
                 ExpressionAttributeValues={":true": {"BOOL": True}, ":false": {"BOOL": False}},
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             return False
         return True
 
-    @_dynamodb
+    @dynamodb_calls
     def consume_verdict(self, session_id: str, now: datetime) -> SessionRecord | None:
         # One conditional update: of any number of concurrent consumers, exactly one sees its condition hold.
         try:
@@ -166,33 +152,23 @@ class DynamoSessionLedger:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             if self.get_session(session_id) is None:
                 raise SessionNotFound() from None  # erased meanwhile
             return None
         return _session_record(session_id, response["Attributes"])
 
-    @_dynamodb
+    @dynamodb_calls
     def delete_session(self, session_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=_key(_session_key(session_id)))
 
     # Per-caller limits and the abuse limit -----------------------------------------------------------------
 
-    @_dynamodb
-    def admit(
-        self,
-        owner: str,
-        limit: CallerLimit,
-        now: datetime,
-        address_key: str | None = None,
-        previous_address_key: str | None = None,
-    ) -> Admission:
+    @dynamodb_calls
+    def admit(self, owner: str, limit: CallerLimit, now: datetime) -> Admission:
         """Count one request against the caller's `limit` in this minute, and read the cool-down in the same
-        update: always exactly one call. With `address_key` (guest mode), one more call reads the address's
-        cool-down: no single DynamoDB call both updates one item and returns another (BatchGetItem and
-        TransactGetItems only read; TransactWriteItems returns no values). During an address-key rotation
-        (`previous_address_key`), one more reads the cool-down started under the previous key."""
+        update: always exactly one call."""
         window = _epoch(now) // 60
         # One counter attribute per minute (`<limit>#<minute>`), so counting needs no condition and no second call:
         # ADD creates this minute's counter, REMOVE drops the last few minutes' ones. (A caller idle for longer
@@ -202,25 +178,67 @@ class DynamoSessionLedger:
         response = self._client.update_item(
             TableName=self._table,
             Key=_key(_caller_key(owner)),
-            # if_not_exists: never shortens a TTL set for a cool-down or a failure window.
+            # if_not_exists: never shortens a TTL set for a cool-down, a failure window or open sessions.
             UpdateExpression=f"ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl) REMOVE {', '.join(stale)}",
             ExpressionAttributeNames={"#count": counter, "#ttl": LEDGER_TTL_ATTRIBUTE, **stale},
             ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(_epoch(now + 2 * _LIMIT_WINDOW))}},
             ReturnValues="ALL_NEW",
         )
-        window_ends = datetime.fromtimestamp((window + 1) * 60, UTC)
-        admission = _admission(response["Attributes"], counter, now, window_ends)
-        if address_key is None:
-            return admission
-        blocked = [admission.blocked_until] + [
-            self._address_blocked_until(key, now) for key in (address_key, previous_address_key) if key is not None
-        ]
-        latest = max((until for until in blocked if until is not None), default=None)
-        if latest == admission.blocked_until:
-            return admission
-        return Admission(admission.requests_in_window, admission.window_ends, latest)
+        return _admission(response["Attributes"], counter, now, _window_ends(window))
 
-    def _address_blocked_until(self, address_key: str, now: datetime) -> datetime | None:
+    # Open sessions -------------------------------------------------------------------------------------------
+
+    def _slot_ttl(self, expires_at: datetime) -> datetime:
+        # Set outright, so it must outlast anything the item holds: its slots, and any failure window or cool-down
+        # that could be running (those set TTLs up to now + window + cool-down themselves).
+        return expires_at + self._failure_window + self._cooldown
+
+    def _reserve(
+        self, partition_key: str, slot: str, expires_at: datetime, now: datetime, cap: int, gate: Gate | None = None
+    ) -> tuple[SlotClaim, dict[str, Any]]:
+        reservation = open_slots.reserve(
+            self._client,
+            self._table,
+            _key(partition_key),
+            slot=slot,
+            expires_at=expires_at,
+            ttl=self._slot_ttl(expires_at),
+            now=now,
+            cap=cap,
+            gate=gate,
+        )
+        return SlotClaim(held=reservation.reserved, frees_at=reservation.slots(now).frees_at()), reservation.item
+
+    @dynamodb_calls
+    def reserve_open_session(self, owner: str, slot: str, expires_at: datetime, now: datetime, cap: int) -> SlotClaim:
+        return self._reserve(_caller_key(owner), slot, expires_at, now, cap)[0]
+
+    @dynamodb_calls
+    def admit_address_create(
+        self, address_key: str, slot: str, expires_at: datetime, now: datetime, cap: int, creates_per_minute: int
+    ) -> AddressAdmission:
+        """One update when admitted: it counts the minute's creates, holds the slot and checks the cool-down (this
+        replaces reading the address's cool-down on its own). A refused create is not counted."""
+        window = _epoch(now) // 60
+        counter = f"addressCreates#{window}"
+        claim, item = self._reserve(
+            _address_key(address_key), slot, expires_at, now, cap, Gate(counter=counter, limit=creates_per_minute)
+        )
+        return AddressAdmission(
+            slot=claim,
+            creates_in_window=int(item.get(counter, {}).get("N", "0")),
+            window_ends=_window_ends(window),
+            blocked_until=_blocked_until(item, now),
+        )
+
+    @dynamodb_calls
+    def release_open_session(self, owner: str, slot: str, address_key: str | None = None) -> None:
+        open_slots.release(self._client, self._table, _key(_caller_key(owner)), slot)
+        if address_key is not None:
+            open_slots.release(self._client, self._table, _key(_address_key(address_key)), slot)
+
+    @dynamodb_calls
+    def address_blocked_until(self, address_key: str, now: datetime) -> datetime | None:
         item = self._client.get_item(
             TableName=self._table,
             Key=_key(_address_key(address_key)),
@@ -254,27 +272,11 @@ class DynamoSessionLedger:
         names: dict[str, str],
         values: dict[str, dict[str, Any]],
     ) -> dict[str, Any] | None:
-        """The item after a conditional update, or None when the condition did not hold. Names and values are
-        passed only where the expressions use them: DynamoDB refuses unused ones."""
-        used = update + " " + condition
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={name: value for name, value in names.items() if name in used},
-                ExpressionAttributeValues={name: value for name, value in values.items() if name in used},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
-            return None
-        item: dict[str, Any] = response["Attributes"]
-        return item
+        """The item after a conditional update, or None when the condition did not hold."""
+        applied, item = open_slots.update_if(self._client, self._table, key, update, condition, names, values)
+        return item if applied else None
 
-    @_dynamodb
+    @dynamodb_calls
     def record_failure(self, owner: str, session_id: str, now: datetime, address_key: str | None = None) -> None:
         self._count_failure(_caller_key(owner), session_id, now)
         if address_key is not None:
@@ -282,42 +284,54 @@ class DynamoSessionLedger:
             self._count_failure(_address_key(address_key), session_id, now)
 
     def _count_failure(self, partition_key: str, session_id: str, now: datetime) -> None:
-        failures = self._count_failure_in_window(partition_key, session_id, now)
-        if failures >= self._max_failures:
+        failures = numbers(self._record_failure_time(partition_key, session_id, now), _FAILURES)
+        stale = stale_failures(failures, now, self._failure_window)
+        names = {f"#stale{index}_": session for index, session in enumerate(stale)}
+        # Failures that left the window are dropped on the way, so the map stays small.
+        remove = (" REMOVE " + ", ".join(f"#failures.{name}" for name in names)) if names else ""
+        if failures_in_window(failures, now, self._failure_window) >= self._max_failures:
             until = now + self._cooldown
-            # ADD-free SET: later failures during the cool-down simply extend it.
+            # A plain SET: later failures during the cool-down simply extend it.
             self._client.update_item(
                 TableName=self._table,
                 Key=_key(partition_key),
-                UpdateExpression="SET blockedUntil = :until, #ttl = :ttl",
-                ExpressionAttributeNames={"#ttl": LEDGER_TTL_ATTRIBUTE},
+                UpdateExpression="SET blockedUntil = :until, #ttl = :ttl" + remove,
+                ExpressionAttributeNames={
+                    "#ttl": LEDGER_TTL_ATTRIBUTE,
+                    **names,
+                    **({"#failures": _FAILURES} if names else {}),
+                },
                 ExpressionAttributeValues={
                     ":until": {"N": str(_epoch(until))},
                     ":ttl": {"N": str(_epoch(until + self._failure_window))},
                 },
             )
+        elif names:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(partition_key),
+                UpdateExpression=remove.strip(),
+                ExpressionAttributeNames={"#failures": _FAILURES, **names},
+            )
 
-    def _count_failure_in_window(self, partition_key: str, session_id: str, now: datetime) -> int:
-        key = _key(partition_key)
-        cutoff = str(_epoch(now - self._failure_window))
-        ttl = str(_epoch(now + self._failure_window + self._cooldown))
-        names = {"#ttl": LEDGER_TTL_ATTRIBUTE}
+    def _record_failure_time(self, partition_key: str, session_id: str, now: datetime) -> dict[str, Any]:
+        """Add the session's failure, timed now, to the item's failures; the session's id again adds nothing (the
+        first time stands). Returns the item after."""
+        names = {"#failures": _FAILURES, "#session": session_id, "#ttl": LEDGER_TTL_ATTRIBUTE}
         values: dict[str, dict[str, Any]] = {
             ":now": {"N": str(_epoch(now))},
-            ":failed": {"SS": [session_id]},
-            ":cutoff": {"N": cutoff},
-            ":ttl": {"N": ttl},
+            ":first": {"M": {session_id: {"N": str(_epoch(now))}}},
+            ":ttl": {"N": str(_epoch(now + self._failure_window + self._cooldown))},
         }
         attempts = (
-            # The common case: a window is open, count into it atomically (the session's id again adds nothing).
-            ("ADD failedSessions :failed SET #ttl = :ttl", "windowStart > :cutoff"),
-            # No open window: start one, unless a concurrent writer just did.
             (
-                "SET windowStart = :now, failedSessions = :failed, #ttl = :ttl",
-                "attribute_not_exists(windowStart) OR windowStart <= :cutoff",
+                "SET #failures.#session = if_not_exists(#failures.#session, :now), #ttl = :ttl",
+                "attribute_exists(#failures)",
             ),
+            # DynamoDB cannot create a map and an entry of it in one expression: the first failure creates the map.
+            ("SET #failures = :first, #ttl = :ttl", "attribute_not_exists(#failures)"),
         )
-        return len(self._count_in_window(key, attempts, names, values)["failedSessions"]["SS"])
+        return self._count_in_window(_key(partition_key), attempts, names, values)
 
 
 def _session_record(session_id: str, item: dict[str, Any]) -> SessionRecord:
@@ -331,6 +345,7 @@ def _session_record(session_id: str, item: dict[str, Any]) -> SessionRecord:
         counted=item.get("counted", {"BOOL": True})["BOOL"],
         address_key=item["addressKey"]["S"] if "addressKey" in item else None,
         consumed_at=datetime.fromisoformat(item["consumedAt"]["S"]) if "consumedAt" in item else None,
+        open_slot=item["openSlot"]["S"] if "openSlot" in item else None,
     )
 
 
@@ -348,6 +363,10 @@ def _admission(item: dict[str, Any], count_attribute: str, now: datetime, window
         window_ends=window_ends,
         blocked_until=_blocked_until(item, now),
     )
+
+
+def _window_ends(window: int) -> datetime:
+    return datetime.fromtimestamp((window + 1) * 60, UTC)
 
 
 def _key(partition_key: str) -> dict[str, dict[str, str]]:
