@@ -30,6 +30,16 @@ _SERVICES = {
 }
 
 
+def error_payload(error: ClientError) -> dict[str, Any]:
+    """A JSON-protocol error body as the service sends it, with the item a failed condition returns
+    (ReturnValuesOnConditionCheckFailure): the ledger's slot reservation retries from that item."""
+    payload: dict[str, Any] = {"__type": error.response["Error"]["Code"]}
+    payload["message"] = error.response["Error"].get("Message", "")
+    if "Item" in error.response:
+        payload["Item"] = error.response["Item"]
+    return payload
+
+
 class LoopbackStandIn:
     def __init__(self, config: StackConfig) -> None:
         self._mock = mock_aws(config=MOTO_CONFIG)
@@ -57,10 +67,8 @@ class LoopbackStandIn:
             with self._lock:  # moto's state is process-wide; one call at a time, as a cold start makes them
                 result = call(**json.loads(body or b"{}"))
         except ClientError as error:
-            code = error.response["Error"]["Code"]
             status = error.response["ResponseMetadata"]["HTTPStatusCode"]
-            payload = {"__type": code, "message": error.response["Error"].get("Message", "")}
-            return status, content_type, json.dumps(payload).encode()
+            return status, content_type, json.dumps(error_payload(error)).encode()
         result.pop("ResponseMetadata", None)
         return 200, content_type, json.dumps(result, default=str).encode()
 

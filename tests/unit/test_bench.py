@@ -4,8 +4,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from bench import measure, report, run, targets
+from bench.standin import error_payload
 
 UNTRACED = next(name for name in measure.COMPARED if name != targets.JUDGED)
 
@@ -172,3 +174,14 @@ def test_the_bench_refuses_a_lambda_src_without_the_package(tmp_path: Path) -> N
     with pytest.raises(SystemExit) as refused:
         run.main(["--lambda-src", str(tmp_path)])
     assert refused.value.code == 2
+
+
+def test_the_standin_passes_on_the_item_a_failed_condition_returns() -> None:
+    # Without it the ledger's slot reservation could not retry, and every cold start's create answered 500.
+    item = {"pk": {"S": "CALLER#bench"}}
+    error = ClientError(
+        {"Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}, "Item": item}, "UpdateItem"
+    )
+
+    assert error_payload(error) == {"__type": "ConditionalCheckFailedException", "message": "failed", "Item": item}
+    assert "Item" not in error_payload(ClientError({"Error": {"Code": "ValidationException"}}, "UpdateItem"))
