@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from infra.config import LAMBDA_PYTHON_VERSION, load_cdk_json_config
 from liveness_api.contract import LAMBDA_HANDLER
 from liveness_local.embedded_aws import handler_environment
-from liveness_local.events import api_gateway_event
+from liveness_local.events import CallerIdentity, api_gateway_event
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -122,9 +122,17 @@ def lambda_environment(function_env: dict[str, str], task_root: Path) -> dict[st
     }
 
 
-def post_sessions_event() -> dict[str, Any]:
+def post_sessions_event(caller: str) -> dict[str, Any]:
+    """A create from `caller`: each cold start is another user's first request, as no caller may hold more than
+    a few sessions open at once."""
     body = json.dumps({"auditImagesLimit": 2})
-    return api_gateway_event("POST", "/sessions", body=body, headers={"Content-Type": "application/json"})
+    return api_gateway_event(
+        "POST",
+        "/sessions",
+        body=body,
+        headers={"Content-Type": "application/json"},
+        identity=CallerIdentity.iam(caller),
+    )
 
 
 # Cold start ---------------------------------------------------------------------------------------------------
@@ -151,10 +159,10 @@ def measure_cold(runs: int, roots: dict[str, Path], workdir: Path) -> dict[str, 
             "AWS_ENDPOINT_URL_REKOGNITION": standin.endpoint,
         }
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
-        for _ in range(runs):
+        for run in range(runs):
             for name, variant in VARIANTS.items():  # interleaved, so drift on the machine hits every variant alike
                 event_path = workdir / f"event-{name}.json"
-                event_path.write_text(json.dumps(post_sessions_event()))  # a new requestId: a new session
+                event_path.write_text(json.dumps(post_sessions_event(f"bench-cold-{name}-{run}")))
                 env = {**lambda_environment(function_env, roots[variant.task_root]), **variant.environment}
                 command = [sys.executable, "-P", str(BENCH / "cold_child.py"), variant.module, str(event_path)]
                 started = time.perf_counter()
