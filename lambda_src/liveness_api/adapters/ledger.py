@@ -175,13 +175,22 @@ class DynamoSessionLedger:
         # leaves a stale counter behind, which goes with the item's TTL.)
         counter = f"{limit}#{window}"
         stale = {f"#old{age}": f"{limit}#{window - age}" for age in range(1, _STALE_WINDOWS_REMOVED + 1)}
+        names = {"#count": counter, "#ttl": LEDGER_TTL_ATTRIBUTE, **stale}
+        values: dict[str, Any] = {":one": {"N": "1"}, ":ttl": {"N": str(_epoch(now + 2 * _LIMIT_WINDOW))}}
+        # if_not_exists: never shortens a TTL set for a cool-down, a failure window or open sessions.
+        sets = "#ttl = if_not_exists(#ttl, :ttl)"
+        if limit is CallerLimit.CREATES:
+            # An empty map of open-session slots, so that a caller's first slot is held by one conditional update
+            # (open_slots.reserve adds to an existing map) rather than a failed one and a second.
+            names["#slots"] = open_slots.SLOTS
+            values[":noSlots"] = {"M": {}}
+            sets += ", #slots = if_not_exists(#slots, :noSlots)"
         response = self._client.update_item(
             TableName=self._table,
             Key=_key(_caller_key(owner)),
-            # if_not_exists: never shortens a TTL set for a cool-down, a failure window or open sessions.
-            UpdateExpression=f"ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl) REMOVE {', '.join(stale)}",
-            ExpressionAttributeNames={"#count": counter, "#ttl": LEDGER_TTL_ATTRIBUTE, **stale},
-            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(_epoch(now + 2 * _LIMIT_WINDOW))}},
+            UpdateExpression=f"ADD #count :one SET {sets} REMOVE {', '.join(stale)}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )
         return _admission(response["Attributes"], counter, now, _window_ends(window))
