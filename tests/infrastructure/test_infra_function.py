@@ -59,7 +59,7 @@ def test_environment_is_the_shared_function_environment(synth: Synth) -> None:
         "<key>": synth.arn(storage.key),
         "<table>": synth.ref(storage.table),
     }
-    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>")
+    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>", collection="faces")
     expected = {name: references.get(value, value) for name, value in shared.items()}
     assert function(synth)["Environment"]["Variables"] == expected
 

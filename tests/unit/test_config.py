@@ -79,7 +79,7 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"eraseSessionRateLimit": 8, "eraseSessionBurstLimit": 4}, "eraseSessionBurstLimit .* at least"),
         ({"reservedConcurrency": 0}, "reservedConcurrency"),
         ({"reservedConcurrency": "max"}, "reservedConcurrency"),
-        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 752"),
+        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 786"),
         (
             {"createSessionQuotaTps": 100, "createSessionRateLimit": 60, "createSessionBurstLimit": 60},
             "reservedConcurrency=auto would reserve",
@@ -188,10 +188,10 @@ def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout
 
     # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75 (erase),
     # 2+30 (consume).
-    assert config.capacity.throttled_concurrency == 752
-    assert config.capacity.reserved_concurrent_executions == 752
+    assert config.capacity.throttled_concurrency == 786
+    assert config.capacity.reserved_concurrent_executions == 786
     elsewhere = load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).capacity
-    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13
+    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13 + 2 * (2 + 1 * 13)
     assert load_config({"reservedConcurrency": "off"}.get).capacity.reserved_concurrent_executions is None
     assert load_config({"reservedConcurrency": "800"}.get).capacity.reserved_concurrent_executions == 800
 
