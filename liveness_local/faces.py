@@ -29,11 +29,13 @@ What each operation does, from the API reference (https://docs.aws.amazon.com/re
   ResourceNotFoundException everywhere; a reused ClientRequestToken with other parameters is
   IdempotentParameterMismatchException (the model's documentation of that error).
 
-Where the service's behaviour is not documented, the emulator assumes (each in one place below): every change is
-complete when its call returns (a user with faces is ACTIVE at once, never UPDATING); a DeleteFaces that deletes
-nothing leaves out DeletedFaces (the model's `FaceIdList` has a minimum length of 1); ListUsers and
+Where the service's behaviour is not documented, the emulator assumes (each in one place, here or in
+`liveness_local.face_collection`): every change is complete when its call returns (a user with faces is ACTIVE at
+once, never UPDATING); a DeleteFaces that deletes nothing leaves out DeletedFaces (the model's `FaceIdList` has a
+minimum length of 1); an UnsuccessfulFaceAssociation names the user a face already belongs to; ListUsers and
 SearchUsersByImage return up to 500 users when not told otherwise (the model's maximum); users are listed in the
-order of a key made at their creation; a ClientRequestToken is remembered for as long as the emulator runs.
+order of a key made at their creation (the NextToken is the last key listed); a ClientRequestToken is remembered
+for as long as the emulator runs; the collection's ARN has moto's account.
 """
 
 from __future__ import annotations
