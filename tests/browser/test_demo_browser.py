@@ -1,7 +1,8 @@
 """The demo page with the real Amplify detector in headless Chromium, against `make local`'s server.
 
-Each test clicks through the page as a person would; the fake camera shows a still face, which passes the local
-streaming endpoint's lenient oval, and the scripted outcome decides the verdict.
+Each test clicks through the page as a person would; the fake camera shows a face that starts at arm's length and
+comes closer until it fills the oval the local streaming endpoint sends by default (the service's), and the scripted
+outcome decides the verdict.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import os
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -86,6 +88,35 @@ def test_streaming_to_an_expired_session_shows_the_detector_s_error(page: Any, l
     assert error["name"] == "SessionNotFoundException", error
     assert "expired" in page.get_by_role("alert").inner_text()
     assert "analysisComplete" not in [event["event"] for event in _events(page)]
+
+
+def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_wording(
+    page: Any, local_stack: LocalStack
+) -> None:
+    forwarded: list[int] = []
+
+    def expire_once_video_flows(socket: Any) -> None:
+        server = socket.connect_to_server()
+        session_id = parse_qs(urlsplit(socket.url).query)["session-id"][0]
+
+        def forward(message: str | bytes) -> None:
+            forwarded.append(len(message))
+            if len(forwarded) == 2:  # the detector is recording: the session is IN_PROGRESS
+                assert local_stack.control(f"/sessions/{session_id}/expire").status_code == 204
+            server.send(message)
+
+        socket.on_message(forward)
+
+    page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), expire_once_video_flows)
+    page.get_by_role("button", name="Start the check").click()
+
+    _wait_for_event(page, "detectorError")
+    [error] = [event["detail"] for event in _events(page) if event["event"] == "detectorError"]
+    assert error["name"] == "SessionNotFoundException", error
+    assert len(forwarded) >= 2
+    assert "expired" in page.get_by_role("alert").inner_text()
+    results = local_stack.http.get(f"{local_stack.base_url}/sessions/{_session_id(page)}/results", timeout=30).json()
+    assert results["decision"] == "EXPIRED"
 
 
 def test_the_page_is_usable_by_keyboard_and_on_a_phone(page: Any) -> None:
