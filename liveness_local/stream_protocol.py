@@ -91,3 +91,15 @@ def video_event(message: eventstream.Message) -> tuple[bytes, Any]:
         return message.payload, None
     body = json.loads(message.payload or b"{}")
     return base64.b64decode(body.get("VideoChunk") or "", validate=True), body.get("TimestampMillis")
+
+
+def video_size(query: Mapping[str, list[str]]) -> tuple[int, int]:
+    """The video-width and video-height query parameters (the detector's defaults when absent)."""
+    try:
+        width = int((query.get("video-width") or ["640"])[0])
+        height = int((query.get("video-height") or ["480"])[0])
+    except ValueError as error:
+        raise StreamError(VALIDATION, "video-width and video-height must be whole numbers of pixels.") from error
+    if width < 1 or height < 1:
+        raise StreamError(VALIDATION, "video-width and video-height must be positive.")
+    return width, height

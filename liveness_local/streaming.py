@@ -4,7 +4,7 @@
 
 It runs beside the local API in the same process and shares the Face Liveness emulator (its sessions and clock)
 and the fault injector (`POST /_local/faults` with `"operation": "StartFaceLivenessSession"`, or none, fails it).
-The flow follows the Amplify detector (docs/local.md, "The streaming endpoint"):
+The flow follows the Amplify detector (docs/local.md, "Try it in a browser"):
 
 1. On open the endpoint checks the session and pushes a `ServerSessionInformationEvent`: the first of the
    session's `ChallengePreferences` that the client also offers (`challenge-versions`), with the oval, thresholds
@@ -61,6 +61,7 @@ from liveness_local.stream_protocol import (
     credential_region,
     erased_in_ledger,
     video_event,
+    video_size,
 )
 from liveness_local.video_frames import UnreadableVideoError, stills
 from liveness_local.vocabulary import STREAMING_OPERATION
@@ -232,9 +233,8 @@ class StreamingEndpoint:
         try:
             if target.path != PATH:
                 raise StreamError(VALIDATION, f"Unknown path {target.path}")
+            width, height = video_size(query)
             record.challenge = await asyncio.to_thread(self._open, record, query)
-            width = int((query.get("video-width") or ["640"])[0])
-            height = int((query.get("video-height") or ["480"])[0])
             information = session_information(record.challenge, width, height, self.profile)
             await connection.send(eventstream.event("ServerSessionInformationEvent", information))
             await self._receive(connection, record)
@@ -276,7 +276,11 @@ class StreamingEndpoint:
             challenge = choose_challenge(session.settings, (query.get("challenge-versions") or [""])[0])
         except ChallengeRefused as refused:
             raise StreamError(VALIDATION, str(refused)) from refused
-        self.emulator.start(session_id)
+        try:
+            self.emulator.start(session_id)
+        except (InvalidTransitionError, UnknownSessionError) as error:
+            # Its lifetime ended (or a control route expired it) since the check above.
+            raise StreamError(SESSION_NOT_FOUND, f"Session not found: {session_id}") from error
         record.started = True
         return challenge
 

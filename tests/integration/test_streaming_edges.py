@@ -25,6 +25,7 @@ from tests.integration.streaming_client import (
     chunks,
     closed_with,
     exception_after,
+    exception_of,
     face_webm,
     open_stream,
     receive,
@@ -280,3 +281,10 @@ def test_the_endpoint_sends_its_profile(backend: LocalBackend, api: Any) -> None
         assert body["OvalParameters"]["Width"] == 198
     finally:
         lenient.stop()
+
+
+def test_a_video_size_that_is_not_a_number_is_a_validation_exception(endpoint: StreamingEndpoint, api: Any) -> None:
+    session_id = api.create().body["sessionId"]
+    assert exception_of(endpoint, session_id, **{"video-width": "wide"}) == ("ValidationException", 1011)
+    # Refused before the session was touched: it can still stream.
+    assert _status(endpoint, session_id) == "CREATED"
