@@ -100,8 +100,25 @@ def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_approaching_y4m(FACE, tmp_path_factory.mktemp("camera") / "face.y4m")
 
 
+@pytest.fixture(scope="session")
+def still_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.browser.y4m import write_y4m
+
+    return write_y4m(FACE, tmp_path_factory.mktemp("still-camera") / "still.y4m")
+
+
 @pytest.fixture
 def page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _browser_page(local_stack, fake_camera, request)
+
+
+@pytest.fixture
+def still_page(local_stack: LocalStack, still_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The demo with a camera whose face never moves: it cannot fill the strict oval."""
+    yield from _browser_page(local_stack, still_camera, request)
+
+
+def _browser_page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     console: list[str] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -117,6 +118,46 @@ def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_word
     assert "expired" in page.get_by_role("alert").inner_text()
     results = local_stack.http.get(f"{local_stack.base_url}/sessions/{_session_id(page)}/results", timeout=30).json()
     assert results["decision"] == "EXPIRED"
+
+
+def test_a_face_that_never_fills_the_oval_times_out_and_its_session_is_failed(
+    still_page: Any, local_stack: LocalStack
+) -> None:
+    closes: list[int | None] = []
+    sent: list[bytes] = []
+
+    def watch_the_close(socket: Any) -> None:
+        server = socket.connect_to_server()
+
+        def forward(message: str | bytes) -> None:
+            sent.append(message.encode() if isinstance(message, str) else message)
+            server.send(message)
+
+        def closed(code: int | None, reason: str | None) -> None:
+            closes.append(code)
+            server.close(code=code, reason=reason)
+
+        socket.on_message(forward)
+        socket.on_close(closed)
+
+    still_page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), watch_the_close)
+    still_page.get_by_role("button", name="Start the check").click()
+
+    _wait_for_event(still_page, "detectorError")
+    [error] = [event["detail"] for event in _events(still_page) if event["event"] == "detectorError"]
+    assert error["state"] == "TIMEOUT", error
+    # The pinned detector closes with 4001 on an oval-fit timeout and sends no close-code message first.
+    session_id = _session_id(still_page)
+    deadline = time.monotonic() + 10
+    results: dict[str, Any] = {}
+    while results.get("decision") != "FAILED" and time.monotonic() < deadline:
+        url = f"{local_stack.base_url}/sessions/{session_id}/results"
+        results = local_stack.http.get(url, timeout=30).json()
+        time.sleep(0.2)
+    assert results.get("decision") == "FAILED", results
+    assert closes == [4001]
+    assert sent, "the detector streamed nothing"
+    assert not [message for message in sent if b"closeCode" in message]
 
 
 def test_the_page_is_usable_by_keyboard_and_on_a_phone(page: Any) -> None:
