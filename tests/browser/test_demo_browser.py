@@ -11,6 +11,8 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -91,30 +93,54 @@ def test_streaming_to_an_expired_session_shows_the_detector_s_error(page: Any, l
     assert "analysisComplete" not in [event["event"] for event in _events(page)]
 
 
-def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_wording(
-    page: Any, local_stack: LocalStack
-) -> None:
-    forwarded: list[int] = []
+@dataclass
+class _Relay:
+    """What the detector sent on its streaming socket, and the codes it closed it with."""
 
-    def expire_once_video_flows(socket: Any) -> None:
+    sent: list[bytes] = field(default_factory=list)
+    closes: list[int | None] = field(default_factory=list)
+
+
+def _relay_stream(page: Any, on_sent: Callable[[str, int], None] | None = None) -> _Relay:
+    """Pass the detector's socket through, recording it; `on_sent(session_id, count)` runs before each message
+    reaches the endpoint."""
+    relay = _Relay()
+
+    def route(socket: Any) -> None:
         server = socket.connect_to_server()
         session_id = parse_qs(urlsplit(socket.url).query)["session-id"][0]
 
         def forward(message: str | bytes) -> None:
-            forwarded.append(len(message))
-            if len(forwarded) == 2:  # the detector is recording: the session is IN_PROGRESS
-                assert local_stack.control(f"/sessions/{session_id}/expire").status_code == 204
+            relay.sent.append(message.encode() if isinstance(message, str) else message)
+            if on_sent is not None:
+                on_sent(session_id, len(relay.sent))
             server.send(message)
 
-        socket.on_message(forward)
+        def closed(code: int | None, reason: str | None) -> None:
+            relay.closes.append(code)
+            server.close(code=code, reason=reason)
 
-    page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), expire_once_video_flows)
+        socket.on_message(forward)
+        socket.on_close(closed)
+
+    page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), route)
+    return relay
+
+
+def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_wording(
+    page: Any, local_stack: LocalStack
+) -> None:
+    def expire_once_video_flows(session_id: str, count: int) -> None:
+        if count == 2:  # the detector is recording: the session is IN_PROGRESS
+            assert local_stack.control(f"/sessions/{session_id}/expire").status_code == 204
+
+    relay = _relay_stream(page, expire_once_video_flows)
     page.get_by_role("button", name="Start the check").click()
 
     _wait_for_event(page, "detectorError")
     [error] = [event["detail"] for event in _events(page) if event["event"] == "detectorError"]
     assert error["name"] == "SessionNotFoundException", error
-    assert len(forwarded) >= 2
+    assert len(relay.sent) >= 2
     assert "expired" in page.get_by_role("alert").inner_text()
     results = local_stack.http.get(f"{local_stack.base_url}/sessions/{_session_id(page)}/results", timeout=30).json()
     assert results["decision"] == "EXPIRED"
@@ -123,41 +149,23 @@ def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_word
 def test_a_face_that_never_fills_the_oval_times_out_and_its_session_is_failed(
     still_page: Any, local_stack: LocalStack
 ) -> None:
-    closes: list[int | None] = []
-    sent: list[bytes] = []
-
-    def watch_the_close(socket: Any) -> None:
-        server = socket.connect_to_server()
-
-        def forward(message: str | bytes) -> None:
-            sent.append(message.encode() if isinstance(message, str) else message)
-            server.send(message)
-
-        def closed(code: int | None, reason: str | None) -> None:
-            closes.append(code)
-            server.close(code=code, reason=reason)
-
-        socket.on_message(forward)
-        socket.on_close(closed)
-
-    still_page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), watch_the_close)
+    relay = _relay_stream(still_page)
     still_page.get_by_role("button", name="Start the check").click()
 
     _wait_for_event(still_page, "detectorError")
     [error] = [event["detail"] for event in _events(still_page) if event["event"] == "detectorError"]
     assert error["state"] == "TIMEOUT", error
-    # The pinned detector closes with 4001 on an oval-fit timeout and sends no close-code message first.
-    session_id = _session_id(still_page)
+    url = f"{local_stack.base_url}/sessions/{_session_id(still_page)}/results"
     deadline = time.monotonic() + 10
     results: dict[str, Any] = {}
     while results.get("decision") != "FAILED" and time.monotonic() < deadline:
-        url = f"{local_stack.base_url}/sessions/{session_id}/results"
         results = local_stack.http.get(url, timeout=30).json()
         time.sleep(0.2)
     assert results.get("decision") == "FAILED", results
-    assert closes == [4001]
-    assert sent, "the detector streamed nothing"
-    assert not [message for message in sent if b"closeCode" in message]
+    # The pinned detector closes with 4001 on an oval-fit timeout and sends no close-code message first.
+    assert relay.closes == [4001]
+    assert relay.sent, "the detector streamed nothing"
+    assert not [message for message in relay.sent if b"closeCode" in message]
 
 
 def test_the_page_is_usable_by_keyboard_and_on_a_phone(page: Any) -> None:
