@@ -1,6 +1,6 @@
 """What the local streaming endpoint tells the detector: the challenge, the oval, the thresholds and the colours.
 
-Two profiles (the `localStreaming` knob, `-c localStreaming=lenient` for `make local`):
+Two profiles (the `localStreaming` knob: cdk.json's context, or `python -m liveness_local -c localStreaming=lenient`):
 
 - `strict` (the default): what the real service sends, as far as public sources show it. A check that passes
   locally then asks of the person what the service would ask: start far enough from the camera, then move
