@@ -83,6 +83,7 @@ def test_the_dashboard_has_one_row_per_concern_in_order(default: Synth) -> None:
                 "Milliseconds",
                 "Percent",
                 "Confidence (0-100)",
+                "Similarity (0-100)",
             }
     assert set(rows.values()) == {24}
 
@@ -181,7 +182,14 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
         "LatencyP99": ("AWS/ApiGateway", "Latency", gateway, "p99", 300, 3000, 3),
         "ApiThrottling": (GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, [], "Sum", 60, 10, 5),
     }
-    assert set(found) == {*expected, "PassRateLow", "Api5xxRate", "ApiUnavailableRate", "EstimatedSpend"}
+    assert set(found) == {
+        *expected,
+        "PassRateLow",
+        "Api5xxRate",
+        "ApiUnavailableRate",
+        "EstimatedSpend",
+        "FaceMatchErrorRate",
+    }
     for name, (namespace, metric_name, dimensions, stat, period, threshold, periods) in expected.items():
         alarm = found[name]
         assert single_metric(alarm) == {
