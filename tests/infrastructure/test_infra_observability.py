@@ -14,7 +14,7 @@ from infra.constructs.storage import KEY_ADMIN_ACTIONS
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, Routes
 from liveness_api.vocabulary import TERMINAL_VERDICTS
-from tests.infrastructure.conftest import Synth, synthesize
+from tests.infrastructure.conftest import Combos, Synth, synthesize
 from tools.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
 
 SERVICE = {"Name": catalogue.SERVICE_DIMENSION, "Value": SERVICE_NAME}
@@ -359,3 +359,11 @@ def test_the_access_log_query_reads_only_fields_the_stage_writes(default: Synth)
             for field in line.removeprefix("fields ").split(",")
         }
         assert fields - {"@timestamp"} <= written, query.name
+
+
+def test_every_alarm_has_a_runbook_row(default: Synth, combos: Combos) -> None:
+    runbook = (Path(PICTURE).parent / "operations.md").read_text()
+    with_waf = combos[("COGNITO", "authenticated", True)]
+    names = {*alarms(default), *alarms(with_waf), "ServiceUnhealthy"}
+    assert "WafBlockedRequests" in names
+    assert [name for name in sorted(names) if f"| `<stack>-{name}`" not in runbook] == []
