@@ -21,7 +21,8 @@ from infra.constructs.observability.alarms import AlarmThresholds, alarm_name_pr
 from infra.constructs.observability.metrics import ALARM_PERIOD, DASHBOARD_PERIOD, catalogue_metric
 from infra.constructs.observability.widgets import COUNT, MILLISECONDS, PERCENT, SIMILARITY, graph
 from liveness_api import metrics_catalogue as catalogue
-from liveness_api.vocabulary import FaceOperation, MatchOutcome, MatchTarget
+from liveness_api.metrics_catalogue import MetricDef
+from liveness_api.vocabulary import FaceOperation
 
 # The operation that ends each kind of attempt (see the module's docstring).
 ATTEMPT_OPERATIONS: Final = (
@@ -32,6 +33,12 @@ ATTEMPT_OPERATIONS: Final = (
 )
 # CloudWatch's hard limit on the metrics one alarm's math may read.
 ALARM_METRICS_LIMIT: Final = 10
+
+
+def catalogued(metric: MetricDef, dimension: str) -> tuple[str, ...]:
+    """The values the catalogue allows `metric`'s `dimension`: the row plots exactly those, so that it follows the
+    catalogue when a value is added or dropped."""
+    return dict(metric.dimensions)[dimension]
 
 
 def face_match_errors(period: Duration) -> dict[str, cw.IMetric]:
@@ -88,9 +95,8 @@ def face_match_row(thresholds: AlarmThresholds) -> list[cw.IWidget]:
     outcomes = graph(
         "Face matches decided, by target and outcome (count per 5 min)",
         [
-            catalogue_metric(catalogue.FACE_MATCH_COMPLETED, target, outcome)
-            for target in MatchTarget
-            for outcome in MatchOutcome
+            catalogue_metric(catalogue.FACE_MATCH_COMPLETED, *dimensions.values())
+            for dimensions in catalogue.FACE_MATCH_COMPLETED.every_dimension_map()
         ],
         COUNT,
         5,
@@ -100,7 +106,7 @@ def face_match_row(thresholds: AlarmThresholds) -> list[cw.IWidget]:
         "Face match similarity by target (percentiles)",
         [
             catalogue_metric(catalogue.FACE_MATCH_SIMILARITY, target, statistic=stat, label=f"{target} {stat}")
-            for target in MatchTarget
+            for target in catalogued(catalogue.FACE_MATCH_SIMILARITY, catalogue.Dimension.TARGET)
             for stat in ("p10", "p50", "p90")
         ],
         SIMILARITY,
@@ -133,7 +139,8 @@ def face_match_row(thresholds: AlarmThresholds) -> list[cw.IWidget]:
         "Rekognition face operations latency p99 (ms)",
         [
             catalogue_metric(catalogue.REKOGNITION_LATENCY, operation, statistic="p99", label=f"{operation} p99")
-            for operation in FaceOperation
+            for operation in catalogued(catalogue.REKOGNITION_LATENCY, catalogue.Dimension.OPERATION)
+            if operation in set(FaceOperation)
         ],
         MILLISECONDS,
         5,
