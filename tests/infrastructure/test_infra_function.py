@@ -32,8 +32,9 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
 
 def test_reserved_concurrency_covers_what_the_route_throttles_admit(default: Synth) -> None:
     # reservedConcurrency=auto: each route's burst plus its rate for every second of the timeout,
-    # (20 + 20 x 15) x 2 + (5 + 5 x 15) for erasure + (2 + 2 x 15) for consumption.
-    assert function(default)["ReservedConcurrentExecutions"] == 752
+    # (20 + 20 x 15) x 2 + (5 + 5 x 15) for erasure + (2 + 2 x 15) for consumption + (2 + 1 x 15) x 2 for enrolment
+    # and its erasure.
+    assert function(default)["ReservedConcurrentExecutions"] == 786
 
 
 def test_reserved_concurrency_can_be_off(variant: Synth) -> None:
@@ -58,8 +59,11 @@ def test_environment_is_the_shared_function_environment(synth: Synth) -> None:
         "<bucket>": synth.ref(storage.image_bucket),
         "<key>": synth.arn(storage.key),
         "<table>": synth.ref(storage.table),
+        "<collection>": synth.ref(synth.stack.faces.collection),
     }
-    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>", collection="faces")
+    shared = function_environment(
+        synth.config, bucket="<bucket>", key_arn="<key>", table="<table>", collection="<collection>"
+    )
     expected = {name: references.get(value, value) for name, value in shared.items()}
     assert function(synth)["Environment"]["Variables"] == expected
 
@@ -122,6 +126,31 @@ def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
             "Effect": "Allow",
             "Resource": "*",
         },
+        {"Sid": "CompareSessionFaces", "Action": "rekognition:CompareFaces", "Effect": "Allow", "Resource": "*"},
+        {
+            "Sid": "UseFaceCollection",
+            "Action": [
+                "rekognition:AssociateFaces",
+                "rekognition:CreateUser",
+                "rekognition:DeleteFaces",
+                "rekognition:DeleteUser",
+                "rekognition:IndexFaces",
+                "rekognition:SearchUsersByImage",
+            ],
+            "Effect": "Allow",
+            "Resource": synth.arn(synth.stack.faces.collection),
+        },
+        {
+            "Sid": "ReadSessionFaces",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Effect": "Allow",
+            # Each session's reference image and uploaded ID photo: no audit image, nothing outside the prefix.
+            "Resource": [
+                {"Fn::Join": ["", [synth.arn(storage.image_bucket), f"/{prefix}*/document"]]},
+                {"Fn::Join": ["", [synth.arn(storage.image_bucket), f"/{prefix}*/reference.jpg"]]},
+            ],
+        },
+        # Also what the ID photo's presigned POST is signed with: its key is under the prefix.
         {"Sid": "WriteSessionImages", "Action": "s3:PutObject", "Effect": "Allow", "Resource": images},
         {
             "Sid": "EraseSessionImages",

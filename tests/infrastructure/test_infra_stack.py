@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import CfnResource
 
 from infra.constructs.api import LivenessApi
+from infra.constructs.faces import FaceCollection
 from infra.constructs.function import LivenessFunction
 from infra.constructs.observability import Observability
 from infra.constructs.storage import Storage
@@ -18,7 +19,7 @@ OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableNa
 
 
 def test_stack_only_composes_constructs(default: Synth) -> None:
-    composed = (Storage, LivenessFunction, LivenessApi, Observability)
+    composed = (Storage, FaceCollection, LivenessFunction, LivenessApi, Observability)
     children = default.stack.node.children
     # Outside the constructs there are only outputs, parameters and CDK's references (such as the SSM import).
     built_directly = [
