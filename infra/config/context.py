@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -85,7 +85,18 @@ def unknown_key_problem(key: str) -> str:
     return f"{key} is not a knob of this stack: {hint}"
 
 
-def load_cdk_json_config(path: Path = CDK_JSON) -> StackConfig:
-    """The config as `cdk synth` would see it with no `-c` overrides; used by the local server."""
+def load_cdk_json_config(path: Path = CDK_JSON, overrides: Sequence[str] = ()) -> StackConfig:
+    """The config as `cdk synth -c KEY=VALUE ...` would see it (values as strings, as the CLI passes them); used by
+    the local server and preflight."""
+    return load_context(cdk_json_context(path, overrides))
+
+
+def cdk_json_context(path: Path = CDK_JSON, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """cdk.json's context with `KEY=VALUE` overrides."""
     context: dict[str, Any] = json.loads(path.read_text())["context"]
-    return load_context(context)
+    for override in overrides:
+        key, separator, value = override.partition("=")
+        if not separator or not key:
+            raise ConfigError(f"-c takes KEY=VALUE (e.g. -c authorization=COGNITO), not {override!r}")
+        context[key] = value
+    return context
