@@ -5,6 +5,7 @@ serialized and every answer parsed by botocore against the services' models."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,21 +21,18 @@ from tools.preflight.assembly import DeployNeeds
 from tools.preflight.checks import Clients, principal_arn
 
 REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's
-ROLES = (
-    f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-deploy-role-{ACCOUNT}-{REGION}",
-    f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-file-publishing-role-{ACCOUNT}-{REGION}",
-)
 READS = ("Get", "List", "Simulate", "Describe")
-# The identity moto's GetCallerIdentity answers with: an IAM user, simulated as is.
-CALLER = f"arn:aws:sts::{ACCOUNT}:user/moto"
+_accounts = itertools.count(210000000001)
 
 
 class Account:
     """One fake account: moto's STS and SSM, stubbed Lambda, Service Quotas, IAM and Rekognition, and every
     operation any of them was asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, account: str) -> None:
+        self.account = account
+        # The identity moto's GetCallerIdentity answers with: an IAM user, simulated as is.
+        self.caller = f"arn:aws:sts::{account}:user/moto"
         session = boto3.Session(region_name=REGION)
         self.clients = Clients(
             sts=session.client("sts"),
@@ -86,13 +84,13 @@ class Account:
         )
 
     def assume_role(self, decision: str, region: str = REGION) -> None:
-        for role in ROLES:
-            role = role.replace(REGION, region)
+        for kind in ("deploy", "file-publishing"):
+            role = f"arn:aws:iam::{self.account}:role/cdk-hnb659fds-{kind}-role-{self.account}-{region}"
             self.stubs["iam"].add_response(
                 "simulate_principal_policy",
                 {"EvaluationResults": [{"EvalActionName": "sts:AssumeRole", "EvalDecision": decision}]},
                 {
-                    "PolicySourceArn": CALLER,
+                    "PolicySourceArn": self.caller,
                     "ActionNames": ["sts:AssumeRole"],
                     "ResourceArns": [role],
                 },
@@ -109,10 +107,16 @@ class Account:
 
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+    # An account of its own per test: moto keeps its state per account, and another suite's mock may still be live.
+    account = str(next(_accounts))
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("MOTO_ACCOUNT_ID", account),
+    ):
         monkeypatch.setenv(name, value)
     with mock_aws():
-        yield Account()
+        yield Account(account)
 
 
 def test_a_ready_account_passes_with_read_calls_only(
@@ -153,7 +157,7 @@ def test_a_fresh_account_gets_one_line_per_problem_each_with_its_fix(
     assert status == 1
     problems = {line.split(":")[0].split(None, 1)[1]: line for line in lines if line.startswith("PROBLEM")}
     assert set(problems) == {"bootstrap", "lambda concurrency", "rekognition quotas", "permissions"}
-    assert f"run: npx cdk bootstrap aws://{ACCOUNT}/{REGION}" in problems["bootstrap"]
+    assert f"run: npx cdk bootstrap aws://{account.account}/{REGION}" in problems["bootstrap"]
     assert "set -c reservedConcurrency=off" in problems["lambda concurrency"]
     assert "set -c createSessionQuotaTps=5" in problems["rekognition quotas"]
     assert "sts:AssumeRole on the account's cdk-* bootstrap roles" in problems["permissions"]
@@ -224,7 +228,7 @@ def test_the_roles_and_bootstrap_version_come_from_the_cloud_assembly(tmp_path: 
 
 
 def test_an_assumed_role_is_simulated_as_its_role_with_its_path(account: Account) -> None:
-    role_arn = f"arn:aws:iam::{ACCOUNT}:role/team/deployer"
+    role_arn = f"arn:aws:iam::{account.account}:role/team/deployer"
     role = {
         "Path": "/team/",
         "RoleName": "deployer",
@@ -235,6 +239,7 @@ def test_an_assumed_role_is_simulated_as_its_role_with_its_path(account: Account
     account.stubs["iam"].add_response("get_role", {"Role": role}, {"RoleName": "deployer"})
     account.stubs["iam"].activate()
 
-    assert principal_arn(account.clients.iam, f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/alice") == role_arn
-    assert principal_arn(account.clients.iam, f"arn:aws:iam::{ACCOUNT}:root") is None
+    caller = f"arn:aws:sts::{account.account}:assumed-role/deployer/alice"
+    assert principal_arn(account.clients.iam, caller) == role_arn
+    assert principal_arn(account.clients.iam, f"arn:aws:iam::{account.account}:root") is None
     account.stubs["iam"].assert_no_pending_responses()
