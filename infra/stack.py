@@ -67,6 +67,8 @@ class FaceLivenessStack(Stack):
                     bucket=self.storage.image_bucket.bucket_name,
                     key_arn=self.storage.key.key_arn,
                     table=self.storage.table.table_name,
+                    # Placeholder until the collection construct lands (same session): the name it will create.
+                    collection=f"{config.stack_name}-faces",
                 ),
             ),
             storage=self.storage,

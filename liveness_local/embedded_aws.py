@@ -13,6 +13,7 @@ from liveness_local.events import local_identity_pool_id
 
 LOCAL_BUCKET = "face-liveness-images-local"
 LOCAL_TABLE = "face-liveness-sessions-local"
+LOCAL_COLLECTION = "face-liveness-faces-local"
 LOCAL_ADDRESS_KEY_SECRET = "face-liveness-address-key-local"  # noqa: S105 - the secret's name
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -27,6 +28,8 @@ class LocalResources:
     bucket: str
     key_arn: str
     table: str
+    # The stack's Rekognition collection, created in the emulator (make local and the twin).
+    collection: str = LOCAL_COLLECTION
     # The address-key secret, as the stack's generated one (always made locally; passed on only in guest mode).
     address_key_secret: str = ""
     # The identity pool the local callers' identities belong to (passed on only where callers are its identities).
@@ -118,6 +121,12 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
     )
 
 
+def provision_collection(rekognition: Any, collection_id: str) -> None:
+    """The stack's Rekognition collection (its `AWS::Rekognition::Collection`), made as CloudFormation makes one:
+    CreateCollection, here answered by the emulator attached to `rekognition`, since moto has no users."""
+    rekognition.create_collection(CollectionId=collection_id)
+
+
 def handler_environment(config: StackConfig, resources: LocalResources) -> dict[str, str]:
     """What the handler's process needs: the function's environment plus what Lambda itself provides."""
     return {
@@ -129,6 +138,7 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
             bucket=resources.bucket,
             key_arn=resources.key_arn,
             table=resources.table,
+            collection=resources.collection,
             address_key_secret=resources.address_key_secret if config.caller_mode.limits_addresses else "",
             identity_pool_id=resources.identity_pool_id if config.caller_mode.identity_pool_callers else "",
         ),

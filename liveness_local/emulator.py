@@ -17,6 +17,9 @@ Where the service's behaviour is not documented, the emulator assumes (each in o
   `{S3KeyPrefix}{SessionId}/audit_images/{n}.jpg`, SSE-KMS with the session's key;
 - the challenge is the first one asked for, at the version in `liveness_local.vocabulary.CHALLENGE_VERSIONS`.
 
+The same hook answers Rekognition's face-matching operations (CompareFaces, collections, faces and users) from
+`liveness_local.faces`, exposed as `faces`: one attachment, one lock, one record of calls for both.
+
 The closed sets (statuses, challenges, operations) are the backend's own (`liveness_api.vocabulary`); what the
 emulator keeps of a session is in `liveness_local.emulated_session`. Faults (throttling, 5xx, access denied) are
 not the emulator's: `liveness_local.faults` injects them in front of it, and it records each attempt a fault
@@ -44,13 +47,16 @@ from liveness_local.emulated_session import (
     LivenessImage,
     RecordedCall,
     UnknownSessionError,
+    VideoFrames,
     bounding_box,
     choose_challenge,
 )
+from liveness_local.faces import FaceMatchEmulator
 from liveness_local.jpeg import reference_jpeg
-from liveness_local.service_model import operation_model, validate
+from liveness_local.refusal import Refused
+from liveness_local.service_model import from_wire, operation_model, to_wire, validate
 from liveness_local.vocabulary import CHALLENGE_VERSIONS
-from liveness_local.wire import ServiceError, error_response, fault_code, json_response
+from liveness_local.wire import error_response, fault_code, json_response
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -61,14 +67,6 @@ MOTO_CONFIG: Final["DefaultConfig"] = {"core": {"passthrough": {"services": ["re
 _SERVICE: Final = "rekognition"
 _TARGET_PREFIX: Final = "RekognitionService"
 _CONTENT_TYPE: Final = "application/x-amz-json-1.1"
-
-
-class _Refused(Exception):
-    """The service's answer to a request it refuses (every refusal the emulator makes is a 400)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.error = ServiceError(400, code, message)
 
 
 def _utc_now() -> datetime:
@@ -100,9 +98,13 @@ class FaceLivenessEmulator:
         self._sessions: dict[str, EmulatedSession] = {}
         self._sessions_by_token: dict[str, str] = {}
         self._calls: list[RecordedCall] = []
+        self.faces = FaceMatchEmulator(
+            s3_client, lock=self._lock, sessions=self._sessions, clock=self._clock, region=region
+        )
         self._operations: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             LivenessOperation.CREATE_SESSION: self._create_session,
             LivenessOperation.GET_RESULTS: self._get_results,
+            **self.faces.operations,
         }
 
     def attach(self, rekognition_client: Any) -> None:
@@ -123,10 +125,19 @@ class FaceLivenessEmulator:
         """The end user's client began streaming: CREATED -> IN_PROGRESS."""
         self._move(session_id, frozenset({SessionStatus.CREATED}), SessionStatus.IN_PROGRESS)
 
-    def complete(self, session_id: str, *, confidence: float, challenge_type: ChallengeType | None = None) -> None:
+    def complete(
+        self,
+        session_id: str,
+        *,
+        confidence: float,
+        challenge_type: ChallengeType | None = None,
+        frames: VideoFrames | None = None,
+    ) -> None:
         """The check finished: the session SUCCEEDED with this Confidence (0-100) and its images are stored.
 
-        Accepts a CREATED session too, so a test need not call `start` first.
+        Accepts a CREATED session too, so a test need not call `start` first. With `frames` (JPEGs of the video
+        the client streamed) the images are those frames, and there may be fewer audit images than the session's
+        limit, as AWS documents; without them a synthetic JPEG stands in for each, up to the limit.
         """
         if not 0 <= confidence <= 100:
             raise ValueError(f"confidence must be 0-100, got {confidence}")
@@ -134,7 +145,7 @@ class FaceLivenessEmulator:
             raise ValueError(f"challenge_type must be one of {', '.join(ChallengeType)}, got {challenge_type}")
         with self._lock:
             session = self._open_session(session_id, OPEN)
-            reference, *audit = self._store_images(session)
+            reference, *audit = self._store_images(session, frames)
             self._sessions[session_id] = dataclasses.replace(
                 session,
                 status=SessionStatus.SUCCEEDED,
@@ -164,11 +175,12 @@ class FaceLivenessEmulator:
             return list(self._calls)
 
     def reset(self) -> None:
-        """Forget all sessions, tokens and recorded calls."""
+        """Forget all sessions, tokens and recorded calls, and the faces' scripts, tokens and collections' content."""
         with self._lock:
             self._sessions.clear()
             self._sessions_by_token.clear()
             self._calls.clear()
+        self.faces.reset()
 
     def _on_before_send(self, request: Any, **_kwargs: Any) -> AWSResponse | None:
         # botocore encodes header values to UTF-8 bytes before `before-send`.
@@ -180,10 +192,11 @@ class FaceLivenessEmulator:
                 return None  # an injected fault answered it: the service never got to refuse it
             # Returning None would let botocore send the request to the real endpoint.
             raise NotImplementedError(
-                f"FaceLivenessEmulator emulates only {', '.join(LivenessOperation)}, not {target or 'this call'}"
+                f"FaceLivenessEmulator emulates only {', '.join(self._operations)}, not {target or 'this call'}"
             )
-        operation = LivenessOperation(target)
-        params: dict[str, Any] = json.loads(request.body or b"{}")
+        operation = target
+        model = operation_model(_SERVICE, operation)
+        params: dict[str, Any] = from_wire(model.input_shape, json.loads(request.body or b"{}"))
         with self._lock:
             if fault is not None:
                 # The service received the attempt and failed it; its state does not change.
@@ -191,14 +204,14 @@ class FaceLivenessEmulator:
                 return None
             try:
                 body = handler(params)
-            except _Refused as refused:
+            except Refused as refused:
                 self._calls.append(RecordedCall(operation, params, refused.error.code))
                 return error_response(request.url, _SERVICE, refused.error)
-            problems = validate(operation_model(_SERVICE, operation).output_shape, body)
+            problems = validate(model.output_shape, body)
             if problems:
                 raise AssertionError(f"the emulator built an invalid {operation} response: {'; '.join(problems)}")
             self._calls.append(RecordedCall(operation, params, SUCCESS))
-        return json_response(request.url, 200, body, _CONTENT_TYPE)
+        return json_response(request.url, 200, to_wire(body), _CONTENT_TYPE)
 
     def _create_session(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _require_valid(LivenessOperation.CREATE_SESSION, params)
@@ -229,16 +242,16 @@ class FaceLivenessEmulator:
         session = self._sessions.get(session_id)
         # The service drops everything about a session once its lifetime is over.
         if session is None or self._clock() >= session.expires_at:
-            raise _Refused(RekognitionErrorCode.SESSION_NOT_FOUND, f"Session not found: {session_id}")
+            raise Refused(RekognitionErrorCode.SESSION_NOT_FOUND, f"Session not found: {session_id}")
         return session.results()
 
     def _require_reachable_bucket(self, bucket: str) -> None:
         try:
             bucket_region = self._s3.head_bucket(Bucket=bucket).get("BucketRegion")
         except ClientError as error:
-            raise _Refused(RekognitionErrorCode.ACCESS_DENIED, f"Cannot access S3 bucket {bucket}") from error
+            raise Refused(RekognitionErrorCode.ACCESS_DENIED, f"Cannot access S3 bucket {bucket}") from error
         if bucket_region != self._region:
-            raise _Refused(RekognitionErrorCode.ACCESS_DENIED, f"S3 bucket {bucket} is not in {self._region}")
+            raise Refused(RekognitionErrorCode.ACCESS_DENIED, f"S3 bucket {bucket} is not in {self._region}")
 
     def _move(self, session_id: str, allowed: frozenset[SessionStatus], status: SessionStatus) -> None:
         with self._lock:
@@ -255,22 +268,22 @@ class FaceLivenessEmulator:
             raise InvalidTransitionError(f"session {session_id} is past its lifetime")
         return session
 
-    def _store_images(self, session: EmulatedSession) -> list[LivenessImage]:
+    def _store_images(self, session: EmulatedSession, frames: VideoFrames | None) -> list[LivenessImage]:
         """The reference image first, then the audit images, written to S3 when the session asked for it."""
-        names = ["reference.jpg"] + [
-            f"audit_images/{n}.jpg" for n in range(1, session.settings.get("AuditImagesLimit", 0) + 1)
-        ]
+        limit = session.settings.get("AuditImagesLimit", 0)
+        bodies = [reference_jpeg()] * (limit + 1) if frames is None else [frames.reference, *frames.audit[:limit]]
+        names = ["reference.jpg"] + [f"audit_images/{n}.jpg" for n in range(1, len(bodies))]
         output = session.settings.get("OutputConfig")
         if output is None:
-            return [LivenessImage(bounding_box(index), data=reference_jpeg()) for index in range(len(names))]
+            return [LivenessImage(bounding_box(index), data=body) for index, body in enumerate(bodies)]
         encryption = {"ServerSideEncryption": "aws:kms"}
         if session.kms_key_id is not None:
             encryption["SSEKMSKeyId"] = session.kms_key_id
         images = []
-        for index, name in enumerate(names):
+        for index, (name, body) in enumerate(zip(names, bodies, strict=True)):
             key = f"{output.get('S3KeyPrefix', '')}{session.session_id}/{name}"
             written = self._s3.put_object(
-                Bucket=output["S3Bucket"], Key=key, Body=reference_jpeg(), ContentType="image/jpeg", **encryption
+                Bucket=output["S3Bucket"], Key=key, Body=body, ContentType="image/jpeg", **encryption
             )
             # An unversioned bucket returns no VersionId, and the service then reports no Version.
             images.append(LivenessImage(bounding_box(index), output["S3Bucket"], key, written.get("VersionId")))
@@ -280,4 +293,4 @@ class FaceLivenessEmulator:
 def _require_valid(operation: LivenessOperation, params: Mapping[str, Any]) -> None:
     problems = validate(operation_model(_SERVICE, operation).input_shape, params)
     if problems:
-        raise _Refused(RekognitionErrorCode.INVALID_PARAMETER, f"Request has invalid parameters: {'; '.join(problems)}")
+        raise Refused(RekognitionErrorCode.INVALID_PARAMETER, f"Request has invalid parameters: {'; '.join(problems)}")

@@ -2,6 +2,8 @@
 
     python -m liveness_local [--port 3000] [--host 127.0.0.1] [-c KEY=VALUE ...]
 
+(`-c localStreaming=lenient` lets a still face pass the streaming endpoint's oval: see liveness_local.stream_challenge.)
+
 - `/sessions...`: through `LocalGateway` (the deployed routes, body limit and throttle) to the handler;
 - `/_local/...`: the control routes of `liveness_local.control` (local only);
 - `GET /openapi.json`: the document generated from the handler's routes.
@@ -40,6 +42,7 @@ from liveness_local.gateway import (
 )
 from liveness_local.openapi import openapi_document, render
 from liveness_local.outcomes import ScriptedOutcomes
+from liveness_local.stream_challenge import StreamingProfile
 from liveness_local.streaming import StreamingEndpoint
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -283,12 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         raise bind_problem(error, args.port, "--port") from None
     streaming_port = args.streaming_port if args.streaming_port is not None else (args.port + 1 if args.port else 0)
     try:
-        server.streaming = StreamingEndpoint(
-            server.backend.emulator,
-            server.backend.clock,
-            faults=server.backend.faults,
-            region=server.backend.config.region,
-            outcomes=server.outcomes,
+        server.streaming = StreamingEndpoint.for_backend(
+            server.backend,
+            server.outcomes,
+            profile=StreamingProfile(config.local_streaming),
             host=args.host,
             port=streaming_port,
         ).start()

@@ -73,6 +73,7 @@ class Capacity:
     get_results_throttle: Throttle
     erase_session_throttle: Throttle
     consume_verdict_throttle: Throttle
+    enrolment_throttle: Throttle
     aws_clients: tuple[AwsClientLimits, ...]
 
     @classmethod
@@ -105,6 +106,7 @@ class Capacity:
             ),
             erase_session_throttle=Throttle(config.erase_session_rate_limit, config.erase_session_burst_limit),
             consume_verdict_throttle=Throttle(config.consume_verdict_rate_limit, config.consume_verdict_burst_limit),
+            enrolment_throttle=Throttle(config.enrolment_rate_limit, config.enrolment_burst_limit),
             aws_clients=(
                 AwsClientLimits(
                     "Rekognition",
@@ -145,6 +147,8 @@ class Capacity:
             Routes.GET_RESULTS: self.get_results_throttle,
             Routes.ERASE_SESSION: self.erase_session_throttle,
             Routes.CONSUME_VERDICT: self.consume_verdict_throttle,
+            Routes.ENROL_PERSON: self.enrolment_throttle,
+            Routes.ERASE_ENROLMENT: self.enrolment_throttle,
         }
 
     @property

@@ -14,10 +14,12 @@ def function_environment(
     bucket: str,
     key_arn: str,
     table: str,
+    collection: str,
     address_key_secret: str = "",
     identity_pool_id: str = "",
 ) -> dict[str, str]:
     """The Lambda function's environment: built here once for the stack and for the local server alike.
+    `collection`: the stack's Rekognition collection id;
     `address_key_secret`: the ARN of the secret keying client-address hashes, where the caller mode counts
     addresses (`CallerMode.limits_addresses`); `identity_pool_id`: the stack's identity pool, where callers are its
     identities (`CallerMode.identity_pool_callers`). The function refuses to start in such a mode without it."""
@@ -50,6 +52,11 @@ def function_environment(
         EnvVar.CALLER_CREATES_PER_MINUTE: str(config.caller_creates_per_minute),
         EnvVar.CALLER_READS_PER_MINUTE: str(config.caller_reads_per_minute),
         EnvVar.VERDICT_MAX_AGE_SECONDS: str(config.verdict_max_age_seconds),
+        EnvVar.FACE_COLLECTION_ID: collection,
+        EnvVar.MATCH_THRESHOLD: str(config.match_threshold),
+        EnvVar.DOCUMENT_MAX_BYTES: str(config.document_max_bytes),
+        EnvVar.DOCUMENT_UPLOAD_SECONDS: str(config.document_upload_seconds),
+        EnvVar.ENROLMENT_DUPLICATE_CHECK: "true" if config.enrolment_duplicate_check else "false",
         EnvVar.CALLER_MODE: config.caller_mode.value,
         EnvVar.ADDRESS_KEY_SECRET: address_key_secret,
         EnvVar.IDENTITY_POOL_ID: identity_pool_id,

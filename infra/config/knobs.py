@@ -15,17 +15,18 @@ from infra.config.capacity import Capacity, Throttle
 from infra.config.knobs_access import AccessKnobs
 from infra.config.knobs_alarms import AlarmKnobs
 from infra.config.knobs_capacity import CapacityKnobs
+from infra.config.knobs_match import MatchKnobs
 from infra.config.knobs_service import ServiceKnobs
 from infra.config.knobs_stack import StackKnobs
 from infra.config.platform import FACE_LIVENESS_REGIONS
 from liveness_api.contract import Route
 from liveness_api.identity import CallerMode
 
-KNOB_GROUPS: Final = (StackKnobs, AccessKnobs, CapacityKnobs, ServiceKnobs, AlarmKnobs)
+KNOB_GROUPS: Final = (StackKnobs, AccessKnobs, CapacityKnobs, ServiceKnobs, MatchKnobs, AlarmKnobs)
 
 
 # Bases last group first: Pydantic puts the fields of later bases first, so the fields keep KNOB_GROUPS' order.
-class StackConfig(AlarmKnobs, ServiceKnobs, CapacityKnobs, AccessKnobs, StackKnobs):
+class StackConfig(AlarmKnobs, MatchKnobs, ServiceKnobs, CapacityKnobs, AccessKnobs, StackKnobs):
     """Every knob of the stack, validated together."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")

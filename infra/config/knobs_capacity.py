@@ -94,6 +94,16 @@ class CapacityKnobs(BaseModel):
     consume_verdict_burst_limit: int = Field(
         2, alias="consumeVerdictBurstLimit", ge=1, description="`POST /sessions/{id}/consume` burst"
     )
+    # Enrolment is rare (once per person, and again only to replace a face): a small bucket for each route.
+    enrolment_rate_limit: float = Field(
+        1,
+        alias="enrolmentRateLimit",
+        gt=0,
+        description="`POST /enrolment` and `DELETE /enrolment` rate, each, requests/s (two to five Rekognition calls)",
+    )
+    enrolment_burst_limit: int = Field(
+        2, alias="enrolmentBurstLimit", ge=1, description="`POST /enrolment` and `DELETE /enrolment` burst, each"
+    )
     # Off by default: a reservation is refused by an account whose quota cannot spare it and 100 more, which is
     # most new accounts; the route throttles bound the load without it.
     reserved_concurrency: PositiveInt | Literal["auto", "off"] = Field(

@@ -1,4 +1,4 @@
-"""The stack's knobs: its name and region, what it keeps and for how long, and the local server's port."""
+"""The stack's knobs: its name and region, what it keeps and for how long, and the local server's settings."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ class StackKnobs(BaseModel):
         "CloudWatch Logs accepts",
     )
     local_port: int = Field(3000, alias="localPort", ge=1, le=65535, description="port of `make local`")
+    local_streaming: Literal["strict", "lenient"] = Field(
+        "strict",
+        alias="localStreaming",
+        description="`make local`'s streaming endpoint: `strict` sends the oval, thresholds and colours the service "
+        "sends; `lenient` lets a still face pass (a webcam demo)",
+    )
 
     @field_validator("log_retention_days")
     @classmethod

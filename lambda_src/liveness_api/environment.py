@@ -47,6 +47,12 @@ class EnvVar:
     ADDRESS_KEY_SECRET: Final = "ADDRESS_KEY_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
     # The stack's identity pool, whose identities alone may call; empty unless callers are identity-pool identities.
     IDENTITY_POOL_ID: Final = "IDENTITY_POOL_ID"
+    # Face matching: the stack's Rekognition collection, the similarity a match needs, and the ID photo's upload.
+    FACE_COLLECTION_ID: Final = "FACE_COLLECTION_ID"
+    MATCH_THRESHOLD: Final = "MATCH_THRESHOLD"
+    DOCUMENT_MAX_BYTES: Final = "DOCUMENT_MAX_BYTES"
+    DOCUMENT_UPLOAD_SECONDS: Final = "DOCUMENT_UPLOAD_SECONDS"
+    ENROLMENT_DUPLICATE_CHECK: Final = "ENROLMENT_DUPLICATE_CHECK"
     # Read by Powertools itself.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from liveness_api.vocabulary import TERMINAL_VERDICTS, CallerLimit, Dependency, LivenessOperation
+from liveness_api.vocabulary import (
+    TERMINAL_VERDICTS,
+    CallerLimit,
+    Dependency,
+    FaceOperation,
+    LivenessOperation,
+    MatchOutcome,
+    MatchTarget,
+)
 
 NAMESPACE: Final = "FaceLivenessApi"
 # Powertools adds this dimension (the service name) to every metric it emits.
@@ -24,6 +32,8 @@ class Dimension:
     DEPENDENCY: Final = "Dependency"
     LIMIT: Final = "Limit"
     REASON: Final = "Reason"
+    TARGET: Final = "Target"
+    OUTCOME: Final = "Outcome"
 
 
 class ErrorType:
@@ -101,7 +111,7 @@ REKOGNITION_LATENCY: Final = MetricDef(
     "RekognitionLatency",
     "Milliseconds",
     "Wall time of one Rekognition call, retries included.",
-    ((Dimension.OPERATION, tuple(LivenessOperation)),),
+    ((Dimension.OPERATION, (*LivenessOperation, *FaceOperation)),),
 )
 REKOGNITION_ERROR: Final = MetricDef(
     "RekognitionError",
@@ -166,6 +176,27 @@ VERDICT_CONSUME_REFUSED: Final = MetricDef(
     ((Dimension.REASON, ConsumeRefusal.ALL),),
 )
 
+FACE_MATCH_COMPLETED: Final = MetricDef(
+    "FaceMatchCompleted",
+    "Count",
+    "A session's face match was decided (recorded once per session, with its verdict), by target and outcome.",
+    ((Dimension.TARGET, tuple(MatchTarget)), (Dimension.OUTCOME, tuple(MatchOutcome))),
+)
+FACE_MATCH_SIMILARITY: Final = MetricDef(
+    "FaceMatchSimilarity",
+    "None",
+    "Rekognition's similarity (0-100) of each compared face match, by target; read it as percentiles.",
+    ((Dimension.TARGET, tuple(MatchTarget)),),
+)
+FACE_MATCH_ERROR: Final = MetricDef(
+    "FaceMatchError",
+    "Count",
+    "A Rekognition face-matching call (compare, search, enrol, erase) that failed after retries, by error type.",
+    ((Dimension.ERROR_TYPE, ErrorType.ALL),),
+)
+PERSON_ENROLLED: Final = MetricDef("PersonEnrolled", "Count", "A LIVE session's face was enrolled for its person.")
+ENROLMENT_ERASED: Final = MetricDef("EnrolmentErased", "Count", "An enrolled person and its faces were erased.")
+
 ALL_METRICS: Final = (
     SESSION_CREATED,
     SESSION_CREATE_FAILED,
@@ -182,4 +213,9 @@ ALL_METRICS: Final = (
     CALLER_RATE_LIMITED,
     VERDICT_CONSUMED,
     VERDICT_CONSUME_REFUSED,
+    FACE_MATCH_COMPLETED,
+    FACE_MATCH_SIMILARITY,
+    FACE_MATCH_ERROR,
+    PERSON_ENROLLED,
+    ENROLMENT_ERASED,
 )

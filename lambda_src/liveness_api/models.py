@@ -11,7 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from liveness_api.vocabulary import ChallengeType, SessionStatus, Verdict
+from liveness_api.contract import DocumentContentType
+from liveness_api.vocabulary import ChallengeType, MatchOutcome, MatchTarget, SessionStatus, Verdict
 
 # Rekognition's `Version` shape: 5-11 characters, three dot-separated numbers without leading zeros.
 ChallengeVersion = Annotated[
@@ -58,6 +59,20 @@ class ChallengePreference(ApiModel):
     versions: ChallengeVersions | None = None
 
 
+class MatchRequest(ApiModel):
+    """Ask for the live face to be matched, on the server, once the check is LIVE."""
+
+    against: MatchTarget = Field(
+        description="DOCUMENT: an ID photo uploaded to the create response's `documentUpload`; ENROLLED_PERSON: the "
+        "person this caller enrolled (POST /enrolment)."
+    )
+    document_content_type: DocumentContentType = Field(
+        "image/jpeg",
+        alias="documentContentType",
+        description="DOCUMENT only: the ID photo's media type; the upload target accepts exactly this one.",
+    )
+
+
 class CreateSessionRequest(ApiModel):
     """Body of POST /sessions. Every field is optional; an absent body means all defaults."""
 
@@ -71,12 +86,27 @@ class CreateSessionRequest(ApiModel):
     challenge_preferences: list[ChallengePreference] | None = Field(
         None, alias="challengePreferences", min_length=1, max_length=2
     )
+    match: MatchRequest | None = Field(None, description="Match the live face against an ID photo or enrolled person.")
+
+
+class DocumentUpload(ApiModel):
+    """Where the ID photo goes: an S3 presigned POST, so the image never passes through this API. Send a
+    multipart/form-data POST to `url` with every one of `fields`, then the file as the last field, `file`."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime = Field(alias="expiresAt", description="ISO-8601 UTC; the target refuses uploads after it.")
+    max_bytes: int = Field(alias="maxBytes", description="The largest photo the target accepts.")
+    content_type: DocumentContentType = Field(alias="contentType")
 
 
 class CreateSessionResponse(ApiModel):
     session_id: SessionId = Field(alias="sessionId")
     region: str = Field(description="Pass this to FaceLivenessDetector: the session exists only in this region.")
     expires_at: datetime = Field(alias="expiresAt", description="ISO-8601 UTC; Rekognition forgets the session then.")
+    document_upload: DocumentUpload | None = Field(
+        None, alias="documentUpload", description="Present when the create asked for a DOCUMENT match."
+    )
 
 
 class BoundingBox(ApiModel):
@@ -102,6 +132,15 @@ class Challenge(ApiModel):
     version: ChallengeVersion
 
 
+class MatchResult(ApiModel):
+    """The face match, decided once with the liveness verdict and recorded with it."""
+
+    against: MatchTarget
+    outcome: MatchOutcome
+    similarity: float | None = Field(None, description="Rekognition's similarity (0-100) where a face was compared.")
+    threshold: float = Field(description="The deployment's match threshold this outcome was decided with.")
+
+
 class SessionResultsResponse(ApiModel):
     session_id: SessionId = Field(alias="sessionId")
     status: SessionStatus
@@ -111,6 +150,7 @@ class SessionResultsResponse(ApiModel):
     challenge: Challenge | None = None
     reference_image: ImageReference | None = Field(None, alias="referenceImage")
     audit_images: list[ImageReference] = Field(default_factory=list, alias="auditImages")
+    match: MatchResult | None = Field(None, description="Present when the create asked for a match.")
     created_at: datetime = Field(alias="createdAt", description="ISO-8601 UTC; when the session was created.")
     decided_at: datetime | None = Field(
         None,
@@ -129,6 +169,17 @@ class SessionResultsResponse(ApiModel):
         alias="consumedAt",
         description="ISO-8601 UTC; when the verdict was consumed (POST .../consume). Absent until then.",
     )
+
+
+class EnrolmentRequest(ApiModel):
+    """Body of POST /enrolment: the caller's LIVE session whose reference face becomes the enrolled person's."""
+
+    session_id: SessionId = Field(alias="sessionId")
+
+
+class EnrolmentResponse(ApiModel):
+    session_id: SessionId = Field(alias="sessionId")
+    enrolled_at: datetime = Field(alias="enrolledAt", description="ISO-8601 UTC.")
 
 
 class FieldError(ApiModel):

@@ -53,6 +53,11 @@ class Settings(BaseModel):
     caller_creates_per_minute: int = Field(alias=EnvVar.CALLER_CREATES_PER_MINUTE)
     caller_reads_per_minute: int = Field(alias=EnvVar.CALLER_READS_PER_MINUTE)
     verdict_max_age_seconds: int = Field(alias=EnvVar.VERDICT_MAX_AGE_SECONDS)
+    face_collection_id: str = Field(alias=EnvVar.FACE_COLLECTION_ID)
+    match_threshold: float = Field(alias=EnvVar.MATCH_THRESHOLD)
+    document_max_bytes: int = Field(alias=EnvVar.DOCUMENT_MAX_BYTES)
+    document_upload_seconds: int = Field(alias=EnvVar.DOCUMENT_UPLOAD_SECONDS)
+    enrolment_duplicate_check: bool = Field(alias=EnvVar.ENROLMENT_DUPLICATE_CHECK)
     caller_mode: CallerMode = Field(alias=EnvVar.CALLER_MODE)
     # Empty unless `caller_mode` counts client addresses.
     address_key_secret: str = Field(alias=EnvVar.ADDRESS_KEY_SECRET)

@@ -63,6 +63,37 @@ class LivenessOperation(StrEnum):
     GET_RESULTS = "GetFaceLivenessSessionResults"
 
 
+class MatchTarget(StrEnum):
+    """What a session's live face is matched against, when its create asks for a match."""
+
+    DOCUMENT = "DOCUMENT"  # an ID photo uploaded for the session (1:1 CompareFaces)
+    ENROLLED_PERSON = "ENROLLED_PERSON"  # the person the caller enrolled earlier (SearchUsersByImage)
+
+
+class MatchOutcome(StrEnum):
+    """The server's decision on a session's face match, recorded with its liveness verdict."""
+
+    MATCH = "MATCH"
+    NO_MATCH = "NO_MATCH"
+    NO_FACE = "NO_FACE"  # the ID photo shows no face Rekognition can compare (or is not a readable image)
+    NOT_UPLOADED = "NOT_UPLOADED"  # no ID photo was uploaded for the session
+    NOT_ENROLLED = "NOT_ENROLLED"  # the caller has no enrolled person to match against
+    NOT_ATTEMPTED = "NOT_ATTEMPTED"  # liveness was not LIVE, so no match was tried
+
+
+class FaceOperation(StrEnum):
+    """The Rekognition face-matching operations the backend calls, by their API names."""
+
+    COMPARE_FACES = "CompareFaces"
+    CREATE_USER = "CreateUser"
+    INDEX_FACES = "IndexFaces"
+    ASSOCIATE_FACES = "AssociateFaces"
+    SEARCH_USERS_BY_IMAGE = "SearchUsersByImage"
+    DELETE_FACES = "DeleteFaces"
+    DELETE_USER = "DeleteUser"
+    LIST_USERS = "ListUsers"
+
+
 class Dependency(StrEnum):
     """The AWS services the handler calls, as the DependencyError metric and the logs name them."""
 

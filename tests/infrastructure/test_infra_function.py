@@ -36,12 +36,12 @@ def test_reserved_concurrency_is_off_by_default_so_a_new_account_can_deploy(defa
 
 def test_reserved_concurrency_auto_covers_what_the_route_throttles_admit(variant: Synth) -> None:
     # reservedConcurrency=auto: each route's burst plus its rate for every second of the 20 s timeout,
-    # (20 + 20 x 20) x 2 + (5 + 5 x 20) for erasure + (2 + 2 x 20) for consumption.
-    assert function(variant)["ReservedConcurrentExecutions"] == 987
+    # (20 + 20 x 20) x 2 + (5 + 5 x 20) for erasure + (2 + 2 x 20) for consumption + (2 + 1 x 20) x 2 for enrolment.
+    assert function(variant)["ReservedConcurrentExecutions"] == 1031
 
 
 def test_a_reservation_the_declared_account_cannot_spare_stops_the_app_before_synth() -> None:
-    with pytest.raises(ConfigError, match=r"reserves 752 executions, .* accountConcurrency=10 can reserve at most"):
+    with pytest.raises(ConfigError, match=r"reserves 786 executions, .* accountConcurrency=10 can reserve at most"):
         build_app({"reservedConcurrency": "auto", "accountConcurrency": 10})
 
 
@@ -64,7 +64,7 @@ def test_environment_is_the_shared_function_environment(synth: Synth) -> None:
         "<key>": synth.arn(storage.key),
         "<table>": synth.ref(storage.table),
     }
-    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>")
+    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>", collection="faces")
     expected = {name: references.get(value, value) for name, value in shared.items()}
     assert function(synth)["Environment"]["Variables"] == expected
 

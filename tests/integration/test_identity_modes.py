@@ -257,6 +257,7 @@ def test_identity_pool_modes_will_not_start_without_the_stacks_pool(identity_poo
         bucket="b",
         key_arn="arn:aws:kms:us-east-1:1:key/k",
         table="t",
+        collection="faces",
         address_key_secret="arn:aws:secretsmanager:us-east-1:1:secret:address-key",
     )
     with pytest.raises(ValueError, match=EnvVar.IDENTITY_POOL_ID):
@@ -307,6 +308,7 @@ def test_the_stack_passes_its_mode_to_the_function(authorization, identity_pool,
         bucket="b",
         key_arn="arn:aws:kms:us-east-1:1:key/k",
         table="t",
+        collection="faces",
         address_key_secret=secret,
         identity_pool_id=IDENTITY_POOL_ID if mode.identity_pool_callers else "",
     )
@@ -316,7 +318,9 @@ def test_the_stack_passes_its_mode_to_the_function(authorization, identity_pool,
 
 def test_guest_mode_will_not_start_without_its_address_key() -> None:
     config = load_config({"identityPool": "guest", "corsAllowedOrigins": "https://app.example.com"}.get)
-    environment = function_environment(config, bucket="b", key_arn="arn:aws:kms:us-east-1:1:key/k", table="t")
+    environment = function_environment(
+        config, bucket="b", key_arn="arn:aws:kms:us-east-1:1:key/k", table="t", collection="faces"
+    )
     with pytest.raises(ValueError, match=EnvVar.ADDRESS_KEY_SECRET):
         Settings.from_environ({**environment, "AWS_REGION": REGION})
 

@@ -33,7 +33,9 @@ def test_each_client_takes_its_own_timeouts_and_attempts(service: str) -> None:
             f"{prefix}MaxAttempts": attempts,
         }
     config = load_config(context.get)
-    environment = function_environment(config, bucket="b", key_arn="arn:aws:kms:us-east-1:1:key/k", table="t")
+    environment = function_environment(
+        config, bucket="b", key_arn="arn:aws:kms:us-east-1:1:key/k", table="t", collection="c"
+    )
     settings = Settings.from_environ({**environment, "AWS_REGION": "us-east-1"})
 
     made = client_config(settings, service)
@@ -47,7 +49,11 @@ def test_a_service_the_function_does_not_use_has_no_config() -> None:
     settings = Settings.from_environ(
         {
             **function_environment(
-                load_config(NO_CONTEXT.get), bucket="b", key_arn="arn:aws:kms:us-east-1:1:key/k", table="t"
+                load_config(NO_CONTEXT.get),
+                bucket="b",
+                key_arn="arn:aws:kms:us-east-1:1:key/k",
+                table="t",
+                collection="c",
             ),
             "AWS_REGION": "us-east-1",
         }

@@ -57,7 +57,9 @@ def probe_entry(mode: str) -> dict[str, object]:
     config = load_cdk_json_config()
     environment = {
         **os.environ,
-        **function_environment(config, bucket="images", key_arn="arn:aws:kms:us-east-1:1:key/k", table="sessions"),
+        **function_environment(
+            config, bucket="images", key_arn="arn:aws:kms:us-east-1:1:key/k", table="sessions", collection="faces"
+        ),
         "PYTHONPATH": str(REPO / "lambda_src"),
     }
     done = subprocess.run(

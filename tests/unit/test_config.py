@@ -81,10 +81,10 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"eraseSessionRateLimit": 8, "eraseSessionBurstLimit": 4}, "eraseSessionBurstLimit .* at least"),
         ({"reservedConcurrency": 0}, "reservedConcurrency"),
         ({"reservedConcurrency": "max"}, "reservedConcurrency"),
-        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 752"),
+        ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 786"),
         (
             {"reservedConcurrency": "auto", "accountConcurrency": 10},
-            r"reservedConcurrency=auto reserves 752 .* accountConcurrency=10 can reserve at most -90",
+            r"reservedConcurrency=auto reserves 786 .* accountConcurrency=10 can reserve at most -90",
         ),
         ({"reservedConcurrency": 901}, "reserves 901 .* at most 900 .* set reservedConcurrency=off"),
         (
@@ -94,7 +94,7 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
                 "createSessionRateLimit": 60,
                 "createSessionBurstLimit": 60,
             },
-            "reservedConcurrency=auto reserves 1392 .* at most 900",
+            "reservedConcurrency=auto reserves 1426 .* at most 900",
         ),
         ({"accountConcurrency": 0}, "accountConcurrency"),
         ({"allowedPrincipalArns": ["arn:aws:iam::123456789012:root"]}, "not the ARN of an IAM user or role"),
@@ -211,12 +211,14 @@ def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout
 
     # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75 (erase),
     # 2+30 (consume).
-    assert config.capacity.throttled_concurrency == 752
-    assert config.capacity.reserved_concurrent_executions == 752
+    assert config.capacity.throttled_concurrency == 786
+    assert config.capacity.reserved_concurrent_executions == 786
     elsewhere = load_config(
         {"region": "eu-west-1", "lambdaTimeoutSeconds": 13, "reservedConcurrency": "auto"}.get
     ).capacity
-    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13
+    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13 + 2 * (
+        2 + 1 * 13
+    )
     assert load_config({"reservedConcurrency": "off"}.get).capacity.reserved_concurrent_executions is None
     assert load_config({"reservedConcurrency": "800"}.get).capacity.reserved_concurrent_executions == 800
     # A larger account may reserve what a default one cannot.

@@ -73,7 +73,9 @@ def stack_environment(**context: object) -> dict[str, str]:
     from infra.config import function_environment, load_config
 
     config = load_config(context.get)
-    return function_environment(config, bucket="images", key_arn="arn:aws:kms:eu-west-1:1:key/k", table="sessions")
+    return function_environment(
+        config, bucket="images", key_arn="arn:aws:kms:eu-west-1:1:key/k", table="sessions", collection="faces"
+    )
 
 
 def test_settings_read_the_environment_the_stack_sets() -> None:
@@ -111,7 +113,7 @@ def test_the_handler_reads_exactly_the_environment_the_stack_sets() -> None:
 
     config = load_config({"livenessThreshold": 85, "corsAllowedOrigins": ["https://app.example"]}.get)
     environment = function_environment(
-        config, bucket="images", key_arn="arn:aws:kms:us-east-1:1:key/k", table="sessions"
+        config, bucket="images", key_arn="arn:aws:kms:us-east-1:1:key/k", table="sessions", collection="faces"
     )
 
     settings = Settings.from_environ({**environment, "AWS_REGION": "us-east-1"})
