@@ -12,6 +12,7 @@ class AlarmKnobs(BaseModel):
         None,
         alias="alarmEmail",
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        examples=["ops@example.com"],
         description="e-mail address subscribed to the alarm topic (optional)",
     )
     alarm_5xx_rate_percent: float = Field(
