@@ -94,12 +94,12 @@ class PersonEnrolment:
             raise person_refusal
         self._sessions.admit(owner, CallerLimit.READS, backend)
         person = self._enrolments.get_person(owner)
-        if person is not None:
-            self._matching.delete_faces(tuple(face.face_id for face in person.faces.values()))
+        # The user first: deleting it disassociates its faces, and Rekognition deletes no face still associated.
         # Also without a record: a user created by an enrolment that failed before recording its first face.
         self._matching.delete_user(person_user_id(owner))
         if person is None:
             return
+        self._matching.delete_faces(tuple(face.face_id for face in person.faces.values()))
         self._enrolments.delete_person(owner)
         record_metric(ENROLMENT_ERASED)
         logger.info("Enrolment erased", extra={"faces_deleted": len(person.faces)})

@@ -75,6 +75,9 @@ class RekognitionFaces:
                 MaxUsers=_MAX_USERS,
                 QualityFilter="AUTO",
             )
+        if "SearchedFace" not in response:
+            # The service answers an image without a valid face with no SearchedFace (and no matches), not an error.
+            raise NoComparableFace("no face searched")
         return {
             match["User"]["UserId"]: float(match["Similarity"])
             for match in response.get("UserMatches", [])
