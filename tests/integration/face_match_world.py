@@ -34,7 +34,9 @@ class PersonApi(Api):
 
 
 def person_api(backend: LocalBackend, mode: CallerMode, name: str = "") -> PersonApi:
-    """A new person calling a function deployed in `mode` (an end user of a new backend in plain IAM mode)."""
+    """A new person calling a function deployed in `mode` (an end user of a new backend in plain IAM mode), with the
+    stack's collection in place."""
+    ensure_collection(backend)
     name = name or f"person-{uuid.uuid4().hex[:8]}"
     end_user = "end-user-1" if mode is CallerMode.IAM else None
     return PersonApi(backend.function_in_mode(mode), CallerIdentity.for_mode(mode, name), end_user)

@@ -15,7 +15,6 @@ from tests.integration.face_match_world import (
     PersonApi,
     enrol,
     enrolled_person,
-    ensure_collection,
     erase_enrolment,
     live_session,
     person_api,
@@ -29,11 +28,6 @@ FAULTS = [
     (Fault.TIMEOUT, 503, "5", "ServiceUnavailable"),
     ("AccessDeniedException", 500, None, "AccessDenied"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def collection(backend: LocalBackend) -> str:
-    return ensure_collection(backend)
 
 
 @pytest.fixture
