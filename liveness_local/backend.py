@@ -1,6 +1,7 @@
-"""The deployed backend's twin in one process: moto for S3, KMS, DynamoDB and Secrets Manager, the Face Liveness
-emulator behind the function's own Rekognition client, and the function itself, built by the runtime's own
-factories (`build_dependencies`, `create_app`, `lambda_handler_for`) from the twin's clients and clock.
+"""The deployed backend's twin in one process: moto for S3, KMS, DynamoDB and Secrets Manager, the Rekognition
+emulator (Face Liveness and face matching, with the stack's collection) behind the function's own Rekognition
+client, and the function itself, built by the runtime's own factories (`build_dependencies`, `create_app`,
+`lambda_handler_for`) from the twin's clients and clock.
 
 The twin's clients are botocore's own, as the function makes them (`LocalClients`), with the dependency faults and
 the emulator attached to each as it is made: botocore's retries, error parsing and timeouts all run unchanged.
@@ -28,7 +29,13 @@ from liveness_api.dependencies import BotocoreClients, Dependencies, build_depen
 from liveness_api.handler import create_app, lambda_handler_for
 from liveness_api.identity import CallerMode
 from liveness_api.settings import Settings
-from liveness_local.embedded_aws import LocalResources, function_settings, handler_environment, provision
+from liveness_local.embedded_aws import (
+    LocalResources,
+    function_settings,
+    handler_environment,
+    provision,
+    provision_collection,
+)
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
 from liveness_local.wire import was_answered_by_a_fault
@@ -175,6 +182,10 @@ class LocalBackend:
         self.dynamodb = self.session.client("dynamodb")
         self.faults = DependencyFaults()
         self.emulator = FaceLivenessEmulator(self.s3, clock=self.clock, region=config.region)
+        # The twin's own Rekognition client, for setup only: the function's clients are its own (`LocalClients`).
+        rekognition = self.session.client("rekognition")
+        self.emulator.attach(rekognition)
+        provision_collection(rekognition, self.resources.collection)
         self.function = self.deploy(function_settings(config, self.resources))
         self._by_mode = {self.function.settings.caller_mode: self.function}
         self._by_mode_lock = threading.Lock()
