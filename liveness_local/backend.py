@@ -28,9 +28,16 @@ from liveness_api.dependencies import BotocoreClients, Dependencies, build_depen
 from liveness_api.handler import create_app, lambda_handler_for
 from liveness_api.identity import CallerMode
 from liveness_api.settings import Settings
-from liveness_local.embedded_aws import LocalResources, function_settings, handler_environment, provision
+from liveness_local.embedded_aws import (
+    FAKE_CREDENTIALS,
+    LocalResources,
+    function_settings,
+    handler_environment,
+    provision,
+)
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
+from liveness_local.uploads import S3PostObject, UploadEndpoint
 from liveness_local.wire import was_answered_by_a_fault
 
 FUNCTION_NAME = "face-liveness-api-local"
@@ -175,6 +182,20 @@ class LocalBackend:
         self.dynamodb = self.session.client("dynamodb")
         self.faults = DependencyFaults()
         self.emulator = FaceLivenessEmulator(self.s3, clock=self.clock, region=config.region)
+        # S3's POST Object on a port of its own, up before the function, whose presigned POSTs point at it.
+        self.uploads = UploadEndpoint(
+            S3PostObject(
+                self.s3,
+                bucket=self.resources.bucket,
+                region=config.region,
+                credentials={
+                    FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]: (
+                        FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                        FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                    )
+                },
+            )
+        ).start()
         self.function = self.deploy(function_settings(config, self.resources))
         self._by_mode = {self.function.settings.caller_mode: self.function}
         self._by_mode_lock = threading.Lock()
@@ -213,4 +234,5 @@ class LocalBackend:
             return self._by_mode[mode]
 
     def stop(self) -> None:
+        self.uploads.stop()
         self._mock.stop()
