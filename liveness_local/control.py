@@ -10,6 +10,9 @@ local gateway's routing, throttling or caller identity:
     POST /_local/sessions/{id}/expire     -> EXPIRED
     POST /_local/sessions/{id}/outcome    {"outcome": "live"|"spoof"|"fail", "confidence": 0-100}: what the
                                           session ends as once the browser streams it (liveness_local.streaming)
+    POST /_local/sessions/{id}/faces      {"face": "alice", "documentFace": "alice"|null, "similarity": 0-100}: what
+                                          the session's images show to face matching (liveness_local.face_scripts);
+                                          each field optional, the body replaces the session's previous script
     POST /_local/faults                   {"code": "ThrottlingException", "times": 1, "operation": null}
     GET  /_local/sessions/{id}/images     the session's objects in the image bucket, every version (200 JSON)
 
@@ -22,14 +25,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from liveness_api.problems import ProblemKind
 from liveness_api.vocabulary import ChallengeType, SessionStatus
 from liveness_local.emulated_session import InvalidTransitionError, UnknownSessionError
 from liveness_local.emulator import FaceLivenessEmulator
+from liveness_local.face_scripts import DEFAULT_FACE, FACE_LABEL_PATTERN, SAME_AS_FACE
 from liveness_local.faults import DependencyFaults
 from liveness_local.gateway import HttpRequest, HttpResponse, problem_response
 from liveness_local.outcomes import LIVE_CONFIDENCE, SPOOF_CONFIDENCE, Outcome, ScriptedOutcome, ScriptedOutcomes
@@ -38,7 +42,7 @@ from liveness_local.vocabulary import FAULTABLE_OPERATIONS, FaultCode
 PREFIX: Final = "/_local/"
 
 _SESSION_ACTION: Final = re.compile(
-    r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire|outcome)$"
+    r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire|outcome|faces)$"
 )
 _SESSION_IMAGES: Final = re.compile(r"^/_local/sessions/(?P<session_id>[^/]+)/images$")
 _UNKNOWN_SESSION: Final = ProblemKind(404, "local-session-not-found", "Session not found")
@@ -81,6 +85,16 @@ class FaultRequest(_Input):
 class OutcomeRequest(_Input):
     outcome: Outcome = Field(strict=False)
     confidence: float | None = Field(None, ge=0, le=100)
+
+
+FaceLabel = Annotated[str, StringConstraints(pattern=f"^{FACE_LABEL_PATTERN}$")]
+
+
+class FacesRequest(_Input):
+    face: FaceLabel = DEFAULT_FACE
+    # Absent: the session's own face; null: the document shows no face.
+    document_face: FaceLabel | None = Field(None, alias="documentFace")
+    similarity: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
 
 
 def is_control_path(target: str) -> bool:
@@ -138,6 +152,13 @@ class LocalControl:
             request = CompleteRequest.model_validate(payload)
             self.emulator.complete(
                 session_id, confidence=request.resolved_confidence(), challenge_type=request.challenge_type
+            )
+            return
+        if action == "faces":
+            faces = FacesRequest.model_validate(payload)
+            document_face = faces.document_face if "document_face" in faces.model_fields_set else SAME_AS_FACE
+            self.emulator.faces.script(
+                session_id, face=faces.face, document_face=document_face, similarity=faces.similarity
             )
             return
         if action == "outcome":

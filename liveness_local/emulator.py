@@ -17,6 +17,9 @@ Where the service's behaviour is not documented, the emulator assumes (each in o
   `{S3KeyPrefix}{SessionId}/audit_images/{n}.jpg`, SSE-KMS with the session's key;
 - the challenge is the first one asked for, at the version in `liveness_local.vocabulary.CHALLENGE_VERSIONS`.
 
+The same hook answers Rekognition's face-matching operations (CompareFaces, collections, faces and users) from
+`liveness_local.faces`, exposed as `faces`: one attachment, one lock, one record of calls for both.
+
 The closed sets (statuses, challenges, operations) are the backend's own (`liveness_api.vocabulary`); what the
 emulator keeps of a session is in `liveness_local.emulated_session`. Faults (throttling, 5xx, access denied) are
 not the emulator's: `liveness_local.faults` injects them in front of it, and it records each attempt a fault
@@ -47,10 +50,12 @@ from liveness_local.emulated_session import (
     bounding_box,
     choose_challenge,
 )
+from liveness_local.faces import FaceMatchEmulator
 from liveness_local.jpeg import reference_jpeg
-from liveness_local.service_model import operation_model, validate
+from liveness_local.refusal import Refused
+from liveness_local.service_model import from_wire, operation_model, to_wire, validate
 from liveness_local.vocabulary import CHALLENGE_VERSIONS
-from liveness_local.wire import ServiceError, error_response, fault_code, json_response
+from liveness_local.wire import error_response, fault_code, json_response
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -61,14 +66,6 @@ MOTO_CONFIG: Final["DefaultConfig"] = {"core": {"passthrough": {"services": ["re
 _SERVICE: Final = "rekognition"
 _TARGET_PREFIX: Final = "RekognitionService"
 _CONTENT_TYPE: Final = "application/x-amz-json-1.1"
-
-
-class _Refused(Exception):
-    """The service's answer to a request it refuses (every refusal the emulator makes is a 400)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.error = ServiceError(400, code, message)
 
 
 def _utc_now() -> datetime:
@@ -100,9 +97,13 @@ class FaceLivenessEmulator:
         self._sessions: dict[str, EmulatedSession] = {}
         self._sessions_by_token: dict[str, str] = {}
         self._calls: list[RecordedCall] = []
+        self.faces = FaceMatchEmulator(
+            s3_client, lock=self._lock, sessions=self._sessions, clock=self._clock, region=region
+        )
         self._operations: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             LivenessOperation.CREATE_SESSION: self._create_session,
             LivenessOperation.GET_RESULTS: self._get_results,
+            **self.faces.operations,
         }
 
     def attach(self, rekognition_client: Any) -> None:
@@ -164,11 +165,12 @@ class FaceLivenessEmulator:
             return list(self._calls)
 
     def reset(self) -> None:
-        """Forget all sessions, tokens and recorded calls."""
+        """Forget all sessions, tokens and recorded calls, and the faces' scripts, tokens and collections' content."""
         with self._lock:
             self._sessions.clear()
             self._sessions_by_token.clear()
             self._calls.clear()
+        self.faces.reset()
 
     def _on_before_send(self, request: Any, **_kwargs: Any) -> AWSResponse | None:
         # botocore encodes header values to UTF-8 bytes before `before-send`.
@@ -180,10 +182,11 @@ class FaceLivenessEmulator:
                 return None  # an injected fault answered it: the service never got to refuse it
             # Returning None would let botocore send the request to the real endpoint.
             raise NotImplementedError(
-                f"FaceLivenessEmulator emulates only {', '.join(LivenessOperation)}, not {target or 'this call'}"
+                f"FaceLivenessEmulator emulates only {', '.join(self._operations)}, not {target or 'this call'}"
             )
-        operation = LivenessOperation(target)
-        params: dict[str, Any] = json.loads(request.body or b"{}")
+        operation = target
+        model = operation_model(_SERVICE, operation)
+        params: dict[str, Any] = from_wire(model.input_shape, json.loads(request.body or b"{}"))
         with self._lock:
             if fault is not None:
                 # The service received the attempt and failed it; its state does not change.
@@ -191,14 +194,14 @@ class FaceLivenessEmulator:
                 return None
             try:
                 body = handler(params)
-            except _Refused as refused:
+            except Refused as refused:
                 self._calls.append(RecordedCall(operation, params, refused.error.code))
                 return error_response(request.url, _SERVICE, refused.error)
-            problems = validate(operation_model(_SERVICE, operation).output_shape, body)
+            problems = validate(model.output_shape, body)
             if problems:
                 raise AssertionError(f"the emulator built an invalid {operation} response: {'; '.join(problems)}")
             self._calls.append(RecordedCall(operation, params, SUCCESS))
-        return json_response(request.url, 200, body, _CONTENT_TYPE)
+        return json_response(request.url, 200, to_wire(body), _CONTENT_TYPE)
 
     def _create_session(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _require_valid(LivenessOperation.CREATE_SESSION, params)
@@ -229,16 +232,16 @@ class FaceLivenessEmulator:
         session = self._sessions.get(session_id)
         # The service drops everything about a session once its lifetime is over.
         if session is None or self._clock() >= session.expires_at:
-            raise _Refused(RekognitionErrorCode.SESSION_NOT_FOUND, f"Session not found: {session_id}")
+            raise Refused(RekognitionErrorCode.SESSION_NOT_FOUND, f"Session not found: {session_id}")
         return session.results()
 
     def _require_reachable_bucket(self, bucket: str) -> None:
         try:
             bucket_region = self._s3.head_bucket(Bucket=bucket).get("BucketRegion")
         except ClientError as error:
-            raise _Refused(RekognitionErrorCode.ACCESS_DENIED, f"Cannot access S3 bucket {bucket}") from error
+            raise Refused(RekognitionErrorCode.ACCESS_DENIED, f"Cannot access S3 bucket {bucket}") from error
         if bucket_region != self._region:
-            raise _Refused(RekognitionErrorCode.ACCESS_DENIED, f"S3 bucket {bucket} is not in {self._region}")
+            raise Refused(RekognitionErrorCode.ACCESS_DENIED, f"S3 bucket {bucket} is not in {self._region}")
 
     def _move(self, session_id: str, allowed: frozenset[SessionStatus], status: SessionStatus) -> None:
         with self._lock:
@@ -280,4 +283,4 @@ class FaceLivenessEmulator:
 def _require_valid(operation: LivenessOperation, params: Mapping[str, Any]) -> None:
     problems = validate(operation_model(_SERVICE, operation).input_shape, params)
     if problems:
-        raise _Refused(RekognitionErrorCode.INVALID_PARAMETER, f"Request has invalid parameters: {'; '.join(problems)}")
+        raise Refused(RekognitionErrorCode.INVALID_PARAMETER, f"Request has invalid parameters: {'; '.join(problems)}")

@@ -8,6 +8,8 @@ Values are the Python objects a boto3 caller passes or receives: dict for struct
 for lists, bytes for blobs, datetime for timestamps.
 """
 
+import base64
+import binascii
 import functools
 import re
 import reprlib
@@ -147,3 +149,35 @@ def _member_path(path: str, name: object) -> str:
 
 def _show(value: object, hidden: bool) -> str:
     return "<sensitive>" if hidden else _repr.repr(value)
+
+
+def from_wire(shape: Shape, value: Any) -> Any:
+    """`value` as JSON decoded it from a request body, with each blob's base64 text turned back into bytes, as a
+    boto3 caller passed it (JSON protocols send blobs as base64). Text that is not base64 stays text, so `validate`
+    reports it."""
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping) and not shape.is_document_type:
+        return {
+            name: from_wire(shape.members[name], item) if name in shape.members else item
+            for name, item in value.items()
+        }
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [from_wire(shape.member, item) for item in value]
+    if isinstance(shape, MapShape) and isinstance(value, Mapping):
+        return {key: from_wire(shape.value, item) for key, item in value.items()}
+    if shape.type_name == "blob" and isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            return value
+    return value
+
+
+def to_wire(value: Any) -> Any:
+    """A response body as JSON protocols send it: timestamps as epoch seconds (blobs are json_response's)."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, Mapping):
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(item) for item in value]
+    return value

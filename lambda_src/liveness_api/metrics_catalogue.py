@@ -54,6 +54,15 @@ class ErrorType:
     ALL: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, SESSION_NOT_FOUND, UNEXPECTED)
     # CreateFaceLivenessSession cannot answer SessionNotFound, so a failed create never has that cause.
     CREATE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, UNEXPECTED)
+    # A face-matching call's: a missing collection is ResourceNotFound; a timeout counts as unavailable.
+    FACE_FAILURES: Final = (
+        THROTTLED,
+        ACCESS_DENIED,
+        SERVICE_UNAVAILABLE,
+        RESOURCE_NOT_FOUND,
+        INVALID_PARAMETER,
+        UNEXPECTED,
+    )
     DEPENDENCY_FAULTS: Final = (
         THROTTLED,
         SERVICE_UNAVAILABLE,
@@ -192,7 +201,7 @@ FACE_MATCH_ERROR: Final = MetricDef(
     "FaceMatchError",
     "Count",
     "A Rekognition face-matching call (compare, search, enrol, erase) that failed after retries, by error type.",
-    ((Dimension.ERROR_TYPE, ErrorType.ALL),),
+    ((Dimension.ERROR_TYPE, ErrorType.FACE_FAILURES),),
 )
 PERSON_ENROLLED: Final = MetricDef("PersonEnrolled", "Count", "A LIVE session's face was enrolled for its person.")
 ENROLMENT_ERASED: Final = MetricDef("EnrolmentErased", "Count", "An enrolled person and its faces were erased.")
