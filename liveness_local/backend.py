@@ -1,6 +1,7 @@
-"""The deployed backend's twin in one process: moto for S3, KMS, DynamoDB and Secrets Manager, the Face Liveness
-emulator behind the function's own Rekognition client, and the function itself, built by the runtime's own
-factories (`build_dependencies`, `create_app`, `lambda_handler_for`) from the twin's clients and clock.
+"""The deployed backend's twin in one process: moto for S3, KMS, DynamoDB and Secrets Manager, the Rekognition
+emulator (Face Liveness and face matching, with the stack's collection) behind the function's own Rekognition
+client, and the function itself, built by the runtime's own factories (`build_dependencies`, `create_app`,
+`lambda_handler_for`) from the twin's clients and clock.
 
 The twin's clients are botocore's own, as the function makes them (`LocalClients`), with the dependency faults and
 the emulator attached to each as it is made: botocore's retries, error parsing and timeouts all run unchanged.
@@ -34,6 +35,7 @@ from liveness_local.embedded_aws import (
     function_settings,
     handler_environment,
     provision,
+    provision_collection,
 )
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
@@ -141,9 +143,17 @@ class LocalFunction:
     """One deployment of the function: its dependencies and app, built from `settings` as `entry.py` builds them
     in Lambda, serving one event at a time."""
 
-    def __init__(self, settings: Settings, clients: LocalClients, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: LocalClients,
+        clock: Callable[[], datetime],
+        upload_endpoint: str | None = None,
+    ) -> None:
         self._clients = clients
-        self.dependencies: Dependencies = build_dependencies(settings, clients, clock=clock)
+        self.dependencies: Dependencies = build_dependencies(
+            settings, clients, clock=clock, upload_endpoint=upload_endpoint
+        )
         self.app = create_app(self.dependencies)
         self._handler = lambda_handler_for(self.app)
 
@@ -182,6 +192,10 @@ class LocalBackend:
         self.dynamodb = self.session.client("dynamodb")
         self.faults = DependencyFaults()
         self.emulator = FaceLivenessEmulator(self.s3, clock=self.clock, region=config.region)
+        # The twin's own Rekognition client, for setup only: the function's clients are its own (`LocalClients`).
+        rekognition = self.session.client("rekognition")
+        self.emulator.attach(rekognition)
+        provision_collection(rekognition, self.resources.collection)
         # S3's POST Object on a port of its own, up before the function, whose presigned POSTs point at it.
         self.uploads = UploadEndpoint(
             S3PostObject(
@@ -203,7 +217,7 @@ class LocalBackend:
     def deploy(self, settings: Settings) -> LocalFunction:
         """The function deployed with `settings` (the configured ones, another caller mode, other limits), on these
         resources and stand-ins, with clients of its own."""
-        return LocalFunction(settings, LocalClients(self.faults, self.emulator), self.clock)
+        return LocalFunction(settings, LocalClients(self.faults, self.emulator), self.clock, self.uploads.url)
 
     @property
     def settings(self) -> Settings:

@@ -121,6 +121,12 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
     )
 
 
+def provision_collection(rekognition: Any, collection_id: str) -> None:
+    """The stack's Rekognition collection (its `AWS::Rekognition::Collection`), made as CloudFormation makes one:
+    CreateCollection, here answered by the emulator attached to `rekognition`, since moto has no users."""
+    rekognition.create_collection(CollectionId=collection_id)
+
+
 def handler_environment(config: StackConfig, resources: LocalResources) -> dict[str, str]:
     """What the handler's process needs: the function's environment plus what Lambda itself provides."""
     return {

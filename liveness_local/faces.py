@@ -29,11 +29,13 @@ What each operation does, from the API reference (https://docs.aws.amazon.com/re
   ResourceNotFoundException everywhere; a reused ClientRequestToken with other parameters is
   IdempotentParameterMismatchException (the model's documentation of that error).
 
-Where the service's behaviour is not documented, the emulator assumes (each in one place below): every change is
-complete when its call returns (a user with faces is ACTIVE at once, never UPDATING); a DeleteFaces that deletes
-nothing leaves out DeletedFaces (the model's `FaceIdList` has a minimum length of 1); ListUsers and
+Where the service's behaviour is not documented, the emulator assumes (each in one place, here or in
+`liveness_local.face_collection`): every change is complete when its call returns (a user with faces is ACTIVE at
+once, never UPDATING); a DeleteFaces that deletes nothing leaves out DeletedFaces (the model's `FaceIdList` has a
+minimum length of 1); an UnsuccessfulFaceAssociation names the user a face already belongs to; ListUsers and
 SearchUsersByImage return up to 500 users when not told otherwise (the model's maximum); users are listed in the
-order of a key made at their creation; a ClientRequestToken is remembered for as long as the emulator runs.
+order of a key made at their creation (the NextToken is the last key listed); a ClientRequestToken is remembered
+for as long as the emulator runs; the collection's ARN has moto's account.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+from liveness_api.vocabulary import FaceOperation
 from liveness_local.emulated_session import EmulatedSession
 from liveness_local.face_collection import ACTIVE, CollectionView, FaceCollection
 from liveness_local.face_images import (
@@ -91,14 +94,14 @@ class FaceMatchEmulator:
         self._tokens: dict[tuple[str, str], tuple[Mapping[str, Any], dict[str, Any]]] = {}
         self.operations: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = MappingProxyType(
             {
-                "CompareFaces": self._compare_faces,
-                "IndexFaces": self._index_faces,
-                "CreateUser": self._create_user,
-                "AssociateFaces": self._associate_faces,
-                "SearchUsersByImage": self._search_users_by_image,
-                "DeleteFaces": self._delete_faces,
-                "DeleteUser": self._delete_user,
-                "ListUsers": self._list_users,
+                FaceOperation.COMPARE_FACES: self._compare_faces,
+                FaceOperation.INDEX_FACES: self._index_faces,
+                FaceOperation.CREATE_USER: self._create_user,
+                FaceOperation.ASSOCIATE_FACES: self._associate_faces,
+                FaceOperation.SEARCH_USERS_BY_IMAGE: self._search_users_by_image,
+                FaceOperation.DELETE_FACES: self._delete_faces,
+                FaceOperation.DELETE_USER: self._delete_user,
+                FaceOperation.LIST_USERS: self._list_users,
                 "CreateCollection": self._create_collection,
                 "DescribeCollection": self._describe_collection,
                 "DeleteCollection": self._delete_collection,
@@ -143,7 +146,7 @@ class FaceMatchEmulator:
                 collection.empty()
 
     def _compare_faces(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("CompareFaces", params)
+        _require_valid(FaceOperation.COMPARE_FACES, params)
         sources = self._faces_in(params["SourceImage"])
         targets = self._faces_in(params["TargetImage"])
         if not sources or not targets:
@@ -164,7 +167,7 @@ class FaceMatchEmulator:
         }
 
     def _index_faces(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("IndexFaces", params)
+        _require_valid(FaceOperation.INDEX_FACES, params)
         collection = self._collection(params["CollectionId"])
         faces = self._faces_in(params["Image"])
         limit = params.get("MaxFaces", len(faces))
@@ -184,18 +187,18 @@ class FaceMatchEmulator:
         return {"FaceRecords": records, "FaceModelVersion": FACE_MODEL_VERSION, "UnindexedFaces": unindexed}
 
     def _create_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("CreateUser", params)
+        _require_valid(FaceOperation.CREATE_USER, params)
 
         def create() -> dict[str, Any]:
             self._collection(params["CollectionId"]).create_user(params["UserId"])
             return {}
 
-        return self._once("CreateUser", params, create)
+        return self._once(FaceOperation.CREATE_USER, params, create)
 
     def _associate_faces(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("AssociateFaces", params)
+        _require_valid(FaceOperation.ASSOCIATE_FACES, params)
         return self._once(
-            "AssociateFaces",
+            FaceOperation.ASSOCIATE_FACES,
             params,
             lambda: self._collection(params["CollectionId"]).associate(
                 params["UserId"],
@@ -206,7 +209,7 @@ class FaceMatchEmulator:
         )
 
     def _search_users_by_image(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("SearchUsersByImage", params)
+        _require_valid(FaceOperation.SEARCH_USERS_BY_IMAGE, params)
         collection = self._collection(params["CollectionId"])
         faces = self._faces_in(params["Image"])
         if not faces:
@@ -230,20 +233,20 @@ class FaceMatchEmulator:
         }
 
     def _delete_faces(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("DeleteFaces", params)
+        _require_valid(FaceOperation.DELETE_FACES, params)
         return self._collection(params["CollectionId"]).delete_faces(params["FaceIds"])
 
     def _delete_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("DeleteUser", params)
+        _require_valid(FaceOperation.DELETE_USER, params)
 
         def delete() -> dict[str, Any]:
             self._collection(params["CollectionId"]).delete_user(params["UserId"])
             return {}
 
-        return self._once("DeleteUser", params, delete)
+        return self._once(FaceOperation.DELETE_USER, params, delete)
 
     def _list_users(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _require_valid("ListUsers", params)
+        _require_valid(FaceOperation.LIST_USERS, params)
         collection = self._collection(params["CollectionId"])
         return collection.list_users(params.get("NextToken"), params.get("MaxResults", _MAX_USERS))
 

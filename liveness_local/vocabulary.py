@@ -10,7 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from liveness_api.vocabulary import ChallengeType, LivenessOperation, RekognitionErrorCode
+from liveness_api.vocabulary import ChallengeType, FaceOperation, LivenessOperation, RekognitionErrorCode
 
 # What a session without ChallengePreferences runs: "if no parameter is provided, then the
 # 'FaceMovementAndLightChallenge' settings is applied by default"
@@ -27,8 +27,8 @@ CHALLENGE_VERSIONS: Final[Mapping[ChallengeType, str]] = MappingProxyType(
 
 # The streaming operation the browser calls (liveness_local.streaming); the handler never calls it.
 STREAMING_OPERATION: Final = "StartFaceLivenessSession"
-# Every Face Liveness operation the twin answers, and so can fail on request.
-FAULTABLE_OPERATIONS: Final = (*LivenessOperation, STREAMING_OPERATION)
+# Every Rekognition operation the handler or the browser calls, which the twin answers and so can fail on request.
+FAULTABLE_OPERATIONS: Final = (*LivenessOperation, *FaceOperation, STREAMING_OPERATION)
 
 
 class FaultCode(StrEnum):

@@ -191,7 +191,9 @@ def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout
     assert config.capacity.throttled_concurrency == 786
     assert config.capacity.reserved_concurrent_executions == 786
     elsewhere = load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).capacity
-    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13 + 2 * (2 + 1 * 13)
+    assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13 + 2 * (
+        2 + 1 * 13
+    )
     assert load_config({"reservedConcurrency": "off"}.get).capacity.reserved_concurrent_executions is None
     assert load_config({"reservedConcurrency": "800"}.get).capacity.reserved_concurrent_executions == 800
 

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from liveness_local.emulator import FaceLivenessEmulator
 from liveness_local.face_scripts import DIFFERENT_FACE_SIMILARITY, SAME_FACE_SIMILARITY
+from tests.integration.conftest import race
 from tests.integration.emulator.conftest import START, error_of
 from tests.integration.emulator.face_world import (
     enrol,
@@ -244,3 +245,19 @@ def test_reset_empties_collections_but_keeps_them(
 
     described = rekognition.describe_collection(CollectionId=collection_id)
     assert (described["FaceCount"], described["UserCount"]) == (0, 0)
+
+
+def test_concurrent_creates_of_one_user_make_it_once(rekognition: Any, liveness: FaceLivenessEmulator) -> None:
+    collection_id = new_collection(rekognition)
+
+    def create_user() -> str:
+        try:
+            rekognition.create_user(CollectionId=collection_id, UserId="raced")
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+        return "created"
+
+    outcomes = race([create_user] * 8)
+
+    assert sorted(outcomes) == ["ConflictException"] * 7 + ["created"]
+    assert rekognition.describe_collection(CollectionId=collection_id)["UserCount"] == 1
