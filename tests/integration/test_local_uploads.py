@@ -290,3 +290,23 @@ def test_the_demo_s_origin_passes_cors_and_another_origin_does_not(
     assert "Access-Control-Allow-Origin" not in refused.headers
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == DEMO_ORIGIN
+
+
+def test_the_create_response_s_upload_target_is_this_endpoint_bound_to_the_session_s_key(
+    backend: LocalBackend, api: Any, http: requests.Session
+) -> None:
+    created = api.create({"match": {"against": "DOCUMENT", "documentContentType": "image/jpeg"}})
+    assert created.status == 201, created.body
+    target = created.body["documentUpload"]
+    own_key = f"{backend.settings.image_key_prefix}{created.body['sessionId']}/document"
+
+    elsewhere = upload(http, target, fields={"key": f"{backend.settings.image_key_prefix}another-session/document"})
+    response = upload(http, target)
+
+    assert target["url"] == f"{backend.uploads.url}/{backend.resources.bucket}"
+    assert elsewhere.status_code == 403
+    assert error_of(elsewhere)["Code"] == "AccessDenied"
+    assert response.status_code == 204, response.text
+    head = stored(backend, own_key)
+    assert head is not None
+    assert (head["Body"], head["SSEKMSKeyId"]) == (JPEG, backend.settings.kms_key_arn)

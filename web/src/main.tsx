@@ -90,6 +90,7 @@ function App({ config }: { config: DemoConfig }) {
       }
       setPhase({ kind: 'detecting', session });
     } catch (error) {
+      record('startError', messageOf(error));
       setPhase({ kind: 'error', session, message: messageOf(error) });
     }
   }, [api, config.localControls, choices]);
