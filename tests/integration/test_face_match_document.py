@@ -169,7 +169,34 @@ def test_the_upload_target_is_a_presigned_post_for_the_sessions_own_key(api: Api
     assert {"bucket": backend.resources.bucket} in policy["conditions"]
     assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
     assert (target["maxBytes"], target["contentType"]) == (settings.document_max_bytes, "image/png")
-    assert target["url"] == f"https://{backend.resources.bucket}.s3.{settings.region}.amazonaws.com/"
+    # The twin's S3 POST Object endpoint (S3's regional one when deployed: tests/unit/test_face_match_rules.py).
+    assert target["url"] == f"{backend.uploads.url}/{backend.resources.bucket}"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["another-key", "another-type", "too-large", "no-encryption"],
+)
+def test_the_upload_target_refuses_anything_but_the_sessions_photo(api: Api, emulator, tamper) -> None:
+    created = create(api, "DOCUMENT")
+    other = create(api, "DOCUMENT")
+    target = created["documentUpload"]
+    fields = dict(target["fields"])
+    body, content_type = PHOTO, None
+    if tamper == "another-key":
+        fields["key"] = other["documentUpload"]["fields"]["key"]
+    elif tamper == "another-type":
+        fields["Content-Type"] = content_type = "image/png"
+    elif tamper == "too-large":
+        body = PHOTO + bytes(target["maxBytes"])
+    else:
+        del fields["x-amz-server-side-encryption"]
+
+    assert upload({**target, "fields": fields}, body, content_type) in (400, 403)
+
+    for session_id in (created["sessionId"], other["sessionId"]):
+        emulator.complete(session_id, confidence=99.0)
+        assert api.results(session_id).body["match"]["outcome"] == "NOT_UPLOADED"
 
 
 def test_a_create_without_a_match_has_no_upload_target_and_no_match(api: Api, emulator) -> None:
