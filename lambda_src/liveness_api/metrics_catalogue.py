@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from liveness_api.vocabulary import (
+    CALLED_FACE_OPERATIONS,
     TERMINAL_VERDICTS,
     CallerLimit,
     Dependency,
-    FaceOperation,
     LivenessOperation,
     MatchOutcome,
     MatchTarget,
@@ -114,7 +114,7 @@ REKOGNITION_LATENCY: Final = MetricDef(
     "RekognitionLatency",
     "Milliseconds",
     "Wall time of one Rekognition call, retries included.",
-    ((Dimension.OPERATION, (*LivenessOperation, *FaceOperation)),),
+    ((Dimension.OPERATION, (*LivenessOperation, *CALLED_FACE_OPERATIONS)),),
 )
 REKOGNITION_ERROR: Final = MetricDef(
     "RekognitionError",

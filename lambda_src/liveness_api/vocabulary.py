@@ -96,6 +96,12 @@ class FaceOperation(StrEnum):
     LIST_USERS = "ListUsers"
 
 
+# The face operations the function calls (ListUsers is for operators and the emulator: the ledger knows each person).
+CALLED_FACE_OPERATIONS: Final = tuple(
+    operation for operation in FaceOperation if operation is not FaceOperation.LIST_USERS
+)
+
+
 class Dependency(StrEnum):
     """The AWS services the handler calls, as the DependencyError metric and the logs name them."""
 

@@ -94,3 +94,49 @@ def enrolled_person(api: Api, emulator: FaceLivenessEmulator, face: str = "alice
     enrolled = enrol(api, session_id)
     assert enrolled.status == 201, enrolled.body
     return session_id
+
+
+def walk_every_face_match_path(backend: LocalBackend, emulator: FaceLivenessEmulator) -> None:
+    """Drive every face-match metric the handler can emit (for the metrics-catalogue walk): each target's outcomes,
+    its similarity, each FaceMatchError type, each face operation's latency, an enrolment and its erasure. Failed
+    matches count towards the abuse limit, so each photo is a new person's. Leaves no fault pending."""
+
+    def checked(against: str | None, expected: int = 200, **kwargs: Any) -> None:
+        person = person_api(backend, CallerMode.IAM)
+        assert person.results(live_session(person, emulator, against, **kwargs)).status == expected
+
+    for script in ({}, {"similarity": 10.0}, {"document_face": None}, {"photo": None}, {"confidence": 5.0}):
+        checked("DOCUMENT", **script)
+    checked("ENROLLED_PERSON")  # NOT_ENROLLED
+    person = person_api(backend, CallerMode.IAM)
+    enrolled_person(person, emulator, face="walker")
+    for script in ({"face": "walker"}, {"face": "other"}, {"confidence": 5.0}):
+        assert person.results(live_session(person, emulator, "ENROLLED_PERSON", **script)).status == 200
+    # NO_FACE for the enrolled person: the reference image Rekognition answered with is gone when it is searched.
+    unreadable = live_session(person, emulator, "ENROLLED_PERSON", face="walker")
+    reference = f"{backend.settings.image_key_prefix}{unreadable}/reference.jpg"
+    versions = backend.s3.list_object_versions(Bucket=backend.resources.bucket, Prefix=reference)
+    for version in versions.get("Versions", []):
+        backend.s3.delete_object(Bucket=backend.resources.bucket, Key=reference, VersionId=version["VersionId"])
+    assert person.results(unreadable).body["match"]["outcome"] == "NO_FACE"
+    # A refused association (DeleteFaces of the face), then the erasure (DeleteUser, DeleteFaces).
+    stranger = live_session(person, emulator, None, face="stranger")
+    assert person.results(stranger).status == 200
+    assert enrol(person, stranger).status == 409
+    assert erase_enrolment(person).status == 204
+    # Every error type: faults in front of CompareFaces, and a deployment whose collection is missing.
+    attempts = backend.settings.rekognition_max_attempts
+    for fault, times, status in (
+        ("ThrottlingException", attempts, 503),
+        ("InternalServerError", attempts, 503),
+        ("AccessDeniedException", 1, 500),
+        ("unknown", 1, 500),
+    ):
+        backend.faults.inject("rekognition", "CompareFaces", fault, times=times)
+        checked("DOCUMENT", status)
+    backend.faults.reset()
+    misdeployed = backend.deploy(backend.settings.model_copy(update={"face_collection_id": "no-such-collection"}))
+    lost = PersonApi(misdeployed, person.identity, end_user="lost")
+    lost_session = live_session(lost, emulator, None)
+    assert lost.results(lost_session).status == 200
+    assert enrol(lost, lost_session).status == 500
