@@ -105,12 +105,14 @@ def walk_every_face_match_path(backend: LocalBackend, emulator: FaceLivenessEmul
         person = person_api(backend, CallerMode.IAM)
         assert person.results(live_session(person, emulator, against, **kwargs)).status == expected
 
-    for script in ({}, {"similarity": 10.0}, {"document_face": None}, {"photo": None}, {"confidence": 5.0}):
+    documents: list[dict[str, Any]] = [{}, {"similarity": 10.0}, {"document_face": None}, {"photo": None}]
+    for script in [*documents, {"confidence": 5.0}]:
         checked("DOCUMENT", **script)
     checked("ENROLLED_PERSON")  # NOT_ENROLLED
     person = person_api(backend, CallerMode.IAM)
     enrolled_person(person, emulator, face="walker")
-    for script in ({"face": "walker"}, {"face": "other"}, {"confidence": 5.0}):
+    searches: list[dict[str, Any]] = [{"face": "walker"}, {"face": "other"}, {"confidence": 5.0}]
+    for script in searches:
         assert person.results(live_session(person, emulator, "ENROLLED_PERSON", **script)).status == 200
     # NO_FACE for the enrolled person: the reference image Rekognition answered with is gone when it is searched.
     unreadable = live_session(person, emulator, "ENROLLED_PERSON", face="walker")
