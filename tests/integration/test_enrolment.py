@@ -40,7 +40,7 @@ def user_faces(backend: LocalBackend, api: PersonApi) -> Any:
 
 
 def test_enrolling_a_live_session_creates_the_persons_user_with_its_face(
-    alice: PersonApi, emulator, backend, capfd
+    alice: PersonApi, emulator, backend, capfd, log_output
 ) -> None:
     session_id = live_session(alice, emulator, None, face="alice")
     alice.results(session_id)
@@ -61,8 +61,12 @@ def test_enrolling_a_live_session_creates_the_persons_user_with_its_face(
     assert associated[0].params["UserMatchThreshold"] == MATCH_THRESHOLD
     output = capfd.readouterr().out
     assert [m.name for m in emitted_metrics(output) if m.name == "PersonEnrolled"] == ["PersonEnrolled"]
-    # The person's pseudonym never reaches the logs or metrics, nor does the owner it is derived from.
-    assert person_user_id(owner_of(backend, alice)) not in output
+    # The person's pseudonym, the end user's id and the face id never reach the logs or the metrics.
+    face_id = next(iter(user_faces(backend, alice)))
+    assert "Person enrolled" in log_output.getvalue()
+    for written in (output, log_output.getvalue()):
+        for secret in (person_user_id(owner_of(backend, alice)), str(alice.end_user), face_id):
+            assert secret not in written
 
 
 def test_enrolling_the_same_session_again_changes_nothing(alice: PersonApi, emulator, backend) -> None:

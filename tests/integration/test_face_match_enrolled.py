@@ -140,3 +140,18 @@ def test_the_persons_user_id_is_a_pseudonym_of_the_owner() -> None:
     assert set(user_id) <= set("0123456789abcdef")
     assert user_id != person_user_id("cognito-user:abd")
     assert "abc" not in user_id
+
+
+def test_probing_someone_elses_enrolment_with_other_faces_ends_in_the_cool_down(
+    alice: PersonApi, emulator, backend
+) -> None:
+    """Every NO_MATCH counts as a failed check: trying faces against an enrolment is bounded like failed checks."""
+    enrolled_person(alice, emulator, face="alice")
+    for attempt in range(backend.settings.abuse_max_failures):
+        session_id = live_session(alice, emulator, "ENROLLED_PERSON", face=f"impostor-{attempt}")
+        assert alice.results(session_id).body["match"]["outcome"] == "NO_MATCH"
+
+    refused = alice.create({"match": {"against": "ENROLLED_PERSON"}})
+
+    assert refused.status == 429
+    assert refused.problem["type"].endswith(":too-many-failed-checks")
