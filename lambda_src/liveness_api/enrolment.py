@@ -54,7 +54,7 @@ class PersonEnrolment:
         """Counted as a create (it adds to the collection); `person_refusal` as for LivenessSessions.create."""
         if person_refusal is not None:
             raise person_refusal
-        results, stale = self._sessions.decided(owner, session_id, CallerLimit.CREATES, backend)
+        results, stale = self._sessions.recorded_results(owner, session_id, CallerLimit.CREATES, backend)
         if results is None or results.decision is not Verdict.LIVE:
             raise EnrolmentSessionNotLive()
         if stale:

@@ -26,6 +26,9 @@ In the identity-pool modes only identities of the stack's own identity pool are 
 keyed by its id, and another pool of the account whose roles may invoke the API is no pool of this stack.
 
 Owners are prefixed by their kind, so values from two identity sources can never collide.
+
+A face match's person is the owner too, where the owner is one person (`Caller.person_refusal`): not a guest, whose
+identity costs nothing to mint, and not a plain IAM backend that named no end user, which is a service.
 """
 
 from __future__ import annotations

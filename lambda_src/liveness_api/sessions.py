@@ -247,7 +247,7 @@ class LivenessSessions:
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
 
-    def decided(
+    def recorded_results(
         self, owner: str, session_id: str, limit: CallerLimit, backend: str | None = None
     ) -> tuple[SessionResultsResponse | None, bool]:
         """For a request about one of the caller's sessions (enrolment): count it against `limit`, and the session's
