@@ -5,8 +5,8 @@ Items:
   `counted` (whether its metrics and abuse-limit count were settled); `openSlot`, the slot it holds until decided;
   where addresses count, `addressKey`, the creating address's keyed hash, until the verdict is counted;
   `consumedAt` once the verdict is consumed (at most once: a conditional update); `match`, the face match the
-  create asked for (decided with the verdict, into its document). The verdict document carries
-  `decidedAt`, when it was recorded (absent from verdicts recorded before it was kept).
+  create asked for. The verdict document carries `decidedAt`, when it was recorded (absent from verdicts recorded
+  before it was kept), and the match decided with it. `PERSON#...`: adapters.enrolments.
 - `CALLER#<sha256(owner)>`: `failures` (session id -> when its failure was counted, so counting one session's
   failure again changes nothing; those inside the sliding window count), `blockedUntil`, `openSessions` (the open
   sessions' slots -> their expiry, adapters.open_slots), and one counter per request limit and minute.
@@ -74,12 +74,8 @@ class DynamoSessionLedger:
             "expiresAt": {"S": record.expires_at.isoformat()},
             LEDGER_TTL_ATTRIBUTE: {"N": str(_epoch(record.created_at + self._retention))},
         }
-        if record.address_key is not None:
-            item["addressKey"] = {"S": record.address_key}
-        if record.open_slot is not None:
-            item["openSlot"] = {"S": record.open_slot}
-        if record.match is not None:
-            item["match"] = {"S": record.match}
+        optional = {"addressKey": record.address_key, "openSlot": record.open_slot, "match": record.match}
+        item.update({name: {"S": value} for name, value in optional.items() if value is not None})
         try:
             self._client.put_item(
                 TableName=self._table,
