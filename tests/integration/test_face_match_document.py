@@ -11,7 +11,7 @@ import pytest
 from liveness_api.contract import DOCUMENT_OBJECT_NAME
 from liveness_local.backend import LocalBackend
 from liveness_local.emulator import FaceLivenessEmulator
-from tests.integration.conftest import Api, emitted_metrics
+from tests.integration.conftest import Api, emitted_metrics, race
 from tests.integration.face_match_world import MATCH_THRESHOLD, PHOTO, create, live_session, upload
 
 
@@ -149,6 +149,21 @@ def test_the_match_is_decided_once_and_returned_unchanged_after_the_session_expi
     assert later["match"] == first["match"]
     assert later["decidedAt"] == first["decidedAt"]
     assert len(face_calls(emulator, "CompareFaces")) == 1
+
+
+def test_racing_reads_record_one_match_and_count_it_once(api: Api, emulator, backend, capfd) -> None:
+    session_id = live_session(api, emulator, "DOCUMENT", similarity=50.0)
+    capfd.readouterr()
+    sessions, owner = backend.function.dependencies.sessions, api.owner(backend.settings)
+
+    answers = race([lambda: sessions.results(owner=owner, session_id=session_id)] * 6)
+
+    assert len({answer.model_dump_json() for answer in answers}) == 1
+    assert answers[0].match is not None
+    assert answers[0].match.outcome == "NO_MATCH"
+    # Threads interleave their output lines, so count the metric's values rather than parse the lines.
+    assert capfd.readouterr().out.count('"FaceMatchCompleted":[1.0]') == 1
+    assert set(failures_of(backend, api)) == {session_id}
 
 
 def test_the_upload_target_is_a_presigned_post_for_the_sessions_own_key(api: Api, backend) -> None:
