@@ -36,6 +36,7 @@ _NO_COMPARABLE_FACE: Final = frozenset(
         "InvalidS3ObjectException",
     }
 )
+_UNREADABLE_OBJECT: Final = "InvalidS3ObjectException"
 # Low enough that every face Rekognition compares comes back with its similarity: the threshold is the domain's.
 _REPORT_EVERY_SIMILARITY: Final = 0.0
 # The most users one search answers: the person's own user ranks first when it matches at all, and the duplicate
@@ -146,7 +147,15 @@ def _comparable(operation: FaceOperation) -> Iterator[None]:
         if code not in _NO_COMPARABLE_FACE:
             raise
         # The code only: the message may quote the key, and with it the session id.
-        logger.info("No comparable face in an image", extra={"operation": operation, "error_code": code})
+        where = {"operation": operation, "error_code": code}
+        if code == _UNREADABLE_OBJECT:
+            # Also what a role without kms:Decrypt (or s3:GetObjectVersion) on the images gets: worth a look if
+            # it repeats, though a photo that is no image at all reads the same.
+            logger.warning(
+                "Rekognition could not read an image; if this repeats, check the role's image grants", extra=where
+            )
+        else:
+            logger.info("No comparable face in an image", extra=where)
         raise NoComparableFace(code) from None
 
 
