@@ -30,6 +30,7 @@ from liveness_api.handler import create_app, lambda_handler_for
 from liveness_api.identity import CallerMode
 from liveness_api.settings import Settings
 from liveness_local.embedded_aws import (
+    FAKE_CREDENTIALS,
     LocalResources,
     function_settings,
     handler_environment,
@@ -38,6 +39,7 @@ from liveness_local.embedded_aws import (
 )
 from liveness_local.emulator import MOTO_CONFIG, FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
+from liveness_local.uploads import S3PostObject, UploadEndpoint
 from liveness_local.wire import was_answered_by_a_fault
 
 FUNCTION_NAME = "face-liveness-api-local"
@@ -141,9 +143,17 @@ class LocalFunction:
     """One deployment of the function: its dependencies and app, built from `settings` as `entry.py` builds them
     in Lambda, serving one event at a time."""
 
-    def __init__(self, settings: Settings, clients: LocalClients, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: LocalClients,
+        clock: Callable[[], datetime],
+        upload_endpoint: str | None = None,
+    ) -> None:
         self._clients = clients
-        self.dependencies: Dependencies = build_dependencies(settings, clients, clock=clock)
+        self.dependencies: Dependencies = build_dependencies(
+            settings, clients, clock=clock, upload_endpoint=upload_endpoint
+        )
         self.app = create_app(self.dependencies)
         self._handler = lambda_handler_for(self.app)
 
@@ -186,6 +196,20 @@ class LocalBackend:
         rekognition = self.session.client("rekognition")
         self.emulator.attach(rekognition)
         provision_collection(rekognition, self.resources.collection)
+        # S3's POST Object on a port of its own, up before the function, whose presigned POSTs point at it.
+        self.uploads = UploadEndpoint(
+            S3PostObject(
+                self.s3,
+                bucket=self.resources.bucket,
+                region=config.region,
+                credentials={
+                    FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]: (
+                        FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                        FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                    )
+                },
+            )
+        ).start()
         self.function = self.deploy(function_settings(config, self.resources))
         self._by_mode = {self.function.settings.caller_mode: self.function}
         self._by_mode_lock = threading.Lock()
@@ -193,7 +217,7 @@ class LocalBackend:
     def deploy(self, settings: Settings) -> LocalFunction:
         """The function deployed with `settings` (the configured ones, another caller mode, other limits), on these
         resources and stand-ins, with clients of its own."""
-        return LocalFunction(settings, LocalClients(self.faults, self.emulator), self.clock)
+        return LocalFunction(settings, LocalClients(self.faults, self.emulator), self.clock, self.uploads.url)
 
     @property
     def settings(self) -> Settings:
@@ -224,4 +248,5 @@ class LocalBackend:
             return self._by_mode[mode]
 
     def stop(self) -> None:
+        self.uploads.stop()
         self._mock.stop()

@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -78,6 +79,16 @@ class HttpResponse:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def send(self, handler: BaseHTTPRequestHandler) -> None:
+        """Write this response on a local server's connection (no body for HEAD)."""
+        handler.send_response(self.status)
+        for name, value in self.headers:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(self.body)))
+        handler.end_headers()
+        if handler.command != "HEAD" and self.body:
+            handler.wfile.write(self.body)
 
 
 # The local gateway answers like API Gateway, with the same problem types the stack configures.

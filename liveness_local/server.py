@@ -82,6 +82,11 @@ class LocalServer(ThreadingHTTPServer):
         self.streaming: StreamingEndpoint | None = None
         self.demo = DemoSite()
         self._openapi: bytes | None = None
+        # The twin's bucket CORS rule: the demo page, served here, uploads the ID photo to the twin's S3 (another
+        # origin, as S3 is), and so may the web apps the stack allows.
+        _, port = self.server_address[:2]
+        demo_origins = (f"http://127.0.0.1:{port}", f"http://localhost:{port}", self.base_url)
+        backend.uploads.post_object.allow_origins((*demo_origins, *backend.config.cors_allowed_origins))
 
     @property
     def base_url(self) -> str:
@@ -167,13 +172,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def _send(self, response: HttpResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD" and response.body:
-            self.wfile.write(response.body)
+        response.send(self)
 
     def log_message(self, format: str, *args: Any) -> None:
         # No access log: the console shows what CloudWatch would, the handler's own JSON lines.
@@ -302,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{_LISTENING} {server.base_url}  (OpenAPI: {server.base_url}/openapi.json; Ctrl-C stops)", flush=True)
     print(f"Demo web app (the real Amplify detector): {server.base_url}/", flush=True)
     print(streaming_banner(server.streaming), flush=True)
+    print(f"S3 POST Object for ID-photo uploads (presigned POSTs point here): {server.backend.uploads.url}", flush=True)
     print(curl_example(server.base_url), flush=True)
     try:
         server.serve_forever()

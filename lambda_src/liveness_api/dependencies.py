@@ -19,9 +19,15 @@ from botocore.loaders import Loader
 
 from liveness_api import deadline
 from liveness_api.adapters.address_key import HmacAddressKeys
+from liveness_api.adapters.documents import S3DocumentUploads, refuse_to_send
+from liveness_api.adapters.enrolments import DynamoEnrolments
+from liveness_api.adapters.faces import RekognitionFaces
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
+from liveness_api.enrolment import PersonEnrolment
+from liveness_api.face_match import FaceMatches
+from liveness_api.ports import DocumentUploads, Enrolments, FaceMatching
 from liveness_api.sessions import Clock, Limits, LivenessSessions, utc_now
 from liveness_api.settings import Settings
 from liveness_api.vocabulary import CallerLimit
@@ -33,6 +39,7 @@ class Dependencies:
 
     settings: Settings
     sessions: LivenessSessions
+    enrolment: PersonEnrolment
 
 
 class ClientFactory(Protocol):
@@ -116,10 +123,31 @@ def client_config(settings: Settings, service: str) -> Config:
     return _config(settings.dynamodb_connect_timeout, settings.dynamodb_read_timeout, settings.dynamodb_max_attempts)
 
 
+def presigning_client(region: str, upload_endpoint: str | None) -> Any:
+    """An S3 client that only signs ID-photo uploads: SigV4 (KMS-encrypted uploads need it), for S3's regional
+    endpoint (the bucket's own region, so the browser's POST is never redirected) or `upload_endpoint`, path-style
+    there. It refuses to send any request: presigning is local."""
+    s3: dict[str, str] = (
+        {"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"}
+        if upload_endpoint is None
+        else {"addressing_style": "path"}
+    )
+    client = aws_session().create_client(
+        "s3", region_name=region, endpoint_url=upload_endpoint, config=Config(signature_version="s3v4", s3=s3)
+    )
+    client.meta.events.register("before-send", refuse_to_send)
+    return client
+
+
 def build_dependencies(
-    settings: Settings, clients: ClientFactory | None = None, *, clock: Clock = utc_now
+    settings: Settings,
+    clients: ClientFactory | None = None,
+    *,
+    clock: Clock = utc_now,
+    upload_endpoint: str | None = None,
 ) -> Dependencies:
-    """The routes' dependencies. `clients` makes the AWS clients (botocore's by default); `clock` is the domain's."""
+    """The routes' dependencies. `clients` makes the AWS clients (botocore's by default); `clock` is the domain's;
+    `upload_endpoint` is where ID photos are uploaded (None: S3's own endpoint; the twin passes its local one)."""
     make = BotocoreClients() if clients is None else clients
 
     def client(service: str) -> Any:
@@ -131,6 +159,24 @@ def build_dependencies(
     def image_store() -> S3ImageStore:
         return S3ImageStore(client("s3"), bucket=settings.image_bucket, key_prefix=settings.image_key_prefix)
 
+    @cache
+    def presigner() -> Any:
+        return presigning_client(settings.region, upload_endpoint)
+
+    faces = FacePorts(
+        matching=RekognitionFaces(
+            client("rekognition"), bucket=settings.image_bucket, collection_id=settings.face_collection_id
+        ),
+        documents=S3DocumentUploads(
+            lambda: image_store().client,
+            presigner,
+            bucket=settings.image_bucket,
+            key_prefix=settings.image_key_prefix,
+            kms_key_arn=settings.kms_key_arn,
+            max_bytes=settings.document_max_bytes,
+        ),
+        enrolments=DynamoEnrolments(client("dynamodb"), settings.ledger_table),
+    )
     sessions = LivenessSessions(
         region=settings.region,
         threshold=settings.liveness_threshold,
@@ -164,6 +210,39 @@ def build_dependencies(
             address_creates_per_minute=settings.address_creates_per_minute,
         ),
         verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
+        matches=face_matches(settings, faces),
         clock=clock,
     )
-    return Dependencies(settings=settings, sessions=sessions)
+    return Dependencies(
+        settings=settings, sessions=sessions, enrolment=person_enrolment(settings, sessions, faces, clock)
+    )
+
+
+@dataclass(frozen=True)
+class FacePorts:
+    """What the face match and enrolment use: Rekognition's face operations, the ID-photo uploads, the enrolments."""
+
+    matching: FaceMatching
+    documents: DocumentUploads
+    enrolments: Enrolments
+
+
+def face_matches(settings: Settings, ports: FacePorts) -> FaceMatches:
+    return FaceMatches(
+        threshold=settings.match_threshold,
+        upload_seconds=settings.document_upload_seconds,
+        matching=ports.matching,
+        documents=ports.documents,
+        enrolments=ports.enrolments,
+    )
+
+
+def person_enrolment(settings: Settings, sessions: LivenessSessions, ports: FacePorts, clock: Clock) -> PersonEnrolment:
+    return PersonEnrolment(
+        sessions=sessions,
+        threshold=settings.match_threshold,
+        duplicate_check=settings.enrolment_duplicate_check,
+        matching=ports.matching,
+        enrolments=ports.enrolments,
+        clock=clock,
+    )

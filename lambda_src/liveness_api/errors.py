@@ -214,3 +214,69 @@ class VerdictStale(VerdictNotConsumable):
     reason = ConsumeRefusal.STALE
     title = "Verdict stale"
     detail = "This session's verdict is older than this deployment accepts; start a new check."
+
+
+# Face matching and enrolment ------------------------------------------------------------------------------
+
+
+class FaceMatchFailed(DomainError):
+    """A Rekognition face-matching call (compare, search, enrol, erase) failed after botocore's retries. Counted
+    (FaceMatchError) and logged once where it failed; a plain 500 unless a subclass says otherwise. Nothing is
+    recorded on a failed match: the next read decides it."""
+
+
+class FaceMatchUnavailable(FaceMatchFailed):
+    """Throttled, unavailable or timed out: transient, so answered 503 with Retry-After (not 429: the caller did
+    not send too much, the service is busy)."""
+
+    status = 503
+    slug = "face-match-unavailable"
+    title = "Face matching unavailable"
+    detail = "Face matching is busy or did not answer in time. Retry after the number of seconds in Retry-After."
+
+
+class PersonRequired(DomainError):
+    """Enrolment, and a match against the enrolled person, need a caller that is one stable person."""
+
+    status = 403
+    slug = "person-required"
+    title = "No person to enrol"
+    detail = "Guest identities are not stable persons: sign in to enrol a face or to match against an enrolled one."
+
+
+class EnrolmentRefused(DomainError):
+    """POST /enrolment refused: a conflict with the session's state or the collection's. Each reason has its own
+    problem type, so that a client can tell them apart."""
+
+    status = 409
+
+
+class EnrolmentSessionNotLive(EnrolmentRefused):
+    slug = "enrolment-session-not-live"
+    title = "Session not LIVE"
+    detail = "Only a session whose recorded verdict is LIVE can be enrolled: read its results first."
+
+
+class EnrolmentSessionStale(EnrolmentRefused):
+    slug = "enrolment-session-stale"
+    title = "Session stale"
+    detail = "This session's verdict is older than this deployment accepts; enrol from a new check."
+
+
+class EnrolmentNoReferenceImage(EnrolmentRefused):
+    slug = "enrolment-no-reference-image"
+    title = "No reference image"
+    detail = "The session has no reference image to enrol (it was not stored, or no face of it could be indexed)."
+
+
+class FaceAlreadyEnrolled(EnrolmentRefused):
+    # Says that the face belongs to someone else, never whom.
+    slug = "face-already-enrolled"
+    title = "Face already enrolled"
+    detail = "This face already belongs to another enrolled person."
+
+
+class FaceNotThisPerson(EnrolmentRefused):
+    slug = "face-not-this-person"
+    title = "Face does not match the enrolled person"
+    detail = "The face does not match the faces already enrolled for this person; erase the enrolment to start over."

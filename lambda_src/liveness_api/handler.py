@@ -17,7 +17,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from liveness_api import deadline
@@ -27,6 +26,7 @@ from liveness_api.errors import (
     DeadlineExceeded,
     DependencyFailed,
     DomainError,
+    FaceMatchFailed,
     LivenessCallFailed,
     MalformedJson,
     RequestInvalid,
@@ -38,54 +38,17 @@ from liveness_api.models import (
     CreateSessionRequest,
     CreateSessionResponse,
     EndUserId,
+    EnrolmentRequest,
+    EnrolmentResponse,
     IdempotencyKey,
-    Problem,
     SessionId,
     SessionResultsResponse,
 )
 from liveness_api.observability import logger, metrics, record_metric, tracer
+from liveness_api.problem_responses import problem_responses
 from liveness_api.problems import PROBLEM_CONTENT_TYPE, ProblemKind, problem_document
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-
-# Every problem the API answers with, each as problem+json; `_problems` picks an operation's.
-_PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
-    status: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
-    for status, description in (
-        (400, "Malformed JSON, or a request API Gateway cannot read"),
-        (403, "Unsigned, wrongly signed or not allowed by IAM; or no caller identity this deployment accepts"),
-        (404, "No such session for this caller"),
-        (409, "The verdict cannot be consumed: not decided yet, consumed already, or stale (see the problem's type)"),
-        (413, "Request body too large"),
-        (415, "Body not sent as application/json"),
-        (422, "Validation failed; see errors"),
-        (429, "Throttled by API Gateway or Face Liveness, or refused by a per-caller or abuse limit"),
-        (500, "Internal error; quote the requestId"),
-        (502, "The function failed (API Gateway)"),
-        (503, "A dependency unavailable, the request out of time, or the verdict not available yet"),
-        (504, "The function did not answer in time (API Gateway)"),
-    )
-}
-# The handler's 429s and 503s always carry Retry-After; API Gateway's own throttle answers 429 without it.
-_PROBLEM_RESPONSES[429]["headers"] = {
-    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer", "minimum": 1}}
-}
-_PROBLEM_RESPONSES[503]["headers"] = {
-    # Powertools' header TypedDict omits the Header Object's `required`; the generated document keeps it.
-    "Retry-After": {
-        "description": "Seconds to wait before retrying",
-        "required": True,  # type: ignore[typeddict-unknown-key]
-        "schema": {"type": "integer", "minimum": 1},
-    }
-}
-# API Gateway's own answers (problems.GATEWAY_ERRORS) and the handler's generic ones reach every route: every
-# route reads DynamoDB, so its faults and the request deadline (503) too.
-_EVERY_ROUTE_PROBLEMS = (400, 403, 413, 415, 422, 429, 500, 502, 503, 504)
-
-
-def _problems(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """An operation's problem responses: every route's, and `statuses`."""
-    return {status: _PROBLEM_RESPONSES[status] for status in sorted({*_EVERY_ROUTE_PROBLEMS, *statuses})}
 
 
 def _end_user_header() -> Any:
@@ -93,7 +56,7 @@ def _end_user_header() -> Any:
     return Header(
         alias=END_USER_HEADER,
         description="Plain IAM mode only: the end user the request is for, an opaque id the backend chooses; the "
-        "session and the abuse limit are then that end user's. Refused (422) in the other modes.",
+        "session, the abuse limit and the enrolled person are then that end user's. Refused (422) in the other modes.",
     )
 
 
@@ -104,7 +67,7 @@ def _resolver_path(route: Route) -> str:
 
 def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
     """The API's resolver: its routes over `dependencies.sessions`, and every error mapped to problem+json."""
-    settings, sessions = dependencies.settings, dependencies.sessions
+    settings, sessions, enrolment = dependencies.settings, dependencies.sessions, dependencies.enrolment
     cors = settings.cors_allowed_origins
     app = APIGatewayRestResolver(
         enable_validation=True,
@@ -141,7 +104,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
                     )
                 },
             },
-            **_problems(),
+            **problem_responses(),
         },
     )
     def create_session(
@@ -161,6 +124,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
             request_id=app.current_event.request_context.request_id,
             address=who.address,
             backend=who.backend,
+            person_refusal=who.person_refusal(),
         )
         # The model itself, not JSON text: the resolver validates it against CreateSessionResponse, then serializes.
         return Response(status_code=201, content_type="application/json", body=created)
@@ -174,7 +138,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
                 "description": "The session's verdict",
                 "content": {"application/json": {"model": SessionResultsResponse}},
             },
-            **_problems(404),
+            **problem_responses(404),
         },
     )
     def get_results(
@@ -198,7 +162,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
                 "description": "The verdict, consumed by this call",
                 "content": {"application/json": {"model": SessionResultsResponse}},
             },
-            **_problems(404, 409),
+            **problem_responses(404, 409),
         },
     )
     def consume_verdict(
@@ -213,7 +177,7 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
         summary="Erase the session's images and record",
         operation_id="eraseSession",
         # No body: an empty `content` (Powertools would otherwise describe the return type as JSON).
-        responses={204: {"description": "Erased", "content": {}}, **_problems(404)},
+        responses={204: {"description": "Erased", "content": {}}, **problem_responses(404)},
     )
     def erase_session(
         session_id: Annotated[SessionId, Path(alias="sessionId")],
@@ -221,6 +185,40 @@ def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
     ) -> Response[None]:
         who = caller(end_user)
         sessions.erase(owner=who.owner, session_id=session_id, backend=who.backend)
+        return Response(status_code=204)
+
+    @app.post(
+        _resolver_path(Routes.ENROL_PERSON),
+        summary="Enrol the face of one of the caller's LIVE sessions as the caller's person",
+        description="The session's reference face joins the caller's person in the stack's face collection, for "
+        "later matches against ENROLLED_PERSON. Enrolling more sessions adds their faces, if they match the person's "
+        "earlier ones; enrolling the same session again changes nothing. Plain IAM mode: name the person with "
+        f"{END_USER_HEADER}. Guests cannot enrol.",
+        operation_id="enrolPerson",
+        responses={
+            201: {"description": "Enrolled", "content": {"application/json": {"model": EnrolmentResponse}}},
+            **problem_responses(404, 409),
+        },
+    )
+    def enrol_person(
+        body: Annotated[EnrolmentRequest, Body()],
+        end_user: Annotated[EndUserId | None, _end_user_header()] = None,
+    ) -> Response[EnrolmentResponse]:
+        who = caller(end_user)
+        enrolled = enrolment.enrol(who.owner, body.session_id, backend=who.backend, person_refusal=who.person_refusal())
+        return Response(status_code=201, content_type="application/json", body=enrolled)
+
+    @app.delete(
+        _resolver_path(Routes.ERASE_ENROLMENT),
+        summary="Erase the caller's enrolled person and its faces",
+        description="Idempotent: 204 whether or not anything was enrolled. Plain IAM mode: name the person with "
+        f"{END_USER_HEADER}.",
+        operation_id="eraseEnrolment",
+        responses={204: {"description": "Erased", "content": {}}, **problem_responses()},
+    )
+    def erase_enrolment(end_user: Annotated[EndUserId | None, _end_user_header()] = None) -> Response[None]:
+        who = caller(end_user)
+        enrolment.erase(who.owner, backend=who.backend, person_refusal=who.person_refusal())
         return Response(status_code=204)
 
     _map_errors(app)
@@ -290,7 +288,8 @@ def _map_errors(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
         # Failed Rekognition calls were logged where they failed, with the operation and error code.
-        if error.status >= 500 and not isinstance(error, LivenessCallFailed | DependencyFailed | DeadlineExceeded):
+        failed_call = LivenessCallFailed | DependencyFailed | FaceMatchFailed | DeadlineExceeded
+        if error.status >= 500 and not isinstance(error, failed_call):
             logger.exception("Request failed", extra={"error_type": type(error).__name__})
         return problem(
             error.status, error.slug, error.title, error.public_detail, retry_after_seconds=error.retry_after_seconds

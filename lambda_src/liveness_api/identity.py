@@ -26,6 +26,9 @@ In the identity-pool modes only identities of the stack's own identity pool are 
 keyed by its id, and another pool of the account whose roles may invoke the API is no pool of this stack.
 
 Owners are prefixed by their kind, so values from two identity sources can never collide.
+
+A face match's person is the owner too, where the owner is one person (`Caller.person_refusal`): not a guest, whose
+identity costs nothing to mint, and not a plain IAM backend that named no end user, which is a service.
 """
 
 from __future__ import annotations
@@ -37,7 +40,13 @@ from enum import StrEnum
 from typing import Any, Final
 
 from liveness_api.contract import END_USER_HEADER
-from liveness_api.errors import CallerIdentityMissing, IdentityPoolNotAccepted, RequestInvalid
+from liveness_api.errors import (
+    CallerIdentityMissing,
+    DomainError,
+    IdentityPoolNotAccepted,
+    PersonRequired,
+    RequestInvalid,
+)
 
 
 class CallerMode(StrEnum):
@@ -90,6 +99,18 @@ class Caller:
     # The backend principal that named the end user `owner` is (plain IAM mode with END_USER_HEADER): its per-caller
     # request limits still count every request it sends, whichever end user it names.
     backend: str | None = None
+    # A guest identity (identity-pool-guests mode): free to mint, so no stable person to enrol or match against.
+    guest: bool = False
+    # A plain IAM backend that named no end user: a service, not a person.
+    unnamed_end_user: bool = False
+
+    def person_refusal(self) -> DomainError | None:
+        """Why this caller is no person whose face can be enrolled or matched against an enrolment, or None."""
+        if self.guest:
+            return PersonRequired()
+        if self.unnamed_end_user:
+            return RequestInvalid({END_USER_HEADER.lower(): "required to enrol or match a person: name the end user"})
+        return None
 
 
 def _text(mapping: Any, name: str) -> str | None:
@@ -144,7 +165,7 @@ def _principal(request_context: dict[str, Any], mode: CallerMode, identity_pool_
         arn = _text(identity, "userArn")
         if identity_id is not None or arn is None:
             raise CallerIdentityMissing()
-        return Caller(f"iam:{iam_principal(arn)}")
+        return Caller(f"iam:{iam_principal(arn)}", unnamed_end_user=True)
     allowed = {AUTHENTICATED, UNAUTHENTICATED} if mode is CallerMode.IDENTITY_POOL_GUESTS else {AUTHENTICATED}
     if identity_id is None or _text(identity, "cognitoAuthenticationType") not in allowed:
         raise CallerIdentityMissing()
@@ -156,4 +177,4 @@ def _principal(request_context: dict[str, Any], mode: CallerMode, identity_pool_
     address = _text(identity, "sourceIp")
     if address is None:
         raise CallerIdentityMissing()
-    return Caller(owner, address)
+    return Caller(owner, address, guest=_text(identity, "cognitoAuthenticationType") == UNAUTHENTICATED)

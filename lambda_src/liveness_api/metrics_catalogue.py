@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from liveness_api.vocabulary import (
+    CALLED_FACE_OPERATIONS,
     TERMINAL_VERDICTS,
     CallerLimit,
     Dependency,
-    FaceOperation,
     LivenessOperation,
     MatchOutcome,
     MatchTarget,
@@ -54,6 +54,9 @@ class ErrorType:
     ALL: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, SESSION_NOT_FOUND, UNEXPECTED)
     # CreateFaceLivenessSession cannot answer SessionNotFound, so a failed create never has that cause.
     CREATE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, UNEXPECTED)
+    # A face-matching call's: a missing collection is ResourceNotFound, a timeout counts as unavailable, and an
+    # error the adapter does not answer itself (InvalidParameter outside a comparison, say) as Unexpected.
+    FACE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, RESOURCE_NOT_FOUND, UNEXPECTED)
     DEPENDENCY_FAULTS: Final = (
         THROTTLED,
         SERVICE_UNAVAILABLE,
@@ -111,7 +114,7 @@ REKOGNITION_LATENCY: Final = MetricDef(
     "RekognitionLatency",
     "Milliseconds",
     "Wall time of one Rekognition call, retries included.",
-    ((Dimension.OPERATION, (*LivenessOperation, *FaceOperation)),),
+    ((Dimension.OPERATION, (*LivenessOperation, *CALLED_FACE_OPERATIONS)),),
 )
 REKOGNITION_ERROR: Final = MetricDef(
     "RekognitionError",
@@ -192,7 +195,7 @@ FACE_MATCH_ERROR: Final = MetricDef(
     "FaceMatchError",
     "Count",
     "A Rekognition face-matching call (compare, search, enrol, erase) that failed after retries, by error type.",
-    ((Dimension.ERROR_TYPE, ErrorType.ALL),),
+    ((Dimension.ERROR_TYPE, ErrorType.FACE_FAILURES),),
 )
 PERSON_ENROLLED: Final = MetricDef("PersonEnrolled", "Count", "A LIVE session's face was enrolled for its person.")
 ENROLMENT_ERASED: Final = MetricDef("EnrolmentErased", "Count", "An enrolled person and its faces were erased.")

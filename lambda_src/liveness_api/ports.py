@@ -6,12 +6,14 @@ What crosses a port is the API's own vocabulary and models: each adapter alone k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from liveness_api.models import Challenge, ChallengePreference, ImageReference
-from liveness_api.vocabulary import CallerLimit, SessionStatus
+from liveness_api.contract import DocumentContentType
+from liveness_api.models import Challenge, ChallengePreference, DocumentUpload, ImageReference
+from liveness_api.vocabulary import CallerLimit, MatchTarget, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class SessionRecord:
     consumed_at: datetime | None = None
     # The open-session slot the session holds (its client request token) until its verdict is recorded.
     open_slot: str | None = None
+    # The face match its create asked for, decided with the verdict.
+    match: MatchTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -151,3 +155,104 @@ class ImageStore(Protocol):
     def erase_session_images(self, session_id: str) -> int:
         """Delete every version of every image of the session; return how many versions were deleted."""
         ...
+
+
+# Face matching ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An image in the stack's bucket, as Rekognition reads it: a key the server chose, never one a client named."""
+
+    key: str
+    version: str | None = None
+
+
+class NoComparableFace(Exception):
+    """Rekognition found no face it can compare in the image (or could not read it as a JPEG or PNG). Never reaches
+    a client: the match's outcome is NO_FACE."""
+
+
+class FaceMatching(Protocol):
+    """Rekognition's face comparison and the stack's collection of enrolled persons (users)."""
+
+    def compare(self, source: StoredImage, target: StoredImage) -> float | None:
+        """The similarity of the largest face of `source` to the best-matching face of `target`, or None when
+        `target` shows no face. NoComparableFace when `source` shows none."""
+        ...
+
+    def search_users(self, image: StoredImage, threshold: float) -> Mapping[str, float]:
+        """The users whose faces match the largest face of `image` at `threshold` or above, with their similarity.
+        NoComparableFace when `image` shows none."""
+        ...
+
+    def create_user(self, user_id: str) -> None:
+        """Create the user; idempotent (a user that exists already is kept)."""
+        ...
+
+    def index_face(self, image: StoredImage, external_image_id: str) -> str | None:
+        """Index the largest face of `image`: its face id, or None when no face passed the quality filter."""
+        ...
+
+    def associate_face(self, user_id: str, face_id: str, threshold: float) -> bool:
+        """Associate the face with the user; False when refused (it matches the user's faces below `threshold`,
+        or belongs to another user)."""
+        ...
+
+    def delete_faces(self, face_ids: tuple[str, ...]) -> None: ...
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete the user; idempotent (a user that does not exist is no error)."""
+        ...
+
+
+class DocumentUploads(Protocol):
+    """Where a session's ID photo is uploaded to, and whether it was: always the session's own fixed key."""
+
+    def upload_target(
+        self, session_id: str, content_type: DocumentContentType, expires_at: datetime, now: datetime
+    ) -> DocumentUpload:
+        """A presigned S3 POST for exactly the session's document key, valid until `expires_at`. No network call."""
+        ...
+
+    def uploaded(self, session_id: str) -> StoredImage | None:
+        """The session's ID photo (its current version), or None when none was uploaded."""
+        ...
+
+
+@dataclass(frozen=True)
+class EnrolledFace:
+    face_id: str
+    # Whether AssociateFaces joined it to the person's user (a face indexed but not yet associated is recorded so
+    # that erasing the enrolment always finds it).
+    associated: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    """An owner's enrolment: the faces indexed for it, by the session each came from."""
+
+    faces: Mapping[str, EnrolledFace] = field(default_factory=dict)
+    enrolled_at: datetime | None = None
+
+    @property
+    def enrolled(self) -> bool:
+        return any(face.associated for face in self.faces.values())
+
+
+class Enrolments(Protocol):
+    """Each owner's enrolled person, in the ledger: one item per owner, read in one call."""
+
+    def get_person(self, owner: str) -> Person | None: ...
+
+    def record_face(self, owner: str, session_id: str, face_id: str) -> None:
+        """Record a face indexed for the owner's person (not yet associated)."""
+        ...
+
+    def mark_associated(self, owner: str, session_id: str, now: datetime) -> Person:
+        """Mark the session's face associated; the person's enrolment time is its first association's."""
+        ...
+
+    def forget_face(self, owner: str, session_id: str) -> None: ...
+
+    def delete_person(self, owner: str) -> None: ...

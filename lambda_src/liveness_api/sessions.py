@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
-from liveness_api.decision import decide, is_failure
+from liveness_api.decision import decide, is_failure, is_match_failure
 from liveness_api.errors import (
     CallerRateLimited,
+    DomainError,
     LivenessCallFailed,
     LivenessSessionGone,
     RequestInvalid,
@@ -23,8 +24,11 @@ from liveness_api.errors import (
     VerdictNotDecided,
     VerdictStale,
 )
+from liveness_api.face_match import FaceMatches
 from liveness_api.metrics_catalogue import (
     CALLER_RATE_LIMITED,
+    FACE_MATCH_COMPLETED,
+    FACE_MATCH_SIMILARITY,
     LIVENESS_CHECK_COMPLETED,
     LIVENESS_CONFIDENCE,
     SESSION_CREATE_FAILED,
@@ -90,6 +94,7 @@ class LivenessSessions:
         images: Callable[[], ImageStore],
         limits: Limits,
         verdict_max_age: timedelta,
+        matches: FaceMatches,
         address_keys: AddressKeys | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -102,6 +107,7 @@ class LivenessSessions:
         self._images = images
         self._limits = limits
         self._verdict_max_age = verdict_max_age
+        self._matches = matches
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
         self._address_keys = address_keys
         self._clock = clock
@@ -114,9 +120,12 @@ class LivenessSessions:
         request_id: str,
         address: str | None = None,
         backend: str | None = None,
+        person_refusal: DomainError | None = None,
     ) -> CreateSessionResponse:
         """`address`: the client's address, where the abuse limit counts addresses (identity.Caller.address);
-        `backend`: the backend principal `owner` is an end user of (identity.Caller.backend)."""
+        `backend`: the backend principal `owner` is an end user of (identity.Caller.backend); `person_refusal`:
+        why the caller is no person to match against, if it is not (identity.Caller.person_refusal)."""
+        match = self._matches.check_request(request.match, person_refusal)
         if request.audit_images_limit > self._max_audit_images_limit:
             raise RequestInvalid(
                 {"auditImagesLimit": f"must be at most {self._max_audit_images_limit} in this deployment"}
@@ -156,13 +165,17 @@ class LivenessSessions:
                 expires_at=expires_at,
                 address_key=address_key,
                 open_slot=token,
+                match=match,
             )
         )
         if record.verdict is not None:  # a replay of a session already decided: its slot was released then
             self._ledger.release_open_session(owner, token, address_key)
         record_metric(SESSION_CREATED)
         logger.info("Session created", extra={"session_id": session_id})
-        return CreateSessionResponse(session_id=session_id, region=self._region, expires_at=record.expires_at)
+        upload = self._matches.upload_target(session_id, request.match, now) if request.match else None
+        return CreateSessionResponse(
+            session_id=session_id, region=self._region, expires_at=record.expires_at, document_upload=upload
+        )
 
     def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
         self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
@@ -190,7 +203,10 @@ class LivenessSessions:
             created_at=record.created_at,
         )
         if verdict != Verdict.PENDING:
-            decided = response.model_copy(update={"decided_at": self._clock()})
+            match = None
+            if record.match is not None:  # decided with the verdict, before anything is recorded
+                match = self._matches.decide(owner, session_id, record.match, verdict, result.reference_image)
+            decided = response.model_copy(update={"decided_at": self._clock(), "match": match})
             document = decided.model_dump_json(by_alias=True, exclude=set(_PER_READ_FIELDS))
             stored = self._ledger.record_verdict(session_id, document)
             # This verdict, or the one another request recorded first, which stands.
@@ -230,6 +246,22 @@ class LivenessSessions:
         self._ledger.delete_session(session_id)
         record_metric(SESSION_ERASED)
         logger.info("Session erased", extra={"session_id": session_id, "object_versions_deleted": deleted})
+
+    def recorded_results(
+        self, owner: str, session_id: str, limit: CallerLimit, backend: str | None = None
+    ) -> tuple[SessionResultsResponse | None, bool]:
+        """For a request about one of the caller's sessions (enrolment): count it against `limit`, and the session's
+        recorded results (None while undecided) and whether they are stale. SessionNotFound if not the caller's."""
+        now = self._clock()
+        self.admit(owner, limit, backend)
+        record = self._owned_session(owner, session_id)
+        if record.verdict is None:
+            return None, False
+        return self._recorded(record, now), self._is_stale(record, now)
+
+    def admit(self, owner: str, limit: CallerLimit, backend: str | None = None) -> None:
+        """Count a request about the caller (enrolment) against `limit`, or refuse it."""
+        self._admit(owner, limit, self._clock(), backend)
 
     def _recorded(self, record: SessionRecord, now: datetime) -> SessionResultsResponse:
         """The recorded verdict as the API answers it at `now`: its document, with what each read adds. A document
@@ -342,7 +374,8 @@ class LivenessSessions:
         verdict counted emits its metrics. A failure counts for the owner and, where addresses count, for the
         address that created the session (not the one asking: a client chooses where it polls from)."""
         session_id = record.session_id
-        if is_failure(response.decision):
+        match = response.match
+        if is_failure(response.decision) or (match is not None and is_match_failure(match.outcome)):
             self._ledger.record_failure(owner, session_id, self._clock(), record.address_key)
         if record.open_slot is not None:  # decided, so no longer open: before mark_counted drops the address
             self._ledger.release_open_session(owner, record.open_slot, record.address_key)
@@ -351,4 +384,8 @@ class LivenessSessions:
         record_metric(LIVENESS_CHECK_COMPLETED, 1, response.decision)
         if response.confidence is not None:
             record_metric(LIVENESS_CONFIDENCE, response.confidence)
+        if match is not None:
+            record_metric(FACE_MATCH_COMPLETED, 1, match.against, match.outcome)
+            if match.similarity is not None:
+                record_metric(FACE_MATCH_SIMILARITY, match.similarity, match.against)
         logger.info("Liveness check completed", extra={"decision": response.decision})

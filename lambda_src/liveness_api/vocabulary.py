@@ -75,7 +75,9 @@ class MatchOutcome(StrEnum):
 
     MATCH = "MATCH"
     NO_MATCH = "NO_MATCH"
-    NO_FACE = "NO_FACE"  # the ID photo shows no face Rekognition can compare (or is not a readable image)
+    # The ID photo shows no face Rekognition can compare, or is not a readable JPEG or PNG (for ENROLLED_PERSON: the
+    # session's reference image shows none, or there is no reference image)
+    NO_FACE = "NO_FACE"
     NOT_UPLOADED = "NOT_UPLOADED"  # no ID photo was uploaded for the session
     NOT_ENROLLED = "NOT_ENROLLED"  # the caller has no enrolled person to match against
     NOT_ATTEMPTED = "NOT_ATTEMPTED"  # liveness was not LIVE, so no match was tried
@@ -94,12 +96,21 @@ class FaceOperation(StrEnum):
     LIST_USERS = "ListUsers"
 
 
+# The face operations the function calls (ListUsers is for operators and the emulator: the ledger knows each person).
+CALLED_FACE_OPERATIONS: Final = tuple(
+    operation for operation in FaceOperation if operation is not FaceOperation.LIST_USERS
+)
+
+
 class Dependency(StrEnum):
     """The AWS services the handler calls, as the DependencyError metric and the logs name them."""
 
     REKOGNITION = "Rekognition"
     DYNAMODB = "DynamoDB"
     S3 = "S3"
+    # Rekognition's face-matching operations (FaceOperation): their faults are counted and answered apart from
+    # Face Liveness's.
+    FACE_MATCHING = "RekognitionFaces"
 
 
 class CallerLimit(StrEnum):

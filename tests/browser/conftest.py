@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -56,6 +57,31 @@ def why_skip() -> str | None:
     except ImportError:
         return "browser test skipped: Python Playwright is missing (make install)"
     return None
+
+
+VERDICT_TIMEOUT_MS = 90_000
+
+
+def events(page: Any) -> list[dict[str, Any]]:
+    """What the page recorded (`window.livenessDemoEvents`), in order."""
+    recorded: list[dict[str, Any]] = page.evaluate("window.livenessDemoEvents || []")
+    return recorded
+
+
+def created_session(page: Any) -> str:
+    [created] = [event for event in events(page) if event["event"] == "sessionCreated"]
+    return str(created["detail"])
+
+
+def wait_for_event(page: Any, name: str) -> None:
+    """Wait until the page records `name`, or gives up (a detector error, or a check that could not start)."""
+    page.wait_for_function(
+        f"(window.livenessDemoEvents || []).some(e => [{json.dumps(name)}, 'detectorError', 'startError']"
+        ".includes(e.event))",
+        timeout=VERDICT_TIMEOUT_MS,
+    )
+    names = [event["event"] for event in events(page)]
+    assert name in names, f"the page recorded {events(page)}"
 
 
 @dataclass

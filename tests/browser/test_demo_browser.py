@@ -8,7 +8,6 @@ outcome decides the verdict.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Callable
@@ -18,45 +17,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.conftest import ROOT, LocalStack
-
-VERDICT_TIMEOUT_MS = 90_000
-DEMO_SCREENSHOT = ROOT / "docs" / "demo.png"
-
-
-def _events(page: Any) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = page.evaluate("window.livenessDemoEvents || []")
-    return events
-
-
-def _session_id(page: Any) -> str:
-    [created] = [event for event in _events(page) if event["event"] == "sessionCreated"]
-    return str(created["detail"])
-
-
-def _wait_for_event(page: Any, name: str) -> None:
-    page.wait_for_function(
-        f"(window.livenessDemoEvents || []).some(e => e.event === {json.dumps(name)} || e.event === 'detectorError')",
-        timeout=VERDICT_TIMEOUT_MS,
-    )
-    names = [event["event"] for event in _events(page)]
-    assert name in names, f"the page recorded {_events(page)}"
+from tests.browser.conftest import LocalStack, created_session, events, wait_for_event
 
 
 def test_a_live_check_shows_live_and_erasing_removes_the_images(page: Any, local_stack: LocalStack) -> None:
     page.get_by_role("button", name="Start the check").click()
 
-    _wait_for_event(page, "verdict")
-    assert "analysisComplete" in [event["event"] for event in _events(page)]
+    wait_for_event(page, "verdict")
+    assert "analysisComplete" in [event["event"] for event in events(page)]
     verdict = page.get_by_test_id("verdict")
     assert verdict.locator("strong").inner_text() == "LIVE"
-    session_id = _session_id(page)
+    session_id = created_session(page)
     results = local_stack.http.get(f"{local_stack.base_url}/sessions/{session_id}/results", timeout=30).json()
     assert results["decision"] == "LIVE"
     stored = [item["key"] for item in local_stack.images(session_id) if not item["deleteMarker"]]
     assert any(key.endswith(f"{session_id}/reference.jpg") for key in stored), stored
-    if os.environ.get("UPDATE_DEMO_SCREENSHOT") or not DEMO_SCREENSHOT.exists():
-        page.screenshot(path=str(DEMO_SCREENSHOT), clip={"x": 0, "y": 0, "width": 900, "height": 440})
 
     page.get_by_role("button", name="Erase my data").click()
 
@@ -70,9 +45,11 @@ def test_a_scripted_spoof_shows_not_live(page: Any, local_stack: LocalStack) -> 
     page.get_by_label("A spoof (NOT_LIVE)").check()
     page.get_by_role("button", name="Start the check").click()
 
-    _wait_for_event(page, "verdict")
+    wait_for_event(page, "verdict")
     assert page.get_by_test_id("verdict").locator("strong").inner_text() == "NOT_LIVE"
-    results = local_stack.http.get(f"{local_stack.base_url}/sessions/{_session_id(page)}/results", timeout=30).json()
+    results = local_stack.http.get(
+        f"{local_stack.base_url}/sessions/{created_session(page)}/results", timeout=30
+    ).json()
     assert results["decision"] == "NOT_LIVE"
 
 
@@ -86,11 +63,11 @@ def test_streaming_to_an_expired_session_shows_the_detector_s_error(page: Any, l
     page.route(re.compile(r".*/sessions$"), expire_before_the_page_sees_it)
     page.get_by_role("button", name="Start the check").click()
 
-    _wait_for_event(page, "detectorError")
-    [error] = [event["detail"] for event in _events(page) if event["event"] == "detectorError"]
+    wait_for_event(page, "detectorError")
+    [error] = [event["detail"] for event in events(page) if event["event"] == "detectorError"]
     assert error["name"] == "SessionNotFoundException", error
     assert "expired" in page.get_by_role("alert").inner_text()
-    assert "analysisComplete" not in [event["event"] for event in _events(page)]
+    assert "analysisComplete" not in [event["event"] for event in events(page)]
 
 
 @dataclass
@@ -182,6 +159,11 @@ def test_the_page_is_usable_by_keyboard_and_on_a_phone(page: Any) -> None:
     # Every radio has a label; the outcome group has a legend.
     assert page.get_by_role("group", name=re.compile("what should the emulated check decide")).count() == 1
     assert page.get_by_role("radio").count() == 3
+    # The ID photo is a labelled choice, its file picker too once chosen.
+    page.get_by_role("checkbox", name="Verify against an ID photo").check()
+    assert page.get_by_label(re.compile("^ID photo")).get_attribute("type") == "file"
+    assert page.get_by_role("group", name=re.compile("whose face should the emulated ID photo show")).count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def test_a_throttled_api_is_explained_with_its_wait(page: Any, local_stack: LocalStack) -> None:

@@ -25,7 +25,8 @@ def test_create_read_erase(client: Client) -> None:
     created = client.create({"auditImagesLimit": 1})
     assert created.status_code == 201, created.text
     body = created.json()
-    assert set(body) == {"sessionId", "region", "expiresAt"}
+    assert set(body) == {"sessionId", "region", "expiresAt", "documentUpload"}
+    assert body["documentUpload"] is None  # only for a create that asks for a DOCUMENT match
     uuid.UUID(body["sessionId"])
     assert datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00")).tzinfo is not None
 

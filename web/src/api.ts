@@ -11,13 +11,38 @@ export interface DemoConfig {
   localControls?: boolean;
 }
 
+/** The ID photo's media types: the image formats CompareFaces reads. */
+export const DOCUMENT_CONTENT_TYPES = ['image/jpeg', 'image/png'] as const;
+export type DocumentContentType = (typeof DOCUMENT_CONTENT_TYPES)[number];
+
+/** Where the ID photo goes: an S3 presigned POST (every field, then the file last, as `file`). */
+export interface DocumentUpload {
+  url: string;
+  fields: Record<string, string>;
+  expiresAt: string;
+  maxBytes: number;
+  contentType: DocumentContentType;
+}
+
 export interface Session {
   sessionId: string;
   region: string;
   expiresAt: string;
+  /** Present when the create asked for a match against an ID photo. */
+  documentUpload?: DocumentUpload | null;
 }
 
 export type Verdict = 'LIVE' | 'NOT_LIVE' | 'PENDING' | 'EXPIRED' | 'FAILED';
+
+export type MatchOutcome = 'MATCH' | 'NO_MATCH' | 'NO_FACE' | 'NOT_UPLOADED' | 'NOT_ENROLLED' | 'NOT_ATTEMPTED';
+
+/** The face match, decided on the server with the liveness verdict. */
+export interface MatchResult {
+  against: 'DOCUMENT' | 'ENROLLED_PERSON';
+  outcome: MatchOutcome;
+  similarity?: number | null;
+  threshold: number;
+}
 
 export interface Results {
   sessionId: string;
@@ -25,7 +50,11 @@ export interface Results {
   decision: Verdict;
   confidence?: number | null;
   threshold: number;
+  match?: MatchResult | null;
 }
+
+/** Local only: whose face the emulator shows on the session's ID photo. */
+export type DocumentFace = 'same' | 'other' | 'none';
 
 interface Problem {
   type?: string;
@@ -122,8 +151,10 @@ export class Api {
     throw new ApiError(explain(response.status, slug, retryAfter, problem.title), response.status, slug, retryAfter, problem.requestId);
   }
 
-  async createSession(): Promise<Session> {
-    return (await this.call<Session>('POST', '/sessions', {}))!;
+  /** A new check; with `documentContentType`, matched on the server against an ID photo of that type. */
+  async createSession(documentContentType?: DocumentContentType): Promise<Session> {
+    const body = documentContentType ? { match: { against: 'DOCUMENT', documentContentType } } : {};
+    return (await this.call<Session>('POST', '/sessions', body))!;
   }
 
   async results(sessionId: string): Promise<Results> {
@@ -137,6 +168,12 @@ export class Api {
   /** Local only: what the emulated check will end as once streamed. */
   async scriptOutcome(sessionId: string, outcome: 'live' | 'spoof' | 'fail'): Promise<void> {
     await this.call('POST', `/_local/sessions/${encodeURIComponent(sessionId)}/outcome`, { outcome });
+  }
+
+  /** Local only: what the emulator's face matching sees on the session's ID photo (the live face by default). */
+  async scriptDocumentFace(sessionId: string, documentFace: DocumentFace): Promise<void> {
+    const script = documentFace === 'other' ? { documentFace: 'someone-else' } : { documentFace: null };
+    await this.call('POST', `/_local/sessions/${encodeURIComponent(sessionId)}/faces`, script);
   }
 }
 

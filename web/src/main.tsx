@@ -1,5 +1,6 @@
-// The demo page: start a check, run the real Amplify detector against the local streaming endpoint, show the
-// server's verdict, erase the data. Settings come from config.json beside the page (make local serves it).
+// The demo page: start a check (optionally with an ID photo to match, uploaded straight to S3), run the real Amplify
+// detector against the streaming endpoint, show the server's verdict and match, erase the data. Settings come from
+// config.json beside the page (make local serves it).
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FaceLivenessDetectorCore } from '@aws-amplify/ui-react-liveness';
@@ -8,54 +9,25 @@ import '@aws-amplify/ui-react-liveness/styles.css';
 import './styles.css';
 
 import { Api, ApiError, loadConfig } from './api';
-import type { DemoConfig, Results, Session, Verdict } from './api';
-
-type Outcome = 'live' | 'spoof' | 'fail';
+import type { DemoConfig, Results, Session } from './api';
+import { ResultView } from './ResultView';
+import { StartForm } from './StartForm';
+import type { StartChoices } from './StartForm';
+import { isDocumentType, photoProblem, uploadDocument, UploadError } from './upload';
+import { describeDetectorError } from './words';
 
 type Phase =
   | { kind: 'idle' }
   | { kind: 'creating' }
+  | { kind: 'uploading'; session: Session }
   | { kind: 'detecting'; session: Session }
   | { kind: 'fetching'; session: Session }
   | { kind: 'verdict'; session: Session; results: Results }
   | { kind: 'erased'; sessionId: string }
   | { kind: 'error'; message: string; session?: Session };
 
-const VERDICT_WORDS: Record<Verdict, { title: string; text: string }> = {
-  LIVE: { title: 'LIVE', text: 'A live person was in front of the camera.' },
-  NOT_LIVE: { title: 'NOT_LIVE', text: 'The check did not see a live person (a photo, a screen or a mask, say).' },
-  FAILED: { title: 'FAILED', text: 'The service could not decide. Please try again in good light.' },
-  EXPIRED: { title: 'EXPIRED', text: 'The check was not finished in time. Start a new one.' },
-  PENDING: { title: 'PENDING', text: 'The check is still being analysed.' },
-};
-
-// The detector's error states (LivenessErrorState) in plain words.
-const DETECTOR_ERRORS: Record<string, string> = {
-  CONNECTION_TIMEOUT: 'The connection to the liveness service timed out. Check your connection and try again.',
-  TIMEOUT: 'Your face did not fit the oval in time. Try again, a little closer to the camera.',
-  FRESHNESS_TIMEOUT: 'The check could not finish in time. Please try again.',
-  RUNTIME_ERROR: 'Something went wrong in the browser. Please reload the page and try again.',
-  SERVER_ERROR: 'The liveness service could not run this check. Please start a new one.',
-  CAMERA_ACCESS_ERROR: 'The camera could not be used. Allow camera access in your browser and try again.',
-  CAMERA_FRAMERATE_ERROR: 'Your camera is too slow for the check (at least 15 frames per second are needed).',
-  DEFAULT_CAMERA_NOT_FOUND_ERROR: 'The selected camera was not found.',
-  FACE_DISTANCE_ERROR: 'Please move back a little: your face is too close to the camera.',
-  MULTIPLE_FACES_ERROR: 'More than one face is in view. Only one person should be in front of the camera.',
-  MOBILE_LANDSCAPE_ERROR: 'Please turn your phone upright (portrait) for the check.',
-};
-
-function describeDetectorError(state: string, error: Error | undefined): string {
-  const name = error?.name ?? '';
-  if (name === 'SessionNotFoundException') {
-    return 'This check has expired or was already used. Start a new check.';
-  }
-  if (name === 'ValidationException' && /already/i.test(error?.message ?? '')) {
-    return 'This check was already used. Start a new check.';
-  }
-  if (name === 'ThrottlingException' || name === 'ServiceQuotaExceededException') {
-    return 'The liveness service is busy right now. Please wait a moment and start a new check.';
-  }
-  return DETECTOR_ERRORS[state] ?? 'The check stopped because of an error. Please start a new one.';
+function messageOf(error: unknown): string {
+  return error instanceof ApiError || error instanceof UploadError ? error.message : String(error);
 }
 
 // Local mode signs with dummy credentials: the local streaming endpoint checks no signature.
@@ -75,7 +47,13 @@ function record(event: string, detail?: unknown): void {
 function App({ config }: { config: DemoConfig }) {
   const api = useMemo(() => new Api(config), [config]);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
-  const [outcome, setOutcome] = useState<Outcome>('live');
+  const [choices, setChoices] = useState<StartChoices>({
+    outcome: 'live',
+    withPhoto: false,
+    photo: null,
+    documentFace: 'same',
+  });
+  const [problem, setProblem] = useState<string | undefined>();
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   // Move focus to the new step's heading so keyboard and screen-reader users follow along.
@@ -84,18 +62,38 @@ function App({ config }: { config: DemoConfig }) {
   }, [phase.kind]);
 
   const start = useCallback(async () => {
-    setPhase({ kind: 'creating' });
-    try {
-      const session = await api.createSession();
-      if (config.localControls && outcome !== 'live') {
-        await api.scriptOutcome(session.sessionId, outcome);
+    const photo = choices.withPhoto ? choices.photo : null;
+    if (choices.withPhoto) {
+      const wrong = photo ? photoProblem(photo) : 'Choose the ID photo to verify against first.';
+      if (wrong) {
+        setProblem(wrong);
+        return;
       }
+    }
+    setProblem(undefined);
+    setPhase({ kind: 'creating' });
+    let session: Session | undefined;
+    try {
+      session = await api.createSession(photo && isDocumentType(photo.type) ? photo.type : undefined);
       record('sessionCreated', session.sessionId);
+      if (config.localControls && choices.outcome !== 'live') {
+        await api.scriptOutcome(session.sessionId, choices.outcome);
+      }
+      if (photo) {
+        if (config.localControls && choices.documentFace !== 'same') {
+          await api.scriptDocumentFace(session.sessionId, choices.documentFace);
+        }
+        if (!session.documentUpload) throw new UploadError('The service offered no place to upload the ID photo.');
+        setPhase({ kind: 'uploading', session });
+        await uploadDocument(session.documentUpload, photo);
+        record('documentUploaded', session.sessionId);
+      }
       setPhase({ kind: 'detecting', session });
     } catch (error) {
-      setPhase({ kind: 'error', message: error instanceof ApiError ? error.message : String(error) });
+      record('startError', messageOf(error));
+      setPhase({ kind: 'error', session, message: messageOf(error) });
     }
-  }, [api, config.localControls, outcome]);
+  }, [api, config.localControls, choices]);
 
   const fetchVerdict = useCallback(
     async (session: Session) => {
@@ -107,9 +105,10 @@ function App({ config }: { config: DemoConfig }) {
           results = await api.results(session.sessionId);
         }
         record('verdict', results.decision);
+        if (results.match) record('match', results.match.outcome);
         setPhase({ kind: 'verdict', session, results });
       } catch (error) {
-        setPhase({ kind: 'error', session, message: error instanceof ApiError ? error.message : String(error) });
+        setPhase({ kind: 'error', session, message: messageOf(error) });
       }
     },
     [api],
@@ -122,7 +121,7 @@ function App({ config }: { config: DemoConfig }) {
         record('erased', sessionId);
         setPhase({ kind: 'erased', sessionId });
       } catch (error) {
-        setPhase({ kind: 'error', session, message: error instanceof ApiError ? error.message : String(error) });
+        setPhase({ kind: 'error', session, message: messageOf(error) });
       }
     },
     [api],
@@ -143,40 +142,23 @@ function App({ config }: { config: DemoConfig }) {
     case 'idle':
     case 'creating':
       body = (
+        <StartForm
+          choices={choices}
+          onChange={setChoices}
+          onStart={start}
+          busy={phase.kind === 'creating'}
+          localControls={Boolean(config.localControls)}
+          problem={problem}
+          headingRef={headingRef}
+        />
+      );
+      break;
+    case 'uploading':
+      body = (
         <section aria-labelledby="step-heading">
           <h2 id="step-heading" tabIndex={-1} ref={headingRef}>
-            Check that you are a live person
+            Uploading your ID photo…
           </h2>
-          <p>
-            The check uses your camera for a few seconds. Put your face in the oval when it appears and hold still
-            while the screen flashes colours.
-          </p>
-          {config.localControls && (
-            <fieldset className="outcome">
-              <legend>Local demo: what should the emulated check decide?</legend>
-              {(
-                [
-                  ['live', 'A live person (LIVE)'],
-                  ['spoof', 'A spoof (NOT_LIVE)'],
-                  ['fail', 'The service cannot decide (FAILED)'],
-                ] as const
-              ).map(([value, label]) => (
-                <label key={value}>
-                  <input
-                    type="radio"
-                    name="outcome"
-                    value={value}
-                    checked={outcome === value}
-                    onChange={() => setOutcome(value)}
-                  />
-                  {label}
-                </label>
-              ))}
-            </fieldset>
-          )}
-          <button type="button" className="primary" onClick={start} disabled={phase.kind === 'creating'}>
-            {phase.kind === 'creating' ? 'Starting…' : 'Start the check'}
-          </button>
         </section>
       );
       break;
@@ -214,22 +196,13 @@ function App({ config }: { config: DemoConfig }) {
         </section>
       );
       break;
-    case 'verdict': {
-      const words = VERDICT_WORDS[phase.results.decision];
+    case 'verdict':
       body = (
         <section aria-labelledby="step-heading">
           <h2 id="step-heading" tabIndex={-1} ref={headingRef}>
             Result
           </h2>
-          <div className={`verdict verdict-${phase.results.decision}`} role="status" data-testid="verdict">
-            <strong>{words.title}</strong>
-            <span>{words.text}</span>
-            {phase.results.confidence != null && (
-              <span className="small">
-                Confidence {phase.results.confidence.toFixed(1)} (threshold {phase.results.threshold})
-              </span>
-            )}
-          </div>
+          <ResultView results={phase.results} />
           <div className="actions">
             <button type="button" className="danger" onClick={() => erase(phase.session.sessionId, phase.session)}>
               Erase my data
@@ -238,11 +211,10 @@ function App({ config }: { config: DemoConfig }) {
               Start another check
             </button>
           </div>
-          <p className="small">Erasing deletes the check's images and its record on the server.</p>
+          <p className="small">Erasing deletes the check's images (and the ID photo) and its record on the server.</p>
         </section>
       );
       break;
-    }
     case 'erased':
       body = (
         <section aria-labelledby="step-heading">

@@ -25,6 +25,8 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from liveness_api.errors import (
     DependencyMisconfigured,
     DependencyUnavailable,
+    FaceMatchFailed,
+    FaceMatchUnavailable,
     LivenessAccessDenied,
     LivenessCallFailed,
     LivenessRejectedRequest,
@@ -33,7 +35,7 @@ from liveness_api.errors import (
     LivenessUnavailable,
     UnexpectedServiceError,
 )
-from liveness_api.metrics_catalogue import DEPENDENCY_ERROR, REKOGNITION_ERROR, Dimension, ErrorType
+from liveness_api.metrics_catalogue import DEPENDENCY_ERROR, FACE_MATCH_ERROR, REKOGNITION_ERROR, Dimension, ErrorType
 from liveness_api.observability import logger, record_metric
 from liveness_api.vocabulary import Dependency, RekognitionErrorCode
 
@@ -83,6 +85,7 @@ _CAUSE_BY_CODE: Final[Mapping[str, str]] = MappingProxyType(
 _CAUSES: Final[Mapping[Dependency, frozenset[str]]] = MappingProxyType(
     {
         Dependency.REKOGNITION: frozenset(dict(REKOGNITION_ERROR.dimensions)[Dimension.ERROR_TYPE]),
+        Dependency.FACE_MATCHING: frozenset(dict(FACE_MATCH_ERROR.dimensions)[Dimension.ERROR_TYPE]),
         **dict.fromkeys(
             (Dependency.DYNAMODB, Dependency.S3), frozenset(dict(DEPENDENCY_ERROR.dimensions)[Dimension.ERROR_TYPE])
         ),
@@ -113,7 +116,11 @@ _HINTS: Final = {
     ErrorType.KMS_KEY_UNUSABLE: "is the KMS key that encrypts the {resource} enabled, and may the role use it?",
     ErrorType.UNEXPECTED: "an error code this version does not know came back from the {resource}",
 }
-_RESOURCE: Final = {Dependency.DYNAMODB: "DynamoDB session table", Dependency.S3: "S3 image bucket"}
+_RESOURCE: Final = {
+    Dependency.DYNAMODB: "DynamoDB session table",
+    Dependency.S3: "S3 image bucket",
+    Dependency.FACE_MATCHING: "Rekognition face collection (and, for images, the S3 image bucket and its KMS key)",
+}
 
 
 def error_type_of_code(dependency: Dependency, code: str, message: str = "", http_status: int = 0) -> str:
@@ -161,6 +168,8 @@ def failure_of(dependency: Dependency, operation: str, error_type: str, code: st
     """Count and log one failed call, and the domain error that answers it."""
     if dependency is Dependency.REKOGNITION:
         return _liveness_failure(operation, error_type, code)
+    if dependency is Dependency.FACE_MATCHING:
+        return _face_failure(operation, error_type, code)
     record_metric(DEPENDENCY_ERROR, 1, dependency, error_type)
     where = {"dependency": dependency, "operation": operation, "error_type": error_type, "error_code": code}
     retry_after = RETRY_AFTER_SECONDS.get(error_type)
@@ -186,6 +195,21 @@ def _liveness_failure(operation: str, error_type: str, code: str) -> Exception:
     else:
         logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
     return answer(retry_after_seconds=RETRY_AFTER_SECONDS.get(error_type))
+
+
+def _face_failure(operation: str, error_type: str, code: str) -> Exception:
+    """A face-matching call's failure: transient ones are 503s with Retry-After (the client is not to blame, so no
+    429), the rest 500s logged once with what to check. A timeout is counted as the service being unavailable."""
+    counted = ErrorType.SERVICE_UNAVAILABLE if error_type == ErrorType.TIMEOUT else error_type
+    record_metric(FACE_MATCH_ERROR, 1, counted)
+    where = {"operation": operation, "error_type": counted, "error_code": code}
+    retry_after = RETRY_AFTER_SECONDS.get(error_type)
+    if retry_after is not None:
+        logger.warning("Rekognition face-matching call failed after retries", extra=where)
+        return FaceMatchUnavailable(retry_after_seconds=retry_after)
+    hint = _HINTS.get(error_type, _HINTS[ErrorType.UNEXPECTED]).format(resource=_RESOURCE[Dependency.FACE_MATCHING])
+    logger.error(f"Rekognition face-matching call failed: {hint}", extra=where)
+    return FaceMatchFailed()
 
 
 P = ParamSpec("P")

@@ -4,8 +4,9 @@ Items:
 - `SESSION#<sessionId>`: owner, createdAt, expiresAt, ttl and, once decided, the immutable `verdict` with
   `counted` (whether its metrics and abuse-limit count were settled); `openSlot`, the slot it holds until decided;
   where addresses count, `addressKey`, the creating address's keyed hash, until the verdict is counted;
-  `consumedAt` once the verdict is consumed (at most once: a conditional update). The verdict document carries
-  `decidedAt`, when it was recorded (absent from verdicts recorded before it was kept).
+  `consumedAt` once the verdict is consumed (at most once: a conditional update); `match`, the face match the
+  create asked for. The verdict document carries `decidedAt`, when it was recorded (absent from verdicts recorded
+  before it was kept), and the match decided with it. `PERSON#...`: adapters.enrolments.
 - `CALLER#<sha256(owner)>`: `failures` (session id -> when its failure was counted, so counting one session's
   failure again changes nothing; those inside the sliding window count), `blockedUntil`, `openSessions` (the open
   sessions' slots -> their expiry, adapters.open_slots), and one counter per request limit and minute.
@@ -29,7 +30,7 @@ from liveness_api.adapters.open_slots import Gate
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.errors import SessionNotFound
 from liveness_api.ports import AddressAdmission, Admission, SessionRecord, SlotClaim
-from liveness_api.vocabulary import CallerLimit
+from liveness_api.vocabulary import CallerLimit, MatchTarget
 from liveness_api.windows import failures_in_window, numbers, stale_failures
 
 _MAX_WINDOW_ROUNDS = 5
@@ -73,10 +74,8 @@ class DynamoSessionLedger:
             "expiresAt": {"S": record.expires_at.isoformat()},
             LEDGER_TTL_ATTRIBUTE: {"N": str(_epoch(record.created_at + self._retention))},
         }
-        if record.address_key is not None:
-            item["addressKey"] = {"S": record.address_key}
-        if record.open_slot is not None:
-            item["openSlot"] = {"S": record.open_slot}
+        optional = {"addressKey": record.address_key, "openSlot": record.open_slot, "match": record.match}
+        item.update({name: {"S": value} for name, value in optional.items() if value is not None})
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -355,6 +354,7 @@ def _session_record(session_id: str, item: dict[str, Any]) -> SessionRecord:
         address_key=item["addressKey"]["S"] if "addressKey" in item else None,
         consumed_at=datetime.fromisoformat(item["consumedAt"]["S"]) if "consumedAt" in item else None,
         open_slot=item["openSlot"]["S"] if "openSlot" in item else None,
+        match=MatchTarget(item["match"]["S"]) if "match" in item else None,
     )
 
 

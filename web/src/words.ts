@@ -1,0 +1,49 @@
+// What the page tells a person: the verdict, the face match and the detector's errors, each in plain words.
+import type { MatchOutcome, Verdict } from './api';
+
+export const VERDICT_WORDS: Record<Verdict, { title: string; text: string }> = {
+  LIVE: { title: 'LIVE', text: 'A live person was in front of the camera.' },
+  NOT_LIVE: { title: 'NOT_LIVE', text: 'The check did not see a live person (a photo, a screen or a mask, say).' },
+  FAILED: { title: 'FAILED', text: 'The service could not decide. Please try again in good light.' },
+  EXPIRED: { title: 'EXPIRED', text: 'The check was not finished in time. Start a new one.' },
+  PENDING: { title: 'PENDING', text: 'The check is still being analysed.' },
+};
+
+// The server's decision on the face match, one sentence each.
+export const MATCH_WORDS: Record<MatchOutcome, string> = {
+  MATCH: 'The live face matches the face on the ID photo.',
+  NO_MATCH: 'The live face does not match the face on the ID photo.',
+  NO_FACE: 'No face could be found on the ID photo. Use a sharp, well-lit photo of the whole document.',
+  NOT_UPLOADED: 'The ID photo did not arrive, so there was nothing to compare the live face with.',
+  NOT_ENROLLED: 'There is no enrolled face to compare the live face with.',
+  NOT_ATTEMPTED: 'The faces were not compared, because the liveness check did not pass.',
+};
+
+// The detector's error states (LivenessErrorState) in plain words.
+const DETECTOR_ERRORS: Record<string, string> = {
+  CONNECTION_TIMEOUT: 'The connection to the liveness service timed out. Check your connection and try again.',
+  TIMEOUT: 'Your face did not fit the oval in time. Try again, a little closer to the camera.',
+  FRESHNESS_TIMEOUT: 'The check could not finish in time. Please try again.',
+  RUNTIME_ERROR: 'Something went wrong in the browser. Please reload the page and try again.',
+  SERVER_ERROR: 'The liveness service could not run this check. Please start a new one.',
+  CAMERA_ACCESS_ERROR: 'The camera could not be used. Allow camera access in your browser and try again.',
+  CAMERA_FRAMERATE_ERROR: 'Your camera is too slow for the check (at least 15 frames per second are needed).',
+  DEFAULT_CAMERA_NOT_FOUND_ERROR: 'The selected camera was not found.',
+  FACE_DISTANCE_ERROR: 'Please move back a little: your face is too close to the camera.',
+  MULTIPLE_FACES_ERROR: 'More than one face is in view. Only one person should be in front of the camera.',
+  MOBILE_LANDSCAPE_ERROR: 'Please turn your phone upright (portrait) for the check.',
+};
+
+export function describeDetectorError(state: string, error: Error | undefined): string {
+  const name = error?.name ?? '';
+  if (name === 'SessionNotFoundException') {
+    return 'This check has expired or was already used. Start a new check.';
+  }
+  if (name === 'ValidationException' && /already/i.test(error?.message ?? '')) {
+    return 'This check was already used. Start a new check.';
+  }
+  if (name === 'ThrottlingException' || name === 'ServiceQuotaExceededException') {
+    return 'The liveness service is busy right now. Please wait a moment and start a new check.';
+  }
+  return DETECTOR_ERRORS[state] ?? 'The check stopped because of an error. Please start a new one.';
+}
