@@ -119,7 +119,9 @@ def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_word
     assert error["name"] == "SessionNotFoundException", error
     assert len(relay.sent) >= 2
     assert "expired" in page.get_by_role("alert").inner_text()
-    results = local_stack.http.get(f"{local_stack.base_url}/sessions/{created_session(page)}/results", timeout=30).json()
+    results = local_stack.http.get(
+        f"{local_stack.base_url}/sessions/{created_session(page)}/results", timeout=30
+    ).json()
     assert results["decision"] == "EXPIRED"
 
 
