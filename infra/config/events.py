@@ -1,0 +1,48 @@
+"""Settlement and events, as the stack and the twin both need them: the background functions' environment and the
+EventBridge patterns of their rules. Pure, like the rest of infra.config: no aws_cdk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from liveness_api.contract import REFERENCE_OBJECT_NAME, SERVICE_NAME
+from liveness_api.environment import EnvVar
+
+
+def events_environment(
+    *,
+    settlement_queue_url: str,
+    event_bus_name: str,
+    pseudonym_key_secret: str,
+    webhook_url: str,
+    webhook_secret: str,
+    webhook_queue_url: str,
+) -> dict[str, str]:
+    """The variables the background functions read on top of the API function's (liveness_api.workers.EventSettings).
+    Without a webhook, its three are empty."""
+    return {
+        EnvVar.SETTLEMENT_QUEUE_URL: settlement_queue_url,
+        EnvVar.EVENT_BUS_NAME: event_bus_name,
+        EnvVar.PSEUDONYM_KEY_SECRET: pseudonym_key_secret,
+        EnvVar.WEBHOOK_URL: webhook_url,
+        EnvVar.WEBHOOK_SECRET: webhook_secret,
+        EnvVar.WEBHOOK_QUEUE_URL: webhook_queue_url,
+    }
+
+
+def object_created_pattern(bucket: str, key_prefix: str) -> dict[str, Any]:
+    """S3's event for a session's reference image (`{prefix}{sessionId}/reference.jpg`) in the image bucket: one per
+    completed check, none for the audit images or an uploaded ID photo."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [bucket]},
+            "object": {"key": [{"wildcard": f"{key_prefix}*/{REFERENCE_OBJECT_NAME}"}]},
+        },
+    }
+
+
+def published_events_pattern() -> dict[str, Any]:
+    """Every event the stack publishes on its bus (the webhook's rule, and the archive's)."""
+    return {"source": [SERVICE_NAME]}

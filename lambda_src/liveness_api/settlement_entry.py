@@ -1,0 +1,9 @@
+"""What Lambda imports for the settlement worker (infra.constructs.settlement): the settlement queue's consumer,
+built once per container from the function's environment."""
+
+from liveness_api.settings import Settings
+from liveness_api.workers import build_settlement_handler
+
+lambda_handler = build_settlement_handler(Settings.from_environ())
+
+__all__ = ["lambda_handler"]

@@ -1,0 +1,236 @@
+"""Settlement and events in the twin: the stack's queues, bus and rules recreated on moto, and the three
+background functions (`liveness_api.workers`) run on them as Lambda's event sources would run them.
+
+What moto does itself, as AWS does: S3 sends each new image to EventBridge, the default bus's rule puts reference
+images on the settlement queue, the stack's bus routes every published event to its targets, SQS holds delayed
+messages back. What `pump` plays: Lambda's event-source mappings (the ledger stream -> the outbox forwarder, the
+settlement queue -> the settlement worker, the webhook queue -> the webhook sender), with partial batch failures
+left on their queue for redelivery. A local-only queue on the bus keeps what was published (`published`, served at
+`GET /_local/events`, and logged).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
+
+from infra.config.events import events_environment, object_created_pattern, published_events_pattern
+from liveness_api.settings import Settings
+from liveness_api.webhook import backoff_seconds
+from liveness_api.workers import EventSettings, build_outbox_handler, build_settlement_handler, build_webhook_handler
+from liveness_local.backend import LambdaContext, LocalClients
+
+if TYPE_CHECKING:
+    from liveness_local.backend import LocalBackend
+
+LOCAL_SETTLEMENT_QUEUE: Final = "face-liveness-settlement-local"
+LOCAL_WEBHOOK_QUEUE: Final = "face-liveness-webhook-local"
+LOCAL_OBSERVED_QUEUE: Final = "face-liveness-events-observed-local"
+LOCAL_BUS: Final = "face-liveness-events-local"
+LOCAL_PSEUDONYM_SECRET: Final = "face-liveness-pseudonym-key-local"  # noqa: S105 - the secret's name
+LOCAL_WEBHOOK_SECRET: Final = "face-liveness-webhook-secret-local"  # noqa: S105 - the secret's name
+# How many published events `published` keeps (the oldest go first).
+KEPT_EVENTS: Final = 500
+_BATCH: Final = 10
+
+
+class _BotoClients:
+    """The background functions' clients of the services the twin has no stand-in for: moto's, through boto3."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def __call__(self, service: str, *, region: str, config: Any) -> Any:
+        return self._session.client(service, region_name=region, config=config)
+
+
+class LocalEventPipeline:
+    def __init__(
+        self,
+        backend: LocalBackend,
+        *,
+        webhook_url: str | None = None,
+        retry_after_seconds: int = 5,
+        webhook_backoff: Callable[[int], int] = backoff_seconds,
+    ) -> None:
+        self._backend = backend
+        self._session = backend.session
+        self._sqs = self._session.client("sqs")
+        self._retry_after = retry_after_seconds
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.published: list[dict[str, Any]] = []
+        environment = self._provision(webhook_url)
+        self.events_settings = EventSettings.from_environ(environment)
+        settings: Settings = backend.settings
+        clock = backend.clock
+        boto = _BotoClients(self._session)
+        self._settle = build_settlement_handler(settings, LocalClients(backend.faults, backend.emulator), clock=clock)
+        self._forward = build_outbox_handler(settings, self.events_settings, boto, clock=clock)
+        self._deliver = (
+            build_webhook_handler(
+                settings,
+                self.events_settings,
+                boto,
+                now=lambda: clock().timestamp(),
+                backoff=webhook_backoff,
+            )
+            if webhook_url
+            else None
+        )
+
+    def _provision(self, webhook_url: str | None) -> dict[str, str]:
+        resources, region = self._backend.resources, self._backend.config.region
+        dynamodb, events, s3 = (self._session.client(name) for name in ("dynamodb", "events", "s3"))
+        stream = dynamodb.update_table(
+            TableName=resources.table,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]["LatestStreamArn"]
+        # moto answers DynamoDB Streams at its classic endpoint only, not the one this botocore resolves.
+        self._streams = self._session.client(
+            "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
+        )
+        shard = self._streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+        self._iterator: str | None = self._streams.get_shard_iterator(
+            StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        self._stream_arn = stream
+        self._settlement_url = self._queue(LOCAL_SETTLEMENT_QUEUE)
+        self._observed_url = self._queue(LOCAL_OBSERVED_QUEUE)
+        self._webhook_url = self._queue(LOCAL_WEBHOOK_QUEUE)
+        s3.put_bucket_notification_configuration(
+            Bucket=resources.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        pattern = object_created_pattern(resources.bucket, self._backend.config.image_key_prefix)
+        self._rule(events, "default", "settle-on-reference-image", pattern, self._settlement_url)
+        events.create_event_bus(Name=LOCAL_BUS)
+        self._rule(events, LOCAL_BUS, "observe-published-events", published_events_pattern(), self._observed_url)
+        if webhook_url:
+            self._rule(events, LOCAL_BUS, "deliver-webhook", published_events_pattern(), self._webhook_url)
+        secrets = self._session.client("secretsmanager")
+
+        def secret(name: str) -> str:
+            value = secrets.get_random_password(PasswordLength=64, ExcludePunctuation=True)["RandomPassword"]
+            return str(secrets.create_secret(Name=name, SecretString=value)["ARN"])
+
+        self.webhook_secret_arn = secret(LOCAL_WEBHOOK_SECRET)
+        return events_environment(
+            settlement_queue_url=self._settlement_url,
+            event_bus_name=LOCAL_BUS,
+            pseudonym_key_secret=secret(LOCAL_PSEUDONYM_SECRET),
+            webhook_url=webhook_url or "",
+            webhook_secret=self.webhook_secret_arn,
+            webhook_queue_url=self._webhook_url,
+        ) | {"AWS_REGION": region}
+
+    def _queue(self, name: str) -> str:
+        return str(self._sqs.create_queue(QueueName=name)["QueueUrl"])
+
+    def _rule(self, events: Any, bus: str, name: str, pattern: dict[str, Any], queue_url: str) -> None:
+        arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+
+    def webhook_secret(self) -> bytes:
+        value = self._session.client("secretsmanager").get_secret_value(SecretId=self.webhook_secret_arn)
+        return str(value["SecretString"]).encode()
+
+    # What Lambda's event-source mappings do -------------------------------------------------------------------
+
+    def pump(self) -> None:
+        """One round of every event source, in the order a change travels: the stream, the settlement queue, the
+        stream again (the verdicts just recorded), then the bus's queues."""
+        with self._lock:
+            self._pump_stream()
+            self._pump_queue(self._settlement_url, self._settle)
+            self._pump_stream()
+            self._pump_observed()
+            if self._deliver is not None:
+                self._pump_queue(self._webhook_url, self._deliver)
+
+    def _invoke(self, handler: Callable[[dict[str, Any], PowertoolsContext], dict[str, Any]], event: Any) -> Any:
+        return handler(event, LambdaContext())  # type: ignore[arg-type]  # duck-typed, as Lambda's context is
+
+    def _pump_stream(self) -> None:
+        while self._iterator is not None:
+            page = self._streams.get_records(ShardIterator=self._iterator, Limit=100)
+            records = [_as_lambda_delivers(record) for record in page["Records"]]
+            if not records:
+                return
+            answer = self._invoke(self._forward, {"Records": records})
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            if failed:
+                # Lambda retries from the failed record on; the twin restarts from it on the next round.
+                sequence = next(iter(failed))
+                shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
+                self._iterator = self._streams.get_shard_iterator(
+                    StreamArn=self._stream_arn,
+                    ShardId=shard["ShardId"],
+                    ShardIteratorType="AT_SEQUENCE_NUMBER",
+                    SequenceNumber=sequence,
+                )["ShardIterator"]
+                return
+            self._iterator = page.get("NextShardIterator")
+
+    def _receive(self, url: str) -> list[dict[str, Any]]:
+        messages = self._sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=_BATCH, AttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", [])
+        return [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+            }
+            for message in messages
+        ]
+
+    def _pump_queue(self, url: str, handler: Callable[[dict[str, Any], PowertoolsContext], dict[str, Any]]) -> None:
+        records = self._receive(url)
+        if not records:
+            return
+        failed = {item["itemIdentifier"] for item in self._invoke(handler, {"Records": records})["batchItemFailures"]}
+        for record in records:
+            if record["messageId"] not in failed:
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+            elif url == self._settlement_url:
+                # The queue's visibility timeout, shortened for the twin.
+                self._sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=self._retry_after
+                )
+
+    def _pump_observed(self) -> None:
+        for record in self._receive(self._observed_url):
+            event = json.loads(record["body"])
+            self.published.append(event)
+            del self.published[:-KEPT_EVENTS]
+            print(json.dumps({"local_event": event["detail-type"], "detail": event["detail"]}), flush=True)
+            self._sqs.delete_message(QueueUrl=self._observed_url, ReceiptHandle=record["receiptHandle"])
+
+    # make local ------------------------------------------------------------------------------------------------
+
+    def start(self, interval_seconds: float = 0.5) -> LocalEventPipeline:
+        def run() -> None:
+            while not self._stop.wait(interval_seconds):
+                self.pump()
+
+        threading.Thread(target=run, name="liveness-local-events", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _as_lambda_delivers(record: dict[str, Any]) -> dict[str, Any]:
+    """A GetRecords record as Lambda hands it to a function: the creation time in epoch seconds."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = created.astimezone(UTC).timestamp()
+    return {**record, "dynamodb": change}
