@@ -22,7 +22,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsCo
 from infra.config.events import events_environment, object_created_pattern, published_events_pattern
 from liveness_api.settings import Settings
 from liveness_api.webhook import backoff_seconds
-from liveness_api.workers import EventSettings, build_outbox_handler, build_settlement_handler, build_webhook_handler
+from liveness_api.workers import (
+    EventSettings,
+    build_outbox_handler,
+    build_settlement,
+    build_webhook_handler,
+    settlement_handler,
+)
 from liveness_local.backend import LambdaContext, LocalClients
 
 if TYPE_CHECKING:
@@ -65,12 +71,15 @@ class LocalEventPipeline:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.published: list[dict[str, Any]] = []
+        self._timed: set[str] = set()
         environment = self._provision(webhook_url)
         self.events_settings = EventSettings.from_environ(environment)
         settings: Settings = backend.settings
         clock = backend.clock
         boto = _BotoClients(self._session)
-        self._settle = build_settlement_handler(settings, LocalClients(backend.faults, backend.emulator), clock=clock)
+        # The worker's own clients, with the twin's faults and emulator, as a second Lambda function has its own.
+        self.settlement = build_settlement(settings, LocalClients(backend.faults, backend.emulator), clock=clock)
+        self._settle = settlement_handler(self.settlement, settings.image_key_prefix, self._redeliver_settlement)
         self._forward = build_outbox_handler(settings, self.events_settings, boto, clock=clock)
         self._deliver = (
             build_webhook_handler(
@@ -199,11 +208,20 @@ class LocalEventPipeline:
         for record in records:
             if record["messageId"] not in failed:
                 self._sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
-            elif url == self._settlement_url:
-                # The queue's visibility timeout, shortened for the twin.
-                self._sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=self._retry_after
-                )
+            elif url == self._settlement_url and record["receiptHandle"] not in self._timed:
+                # Failed without a time of its own (a throttled call): the queue's visibility timeout, the twin's.
+                self._redeliver_settlement(record["receiptHandle"], self._retry_after)
+        self._timed.clear()
+
+    def _redeliver_settlement(self, receipt_handle: str, seconds: int) -> None:
+        """The worker's redelivery: SQS's visibility, at most the twin's `retry_after_seconds` (the tests' clock
+        moves on its own, SQS's does not)."""
+        self._timed.add(receipt_handle)
+        self._sqs.change_message_visibility(
+            QueueUrl=self._settlement_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=min(seconds, self._retry_after),
+        )
 
     def _pump_observed(self) -> None:
         for record in self._receive(self._observed_url):

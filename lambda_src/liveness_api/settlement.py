@@ -5,36 +5,51 @@ client's `GET .../results` runs (the first terminal verdict stands, counted exac
 the worker can race freely:
 - the reference image landing in the bucket (S3 -> EventBridge -> the queue): a completed check, within seconds;
 - a delayed message sent by the outbox when the session is recorded (`expiry_delay_seconds`): every session,
-  shortly after its lifetime ends, whether or not it completed (abandoned, failed without images, expired).
+  shortly before its lifetime ends, whether or not it completed (abandoned, failed without images, expired).
+  Shortly before, not after: Rekognition forgets a session at the end of its lifetime, so a FAILED check read
+  after it would be recorded EXPIRED and escape the abuse limit.
 
-A session still PENDING is not an answer: the message is redelivered later (`SettlementDeferred`) until the
-session is decided or its lifetime is over, when Rekognition reports it gone and it is recorded EXPIRED.
+A session still PENDING is not an answer: the message is redelivered later (`SettlementDeferred`): a reference
+image's a few seconds later (Rekognition may write the image before it reports the session SUCCEEDED), an expiry
+message's once the lifetime and a margin are over, when Rekognition reports the session gone and it is recorded
+EXPIRED.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from liveness_api.contract import REFERENCE_OBJECT_NAME
+from liveness_api.contract import REFERENCE_OBJECT_NAME, SESSION_LIFETIME_SECONDS
 from liveness_api.metrics_catalogue import SESSION_SETTLED, SETTLEMENT_DEFERRED, SettlementTrigger
 from liveness_api.models import SessionId
 from liveness_api.observability import logger, record_metric
-from liveness_api.sessions import LivenessSessions
+from liveness_api.sessions import Clock, LivenessSessions
 from liveness_api.vocabulary import Verdict
 
-# After the session's lifetime, how long the expiry message waits more: Rekognition's clock and ours may differ
-# by a little, and a check finishing at the last second still has its images written.
+# How long before the session's lifetime ends the expiry message is first delivered: a check still running then
+# (a minority: a check takes seconds) is settled after the lifetime instead, and if it failed in these last
+# seconds it is recorded EXPIRED.
+FIRST_ATTEMPT_BEFORE_EXPIRY: Final = timedelta(seconds=20)
+# After the session's lifetime, how long a deferred expiry message waits more: Rekognition's clock and ours may
+# differ by a little.
 EXPIRY_MARGIN: Final = timedelta(seconds=30)
+# How soon a reference image's message is delivered again while Rekognition still reports the check running.
+IMAGE_RETRY_SECONDS: Final = 5
 # SQS's largest message delay (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
 MAX_DELAY_SECONDS: Final = 900
 
 
 class SettlementDeferred(Exception):
-    """The session is still PENDING: redeliver the message later."""
+    """The session is still PENDING: redeliver the message in `retry_in_seconds`."""
+
+    def __init__(self, session_id: str, retry_in_seconds: int) -> None:
+        super().__init__(session_id)
+        self.retry_in_seconds = retry_in_seconds
 
 
 class UnreadableMessage(ValueError):
@@ -77,11 +92,22 @@ def settle_after_expiry_message(session_id: str) -> str:
     return SettleAfterExpiry(session_id=session_id).model_dump_json(by_alias=True)
 
 
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, min(MAX_DELAY_SECONDS, math.ceil((moment - now).total_seconds())))
+
+
 def expiry_delay_seconds(expires_at: datetime, now: datetime) -> int:
-    """How long the expiry message waits: until the session's lifetime and the margin are over, within SQS's
-    limit (a session lives SESSION_LIFETIME_SECONDS, so the limit is never what decides)."""
-    remaining = (expires_at + EXPIRY_MARGIN - now).total_seconds()
-    return max(0, min(MAX_DELAY_SECONDS, int(remaining) + 1))
+    """How long the expiry message waits: until shortly before the session's lifetime ends, within SQS's limit (a
+    session lives SESSION_LIFETIME_SECONDS, so the limit is never what decides)."""
+    return _seconds_until(expires_at - FIRST_ATTEMPT_BEFORE_EXPIRY, now)
+
+
+def retry_in_seconds(trigger: str, expires_at: datetime, now: datetime) -> int:
+    """When a PENDING session's message is next delivered: a reference image's soon, an expiry message's once the
+    lifetime and the margin are over (at once, if they are: Rekognition has not yet forgotten the session)."""
+    if trigger == SettlementTrigger.IMAGE_STORED:
+        return IMAGE_RETRY_SECONDS
+    return max(IMAGE_RETRY_SECONDS, _seconds_until(expires_at + EXPIRY_MARGIN, now))
 
 
 def session_of_key(key: str, key_prefix: str) -> str | None:
@@ -118,8 +144,9 @@ def parse_message(body: str, key_prefix: str) -> tuple[str | None, str]:
 class Settlement:
     """Settles one session per message, through the domain's own results path."""
 
-    def __init__(self, sessions: LivenessSessions) -> None:
+    def __init__(self, sessions: LivenessSessions, clock: Clock) -> None:
         self._sessions = sessions
+        self._clock = clock
 
     def settle(self, session_id: str, trigger: str) -> Verdict | None:
         """The session's verdict as it now stands recorded; None when no such session is recorded (erased, or its
@@ -130,7 +157,8 @@ class Settlement:
             return None
         if response.decision == Verdict.PENDING:
             record_metric(SETTLEMENT_DEFERRED, 1, trigger)
-            raise SettlementDeferred(session_id)
+            expires_at = response.created_at + timedelta(seconds=SESSION_LIFETIME_SECONDS)
+            raise SettlementDeferred(session_id, retry_in_seconds(trigger, expires_at, self._clock()))
         record_metric(SESSION_SETTLED, 1, trigger)
         logger.info(
             "Session settled", extra={"session_id": session_id, "trigger": trigger, "decision": response.decision}

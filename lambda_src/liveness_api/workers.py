@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import botocore.session
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -92,7 +92,20 @@ def _failed(item: str, reason: str) -> dict[str, str]:
     return {"itemIdentifier": item}
 
 
-def settlement_handler(settlement: Settlement, key_prefix: str) -> Handler:
+class Redelivery(Protocol):
+    def __call__(self, receipt_handle: str, seconds: int) -> None:
+        """Deliver the message again in `seconds` (its visibility timeout from now)."""
+        ...
+
+
+def sqs_redelivery(sqs: Any, queue_url: str) -> Redelivery:
+    def later(receipt_handle: str, seconds: int) -> None:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+
+    return later
+
+
+def settlement_handler(settlement: Settlement, key_prefix: str, redeliver: Redelivery) -> Handler:
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         failures = []
         for message in event["Records"]:
@@ -103,7 +116,8 @@ def settlement_handler(settlement: Settlement, key_prefix: str) -> Handler:
                     settlement.settle(session_id, trigger)
             except SessionNotFound:
                 continue  # erased while it was being decided: nothing left to settle
-            except SettlementDeferred:
+            except SettlementDeferred as deferred:
+                redeliver(message["receiptHandle"], deferred.retry_in_seconds)
                 failures.append(_failed(item, "pending"))
             except UnreadableMessage as error:
                 failures.append(_failed(item, f"unreadable message: {error}"))
@@ -115,11 +129,26 @@ def settlement_handler(settlement: Settlement, key_prefix: str) -> Handler:
     return _decorated(handle)
 
 
+def build_settlement(settings: Settings, clients: ClientFactory | None = None, *, clock: Clock = utc_now) -> Settlement:
+    """The settlement domain over the API's own domain service, built as the API's function builds it."""
+    return Settlement(build_dependencies(settings, clients, clock=clock).sessions, clock)
+
+
 def build_settlement_handler(
-    settings: Settings, clients: ClientFactory | None = None, *, clock: Clock = utc_now
+    settings: Settings,
+    events: EventSettings,
+    clients: ClientFactory | None = None,
+    worker_clients: ClientFactory | None = None,
+    *,
+    clock: Clock = utc_now,
 ) -> Handler:
-    sessions = build_dependencies(settings, clients, clock=clock).sessions
-    return settlement_handler(Settlement(sessions), settings.image_key_prefix)
+    """`clients`: the domain's (as the API's function makes them); `worker_clients`: SQS's, to time redeliveries."""
+    sqs = _client(WorkerClients() if worker_clients is None else worker_clients, settings, "sqs")
+    return settlement_handler(
+        build_settlement(settings, clients, clock=clock),
+        settings.image_key_prefix,
+        sqs_redelivery(sqs, events.settlement_queue_url),
+    )
 
 
 def outbox_handler(pseudonyms: Pseudonyms, bus: EventBus, queue: SettlementQueue, clock: Clock) -> Handler:
