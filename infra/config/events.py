@@ -3,10 +3,12 @@ EventBridge patterns of their rules. Pure, like the rest of infra.config: no aws
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from liveness_api.contract import REFERENCE_OBJECT_NAME, SERVICE_NAME
 from liveness_api.environment import EnvVar
+from liveness_api.metrics_catalogue import EventType
 
 
 def events_environment(
@@ -46,3 +48,17 @@ def object_created_pattern(bucket: str, key_prefix: str) -> dict[str, Any]:
 def published_events_pattern() -> dict[str, Any]:
     """Every event the stack publishes on its bus (the webhook's rule, and the archive's)."""
     return {"source": [SERVICE_NAME]}
+
+
+# The committed JSON Schemas (draft 4) of the events' details, one file per event type and version.
+SCHEMAS_DIR: Final = Path(__file__).resolve().parents[2] / "events" / "schemas"
+
+
+def schema_path(event_type: str, version: str = EventType.SCHEMA_VERSION) -> Path:
+    """`Liveness Verdict Recorded`, version 1 -> events/schemas/liveness-verdict-recorded.v1.json."""
+    return SCHEMAS_DIR / f"{event_type.lower().replace(' ', '-')}.v{version}.json"
+
+
+def event_schemas() -> dict[str, str]:
+    """Every event type's current schema, as committed (JSON text)."""
+    return {event_type: schema_path(event_type).read_text() for event_type in EventType.ALL}

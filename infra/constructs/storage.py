@@ -154,6 +154,8 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
             time_to_live_attribute=LEDGER_TTL_ATTRIBUTE,
+            # The outbox (infra.constructs.events) publishes the ledger's changes from its stream.
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             deletion_protection=props.retention.retain,
             removal_policy=removal,
         )

@@ -238,6 +238,8 @@ class EventType:
     MATCH_DECIDED: Final = "Face Match Decided"
     SESSION_ERASED: Final = "Session Erased"
     ALL: Final = (VERDICT_RECORDED, MATCH_DECIDED, SESSION_ERASED)
+    # The version of their details' schemas (events/schemas/*.v<version>.json), carried in each as schemaVersion.
+    SCHEMA_VERSION: Final = "1"
 
 
 class DeliveryOutcome:

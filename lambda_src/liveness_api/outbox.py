@@ -26,7 +26,7 @@ from typing import Any, Final, Protocol
 from liveness_api.metrics_catalogue import EventType
 from liveness_api.settlement import expiry_delay_seconds
 
-SCHEMA_VERSION: Final = "1"
+SCHEMA_VERSION: Final = EventType.SCHEMA_VERSION
 SESSION_KEY_PREFIX: Final = "SESSION#"
 # DynamoDB's TTL deletes are stream records of this service principal
 # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-streams.html).

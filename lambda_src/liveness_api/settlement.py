@@ -39,7 +39,7 @@ FIRST_ATTEMPT_BEFORE_EXPIRY: Final = timedelta(seconds=20)
 # differ by a little.
 EXPIRY_MARGIN: Final = timedelta(seconds=30)
 # How soon a reference image's message is delivered again while Rekognition still reports the check running.
-IMAGE_RETRY_SECONDS: Final = 5
+IMAGE_RETRY_SECONDS: Final = 15
 # SQS's largest message delay (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
 MAX_DELAY_SECONDS: Final = 900
 
