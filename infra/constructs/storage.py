@@ -109,6 +109,7 @@ class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: StorageProps) -> None:
         super().__init__(scope, construct_id)
         self._region = Stack.of(self).region
+        self._key_use: iam.PolicyStatement | None = None
         removal = props.retention.removal_policy
 
         self.key = kms.Key(
@@ -207,7 +208,12 @@ class Storage(Construct):
         """Let `role` use the key through S3 and DynamoDB: adds the key-policy statement and returns the identity
         statement the role's own policy needs (both are required, since the key policy does not delegate usage to
         IAM)."""
-        self.key.add_to_resource_policy(self._key_use_statement(principal=role, resource="*"))
+        # One key-policy statement lists every such role: a key policy's statement ids must be unique.
+        if self._key_use is None:
+            self._key_use = self._key_use_statement(principal=role, resource="*")
+            self.key.add_to_resource_policy(self._key_use)
+        else:
+            self._key_use.add_principals(role)
         return self._key_use_statement(principal=None, resource=self.key.key_arn)
 
     def _key_use_statement(self, *, principal: iam.IPrincipal | None, resource: str) -> iam.PolicyStatement:
