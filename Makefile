@@ -92,7 +92,7 @@ typecheck:
 ## local: the real handler over HTTP on an embedded AWS (moto) with the Face Liveness emulator, the demo web
 ## app at / and the wss:// streaming endpoint its detector streams to.
 local: install web
-	$(PY) -m liveness_local
+	$(PY) -m liveness_local $(LOCAL_ARGS)
 
 ## deploy / destroy: need AWS credentials and a bootstrapped account (see README).
 deploy: install

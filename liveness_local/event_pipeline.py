@@ -30,6 +30,7 @@ from liveness_api.workers import (
     settlement_handler,
 )
 from liveness_local.backend import LambdaContext, LocalClients
+from liveness_local.gateway import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from liveness_local.backend import LocalBackend
@@ -40,6 +41,8 @@ LOCAL_OBSERVED_QUEUE: Final = "face-liveness-events-observed-local"
 LOCAL_BUS: Final = "face-liveness-events-local"
 LOCAL_PSEUDONYM_SECRET: Final = "face-liveness-pseudonym-key-local"  # noqa: S105 - the secret's name
 LOCAL_WEBHOOK_SECRET: Final = "face-liveness-webhook-secret-local"  # noqa: S105 - the secret's name
+# The local-only route listing what was published (never part of the deployed API).
+EVENTS_PATH: Final = "/_local/events"
 # How many published events `published` keeps (the oldest go first).
 KEPT_EVENTS: Final = 500
 _BATCH: Final = 10
@@ -252,3 +255,24 @@ def _as_lambda_delivers(record: dict[str, Any]) -> dict[str, Any]:
     if isinstance(created, datetime):
         change["ApproximateCreationDateTime"] = created.astimezone(UTC).timestamp()
     return {**record, "dynamodb": change}
+
+
+def published_events_response(request: HttpRequest, pipeline: LocalEventPipeline) -> HttpResponse:
+    """`GET /_local/events`: every event published so far (the last KEPT_EVENTS), oldest first, as EventBridge
+    delivered them."""
+    if request.method != "GET":
+        return HttpResponse(405, (("Allow", "GET"),), b"")
+    body = json.dumps({"events": list(pipeline.published)}).encode()
+    return HttpResponse(200, (("Content-Type", "application/json"),), body)
+
+
+def events_banner(base_url: str, pipeline: LocalEventPipeline) -> str:
+    webhook = pipeline.events_settings.webhook_url
+    # The twin's secret, generated at start: printed so that the local receiver can verify (never done deployed).
+    delivery = (
+        f"; webhook deliveries go to {webhook}, signed with {pipeline.webhook_secret().decode()}" if webhook else ""
+    )
+    return (
+        "Settlement runs without a client: a completed check within a second, any other session shortly before "
+        f"its 3 minutes end. Published events: {base_url}{EVENTS_PATH} (and the log){delivery}"
+    )
