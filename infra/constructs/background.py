@@ -106,7 +106,7 @@ def dead_letter_alarm(scope: Construct, construct_id: str, queue: sqs.Queue, wha
     return cw.Alarm(
         scope,
         construct_id,
-        alarm_description=f"{what} were dead-lettered: docs/operations.md says how to inspect and redrive them",
+        alarm_description=f"{what} were dead-lettered: docs/events.md says how to inspect and redrive them",
         metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
         threshold=1,
         evaluation_periods=1,
