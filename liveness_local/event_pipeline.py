@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
-from infra.config.events import events_environment, object_created_pattern, published_events_pattern
+from infra.config.events import (
+    SETTLEMENT_MAX_RECEIVES,
+    events_environment,
+    object_created_pattern,
+    published_events_pattern,
+)
 from liveness_api.settings import Settings
 from liveness_api.webhook import backoff_seconds
 from liveness_api.workers import (
@@ -112,7 +117,10 @@ class LocalEventPipeline:
             StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         self._stream_arn = stream
-        self._settlement_url = self._queue(LOCAL_SETTLEMENT_QUEUE)
+        self.settlement_dead_letters_url = self._queue(f"{LOCAL_SETTLEMENT_QUEUE}-dead-letters")
+        dead_letters_arn = self._queue_arn(self.settlement_dead_letters_url)
+        redrive = {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": str(SETTLEMENT_MAX_RECEIVES)}
+        self._settlement_url = self._queue(LOCAL_SETTLEMENT_QUEUE, RedrivePolicy=json.dumps(redrive))
         self._observed_url = self._queue(LOCAL_OBSERVED_QUEUE)
         self._webhook_url = self._queue(LOCAL_WEBHOOK_QUEUE)
         s3.put_bucket_notification_configuration(
@@ -140,11 +148,14 @@ class LocalEventPipeline:
             webhook_queue_url=self._webhook_url,
         ) | {"AWS_REGION": region}
 
-    def _queue(self, name: str) -> str:
-        return str(self._sqs.create_queue(QueueName=name)["QueueUrl"])
+    def _queue(self, name: str, **attributes: str) -> str:
+        return str(self._sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+
+    def _queue_arn(self, url: str) -> str:
+        return str(self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
     def _rule(self, events: Any, bus: str, name: str, pattern: dict[str, Any], queue_url: str) -> None:
-        arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = self._queue_arn(queue_url)
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
 

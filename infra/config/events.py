@@ -10,6 +10,10 @@ from liveness_api.contract import REFERENCE_OBJECT_NAME, SERVICE_NAME
 from liveness_api.environment import EnvVar
 from liveness_api.metrics_catalogue import EventType
 
+# Deliveries of a settlement message before it is dead-lettered: a pending session's few redeliveries and
+# throttling's, with room (the stack's queue and the twin's).
+SETTLEMENT_MAX_RECEIVES: Final = 10
+
 
 def events_environment(
     *,

@@ -101,11 +101,13 @@ def encrypted_queue(scope: Construct, construct_id: str, **props: object) -> sqs
     return sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, **props)  # type: ignore[arg-type]
 
 
-def dead_letter_alarm(scope: Construct, construct_id: str, queue: sqs.Queue, what: str) -> cw.Alarm:
-    """Raised as soon as one message is dead-lettered: each is a verdict, an event or a delivery given up on."""
+def dead_letter_alarm(scope: Construct, construct_id: str, queue: sqs.Queue, what: str, stack_name: str) -> cw.Alarm:
+    """Raised as soon as one message is dead-lettered: each is a verdict, an event or a delivery given up on. Named
+    `<stackName>-<construct id>`, like the service's alarms."""
     return cw.Alarm(
         scope,
         construct_id,
+        alarm_name=f"{stack_name}-{construct_id.removesuffix('Alarm')}",
         alarm_description=f"{what} were dead-lettered: docs/events.md says how to inspect and redrive them",
         metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
         threshold=1,

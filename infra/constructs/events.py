@@ -192,7 +192,9 @@ class Events(Construct):
             on_failure=sources.SqsDlq(self.stream_dead_letters),
         )
         self.alarms.append(
-            dead_letter_alarm(self, "OutboxDeadLettersAlarm", self.stream_dead_letters, "Ledger changes not published")
+            dead_letter_alarm(
+                self, "OutboxDeadLettersAlarm", self.stream_dead_letters, "Ledger changes not published", props.name
+            )
         )
         return forwarder
 
@@ -266,7 +268,9 @@ class Events(Construct):
             report_batch_item_failures=True,
         )
         self.alarms.append(
-            dead_letter_alarm(self, "WebhookDeadLettersAlarm", self.webhook_dead_letters, "Webhook deliveries")
+            dead_letter_alarm(
+                self, "WebhookDeadLettersAlarm", self.webhook_dead_letters, "Webhook deliveries", props.name
+            )
         )
         return sender
 

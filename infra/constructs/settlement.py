@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config.events import object_created_pattern
+from infra.config.events import SETTLEMENT_MAX_RECEIVES, object_created_pattern
 from infra.constructs.auth import GuestAddressKey
 from infra.constructs.background import (
     CONSUME_ACTIONS,
@@ -36,8 +36,7 @@ from infra.constructs.storage import Retention, Storage
 from liveness_api.environment import EnvVar
 
 SETTLEMENT_HANDLER: Final = "liveness_api.settlement_entry.lambda_handler"
-# Deliveries before a message is dead-lettered: a pending session's few redeliveries, and throttling's, with room.
-MAX_RECEIVES: Final = 10
+MAX_RECEIVES: Final = SETTLEMENT_MAX_RECEIVES
 # Lambda's advice for a queue it consumes: a visibility timeout of at least six times the function's timeout.
 VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT: Final = 6
 # At most this many workers at once, so that settlement never takes the API's share of Rekognition's quota for
@@ -110,7 +109,7 @@ class Settlement(Construct):
             max_concurrency=MAX_CONCURRENT_WORKERS,
         )
         self.alarm = dead_letter_alarm(
-            self, "DeadLettersAlarm", self.dead_letters, "Sessions the worker could not settle"
+            self, "SettlementDeadLettersAlarm", self.dead_letters, "Sessions the worker could not settle", props.name
         )
 
     def _statements(self, storage: Storage) -> list[iam.PolicyStatement]:

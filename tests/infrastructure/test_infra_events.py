@@ -12,7 +12,7 @@ from infra.config.events import event_schemas, object_created_pattern
 from infra.constructs.events import STREAM_RETRIES, WEBHOOK_MAX_RECEIVES
 from infra.constructs.settlement import MAX_CONCURRENT_WORKERS, MAX_RECEIVES
 from liveness_api.environment import EnvVar
-from tests.infrastructure.conftest import Synth, synthesize
+from tests.infrastructure.conftest import Combos, Synth, synthesize
 
 WEBHOOK = "https://hooks.example.com/liveness"
 
@@ -20,6 +20,12 @@ WEBHOOK = "https://hooks.example.com/liveness"
 @pytest.fixture(scope="module")
 def with_webhook(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synthesize({"webhookUrl": WEBHOOK, "eventArchiveRetentionDays": 7}, tmp_path_factory.mktemp("webhook"))
+
+
+def one(synth: Synth, resource_type: str) -> dict[str, Any]:
+    """The stack's one resource of the type (`Synth.only` looks at the API's resources alone)."""
+    (found,) = synth.resources(resource_type).values()
+    return found
 
 
 def resource(synth: Synth, construct: Any) -> dict[str, Any]:
@@ -34,18 +40,18 @@ def policy_statements(synth: Synth, policy: Any) -> dict[str, dict[str, Any]]:
 def test_the_stack_has_its_own_bus_with_an_archive_of_everything_it_publishes(default: Synth) -> None:
     events = default.stack.events
     assert resource(default, events.bus)["Properties"]["Name"] == f"{default.config.stack_name}-events"
-    archive = default.only("AWS::Events::Archive")["Properties"]
+    archive = one(default, "AWS::Events::Archive")["Properties"]
     assert archive["SourceArn"] == default.arn(events.bus)
     assert archive["RetentionDays"] == default.config.event_archive_retention_days
     assert archive["EventPattern"] == {"source": ["face-liveness-api"]}
 
 
 def test_the_archive_keeps_events_as_long_as_the_knob_says(with_webhook: Synth) -> None:
-    assert with_webhook.only("AWS::Events::Archive")["Properties"]["RetentionDays"] == 7
+    assert one(with_webhook, "AWS::Events::Archive")["Properties"]["RetentionDays"] == 7
 
 
 def test_each_event_type_s_committed_schema_is_registered(default: Synth) -> None:
-    registry = default.only("AWS::EventSchemas::Registry")
+    registry = one(default, "AWS::EventSchemas::Registry")
     schemas = default.resources("AWS::EventSchemas::Schema")
     registered = {json.loads(s["Properties"]["Content"])["title"]: s["Properties"] for s in schemas.values()}
     assert {title: json.loads(p["Content"]) for title, p in registered.items()} == {
@@ -95,15 +101,23 @@ def test_reference_images_on_the_default_bus_go_to_the_settlement_queue_alone(de
     assert [target["Arn"] for target in rule["Targets"]] == [default.arn(settlement.queue)]
     policies = [p["Properties"] for p in default.resources("AWS::SQS::QueuePolicy").values()]
     (policy,) = [p for p in policies if p["Queues"] == [default.ref(settlement.queue)]]
-    sends = [s for s in policy["PolicyDocument"]["Statement"] if s["Action"] == "sqs:SendMessage"]
-    assert sends == [
+    queue_arn = default.arn(settlement.queue)
+    # Only this rule may send (CDK's SQS target grants these three actions), and never without TLS.
+    assert policy["PolicyDocument"]["Statement"] == [
         {
-            "Action": "sqs:SendMessage",
+            "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": queue_arn,
+        },
+        {
+            "Action": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
             "Condition": {"ArnEquals": {"aws:SourceArn": default.arn(settlement.rule)}},
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
-            "Resource": default.arn(settlement.queue),
-        }
+            "Resource": queue_arn,
+        },
     ]
 
 
@@ -307,3 +321,23 @@ def test_the_webhook_queue_receives_every_published_event_and_its_sender_exactly
     secret = resource(with_webhook, events.webhook_secret)["Properties"]
     assert "SecretString" not in secret
     assert "GenerateSecretString" in secret
+
+
+def test_in_guest_mode_the_worker_reads_the_address_key_as_the_function_does(combos: Combos) -> None:
+    guests = combos[("IAM", "guest", False)]
+    stack = guests.stack
+    assert stack.address_key is not None
+    secret = guests.ref(stack.address_key.secret)
+    worker = resource(guests, stack.settlement.worker.function)["Properties"]["Environment"]["Variables"]
+    assert worker[EnvVar.ADDRESS_KEY_SECRET] == secret
+    statements = policy_statements(guests, stack.settlement.worker.policy)
+    assert statements["ReadTheAddressKey"]["Resource"] == secret
+    assert statements["DecryptTheAddressKeyThroughSecretsManager"]["Resource"] == guests.arn(stack.address_key.key)
+    # The forwarder only validates the same settings: the secret's name, and no permission to read it.
+    forwarder = resource(guests, stack.events.forwarder.function)["Properties"]["Environment"]["Variables"]
+    assert forwarder[EnvVar.ADDRESS_KEY_SECRET] == secret
+    assert "ReadTheAddressKey" not in policy_statements(guests, stack.events.forwarder.policy)
+    # Callers are the identity pool's identities: every background function's settings name it, as the API's do.
+    for function in (stack.settlement.worker.function, stack.events.forwarder.function):
+        variables = resource(guests, function)["Properties"]["Environment"]["Variables"]
+        assert variables[EnvVar.IDENTITY_POOL_ID] == guests.ref(stack.identity_pool.pool)  # type: ignore[union-attr]

@@ -7,18 +7,29 @@ from typing import TYPE_CHECKING
 from aws_cdk import CfnResource
 
 from infra.constructs.api import LivenessApi
+from infra.constructs.events import Events
 from infra.constructs.function import LivenessFunction
 from infra.constructs.observability import Observability
+from infra.constructs.settlement import Settlement
 from infra.constructs.storage import Storage
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
 
-OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableName", "AlarmTopicArn", "DashboardName"}
+OUTPUTS = {
+    "ApiUrl",
+    "ImageBucketName",
+    "ImageKeyArn",
+    "Region",
+    "SessionTableName",
+    "AlarmTopicArn",
+    "DashboardName",
+    "EventBusName",
+}
 
 
 def test_stack_only_composes_constructs(default: Synth) -> None:
-    composed = (Storage, LivenessFunction, LivenessApi, Observability)
+    composed = (Storage, LivenessFunction, Settlement, Events, LivenessApi, Observability)
     children = default.stack.node.children
     # Outside the constructs there are only outputs, parameters and CDK's references (such as the SSM import).
     built_directly = [
@@ -60,6 +71,7 @@ def test_summary_counts_resources_by_type(default: Synth) -> None:
 
     text = summarize(default.template_path)
     assert str(default.template_path) in text
-    assert any(line.split() == ["AWS::Lambda::Function", "1"] for line in text.splitlines())
+    functions = len(default.resources("AWS::Lambda::Function"))
+    assert any(line.split() == ["AWS::Lambda::Function", str(functions)] for line in text.splitlines())
     total = len(default.json["Resources"])
     assert f"Resources: {total}" in text

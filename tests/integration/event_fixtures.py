@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -46,8 +45,12 @@ class Receiver:
             return [d for d in self.deliveries if d.json["data"].get("sessionId") == session_id]
 
 
-@pytest.fixture(scope="session")
-def receiver() -> Iterator[Receiver]:
+# One receiver and one pipeline per process, whichever module asks first: pytest makes a fixture imported into two
+# modules two fixtures, and the pipeline provisions the stack's queues and bus on the process's one moto.
+_shared: dict[str, Any] = {}
+
+
+def _serve_receiver() -> Receiver:
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -64,16 +67,24 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    yield state
-    server.shutdown()
+    return state
 
 
 @pytest.fixture(scope="session")
-def pipeline(backend: LocalBackend, receiver: Receiver) -> Iterator[LocalEventPipeline]:
-    # Redelivery at once: a failed message is visible again on the next round, so a test pumps instead of waiting.
-    local = LocalEventPipeline(backend, webhook_url=receiver.url, retry_after_seconds=0, webhook_backoff=lambda _: 0)
-    yield local
-    local.stop()
+def receiver() -> Receiver:
+    if "receiver" not in _shared:
+        _shared["receiver"] = _serve_receiver()
+    return cast(Receiver, _shared["receiver"])
+
+
+@pytest.fixture(scope="session")
+def pipeline(backend: LocalBackend, receiver: Receiver) -> LocalEventPipeline:
+    if "pipeline" not in _shared:
+        # Redelivery at once: a failed message is visible again on the next round, so a test pumps, not waits.
+        _shared["pipeline"] = LocalEventPipeline(
+            backend, webhook_url=receiver.url, retry_after_seconds=0, webhook_backoff=lambda _: 0
+        )
+    return cast(LocalEventPipeline, _shared["pipeline"])
 
 
 def ledger_item(backend: LocalBackend, session_id: str) -> dict[str, Any] | None:

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
+from infra.config.events import SETTLEMENT_MAX_RECEIVES
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
 from liveness_api.metrics_catalogue import SettlementTrigger
 from liveness_api.models import SessionResultsResponse
 from liveness_api.settlement import EXPIRY_MARGIN, FIRST_ATTEMPT_BEFORE_EXPIRY
 from liveness_api.vocabulary import Verdict
 from liveness_local.backend import Clock, LocalBackend
-from liveness_local.event_pipeline import LocalEventPipeline
+from liveness_local.event_pipeline import LOCAL_SETTLEMENT_QUEUE, LocalEventPipeline
 from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics, race
 from tests.integration.event_fixtures import ledger_item, pipeline, receiver, recorded_decision
@@ -198,3 +199,16 @@ def test_a_client_read_racing_the_worker_records_and_counts_the_check_once(
             item["failures"]["M"] for item in caller if "failures" in item and session_id in item["failures"]["M"]
         ]
         assert len(failures) == (1 if decision == Verdict.NOT_LIVE else 0)
+
+
+def test_a_message_that_names_no_session_is_dead_lettered_after_its_last_delivery(
+    backend: LocalBackend, pipeline: LocalEventPipeline
+) -> None:
+    sqs = backend.session.client("sqs")
+    queue = sqs.get_queue_url(QueueName=LOCAL_SETTLEMENT_QUEUE)["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody='{"sessionId": "not a session"}')
+    for _ in range(SETTLEMENT_MAX_RECEIVES):
+        pipeline.pump()  # delivered, refused, returned to the queue
+    pipeline.pump()  # the next receive finds it delivered as often as allowed: SQS moves it
+    dead = sqs.receive_message(QueueUrl=pipeline.settlement_dead_letters_url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(message["Body"]) for message in dead] == [{"sessionId": "not a session"}]
