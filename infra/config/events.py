@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from liveness_api.contract import REFERENCE_OBJECT_NAME, SERVICE_NAME
+from liveness_api.contract import REFERENCE_OBJECT_NAME
 from liveness_api.environment import EnvVar
+from liveness_api.event_contract import EVENT_SOURCE
 from liveness_api.metrics_catalogue import EventType
 
 # Deliveries of a settlement message before it is dead-lettered: a pending session's few redeliveries and
@@ -51,7 +52,7 @@ def object_created_pattern(bucket: str, key_prefix: str) -> dict[str, Any]:
 
 def published_events_pattern() -> dict[str, Any]:
     """Every event the stack publishes on its bus (the webhook's rule, and the archive's)."""
-    return {"source": [SERVICE_NAME]}
+    return {"source": [EVENT_SOURCE]}
 
 
 # The committed JSON Schemas (draft 4) of the events' details, one file per event type and version.

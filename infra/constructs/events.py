@@ -39,7 +39,7 @@ from infra.constructs.background import (
 )
 from infra.constructs.settlement import Settlement
 from infra.constructs.storage import Retention, Storage
-from liveness_api.adapters.outbox_targets import EVENT_SOURCE
+from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS, EVENT_SOURCE
 
 OUTBOX_HANDLER: Final = "liveness_api.outbox_entry.lambda_handler"
 WEBHOOK_HANDLER: Final = "liveness_api.webhook_entry.lambda_handler"
@@ -50,6 +50,8 @@ STREAM_BATCH_SIZE: Final = 100
 # 15 minutes: about an hour in all).
 WEBHOOK_MAX_RECEIVES: Final = 8
 WEBHOOK_BATCH_SIZE: Final = 5
+# Every delivery of a batch may wait for its receiver's whole timeout: the sender's own timeout covers that.
+WEBHOOK_TIMEOUT_SECONDS: Final = int(WEBHOOK_BATCH_SIZE * DELIVERY_TIMEOUT_SECONDS) + 5
 PSEUDONYM_KEY_LENGTH: Final = 64
 
 
@@ -203,6 +205,8 @@ class Events(Construct):
         queue = encrypted_queue(
             self,
             "WebhookQueue",
+            # Lambda's advice for a queue it consumes: at least six times the function's timeout.
+            visibility_timeout=Duration.seconds(6 * WEBHOOK_TIMEOUT_SECONDS),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.webhook_dead_letters, max_receive_count=WEBHOOK_MAX_RECEIVES
             ),
@@ -246,7 +250,7 @@ class Events(Construct):
                 retention=props.retention,
                 description=f"{props.name}: signs and delivers published events to the webhook",
                 handler=WEBHOOK_HANDLER,
-                timeout_seconds=props.timeout_seconds,
+                timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
                 memory_mb=props.memory_mb,
                 environment=environment,
             ),

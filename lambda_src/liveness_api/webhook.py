@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
+from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS
 from liveness_api.metrics_catalogue import WEBHOOK_DELIVERY, DeliveryOutcome
 from liveness_api.observability import logger, record_metric
 
@@ -26,8 +27,6 @@ DELIVERY_HEADER: Final = "X-Liveness-Delivery"
 SIGNATURE_SCHEME: Final = "v1"
 # How old a signed timestamp a receiver should still accept, against replays of captured deliveries.
 TOLERANCE_SECONDS: Final = 300
-# A receiver must answer within this; a slower one counts as unreachable and is retried.
-DELIVERY_TIMEOUT_SECONDS: Final = 5.0
 BACKOFF_BASE_SECONDS: Final = 10
 # SQS's longest visibility timeout is 12 hours; retries never wait more than 15 minutes each.
 BACKOFF_MAX_SECONDS: Final = 900

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from infra.config.events import event_schemas, object_created_pattern
-from infra.constructs.events import STREAM_RETRIES, WEBHOOK_MAX_RECEIVES
+from infra.constructs.events import STREAM_RETRIES, WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_RECEIVES
 from infra.constructs.settlement import MAX_CONCURRENT_WORKERS, MAX_RECEIVES
 from liveness_api.environment import EnvVar
+from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS
 from tests.infrastructure.conftest import Combos, Synth, synthesize
 
 WEBHOOK = "https://hooks.example.com/liveness"
@@ -290,6 +291,9 @@ def test_the_webhook_queue_receives_every_published_event_and_its_sender_exactly
     assert events.webhook_secret is not None
     queue = queue_props(with_webhook, events.webhook_queue)
     assert queue["RedrivePolicy"]["maxReceiveCount"] == WEBHOOK_MAX_RECEIVES
+    # A batch whose every receiver times out still ends within the function's timeout, and that within the queue's.
+    timeout = resource(with_webhook, events.webhook.function)["Properties"]["Timeout"]
+    assert WEBHOOK_BATCH_SIZE * DELIVERY_TIMEOUT_SECONDS < timeout <= queue["VisibilityTimeout"] / 6
     rules = [r["Properties"] for r in with_webhook.resources("AWS::Events::Rule").values()]
     (rule,) = [r for r in rules if r.get("EventBusName") == with_webhook.ref(events.bus)]
     assert rule["EventPattern"] == {"source": ["face-liveness-api"]}

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from liveness_api.contract import SERVICE_NAME
+from liveness_api.event_contract import EVENT_SOURCE
 from liveness_api.metrics_catalogue import EVENT_PUBLISHED
 from liveness_api.observability import logger, record_metric
 from liveness_api.outbox import OutboxEvent
@@ -14,8 +14,6 @@ from liveness_api.settlement import settle_after_expiry_message
 
 # PutEvents takes at most 10 entries per call (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html).
 _PUT_EVENTS_BATCH: Final = 10
-# The `source` of every event the stack publishes.
-EVENT_SOURCE: Final = SERVICE_NAME
 
 
 class EventPublishFailed(RuntimeError):
