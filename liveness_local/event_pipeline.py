@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsCo
 
 from infra.config.events import (
     SETTLEMENT_MAX_RECEIVES,
+    STREAM_RETRIES,
     events_environment,
     object_created_pattern,
     published_events_pattern,
@@ -34,6 +35,7 @@ from liveness_api.workers import (
     build_webhook_handler,
     settlement_handler,
 )
+from liveness_local.backend import _ONE_EVENT_AT_A_TIME as ONE_EVENT_AT_A_TIME
 from liveness_local.backend import LambdaContext, LocalClients
 from liveness_local.gateway import HttpRequest, HttpResponse
 
@@ -80,6 +82,8 @@ class LocalEventPipeline:
         self._stop = threading.Event()
         self.published: list[dict[str, Any]] = []
         self._timed: set[str] = set()
+        self._stream_failures: dict[str, int] = {}
+        self.stream_dead_letters: list[dict[str, Any]] = []
         environment = self._provision(webhook_url)
         self.events_settings = EventSettings.from_environ(environment)
         settings: Settings = backend.settings
@@ -177,7 +181,10 @@ class LocalEventPipeline:
                 self._pump_queue(self._webhook_url, self._deliver)
 
     def _invoke(self, handler: Callable[[dict[str, Any], PowertoolsContext], dict[str, Any]], event: Any) -> Any:
-        return handler(event, LambdaContext())  # type: ignore[arg-type]  # duck-typed, as Lambda's context is
+        # One event at a time across all the twin's functions, as the API's are served: Powertools' logger and
+        # metrics are one per process here, one per function deployed.
+        with ONE_EVENT_AT_A_TIME:
+            return handler(event, LambdaContext())  # type: ignore[arg-type]  # duck-typed, as Lambda's context is
 
     def _pump_stream(self) -> None:
         while self._iterator is not None:
@@ -186,19 +193,26 @@ class LocalEventPipeline:
             if not records:
                 return
             answer = self._invoke(self._forward, {"Records": records})
-            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            failed = [item["itemIdentifier"] for item in answer["batchItemFailures"]]
             if failed:
-                # Lambda retries from the failed record on; the twin restarts from it on the next round.
-                sequence = next(iter(failed))
-                shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
-                self._iterator = self._streams.get_shard_iterator(
-                    StreamArn=self._stream_arn,
-                    ShardId=shard["ShardId"],
-                    ShardIteratorType="AT_SEQUENCE_NUMBER",
-                    SequenceNumber=sequence,
-                )["ShardIterator"]
-                return
+                # Lambda's retries, at once (the twin has no reason to wait): the same record again, until given up.
+                self._retry_stream_from(failed[0], records)
+                continue
             self._iterator = page.get("NextShardIterator")
+
+    def _retry_stream_from(self, sequence: str, records: list[dict[str, Any]]) -> None:
+        """Lambda retries from the failed record on, STREAM_RETRIES times, then sends it to the on-failure
+        destination and goes on after it: the twin restarts there on the next round, and keeps what it gave up on
+        in `stream_dead_letters`."""
+        self._stream_failures[sequence] = self._stream_failures.get(sequence, 0) + 1
+        position = "AT_SEQUENCE_NUMBER"
+        if self._stream_failures[sequence] > STREAM_RETRIES:
+            self.stream_dead_letters.extend(r for r in records if r["dynamodb"]["SequenceNumber"] == sequence)
+            position = "AFTER_SEQUENCE_NUMBER"
+        shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]
+        self._iterator = self._streams.get_shard_iterator(
+            StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType=position, SequenceNumber=sequence
+        )["ShardIterator"]
 
     def _receive(self, url: str) -> list[dict[str, Any]]:
         messages = self._sqs.receive_message(

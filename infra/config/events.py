@@ -11,6 +11,9 @@ from liveness_api.environment import EnvVar
 from liveness_api.event_contract import EVENT_SOURCE
 from liveness_api.metrics_catalogue import EventType
 
+# How often a ledger stream record the outbox fails on is retried (each failure halves the batch) before it is
+# dead-lettered (the stack's event-source mapping, and the twin's).
+STREAM_RETRIES: Final = 10
 # Deliveries of a settlement message before it is dead-lettered: a pending session's few redeliveries and
 # throttling's, with room (the stack's queue and the twin's).
 SETTLEMENT_MAX_RECEIVES: Final = 10

@@ -28,7 +28,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config.events import event_schemas, events_environment, published_events_pattern
+from infra.config.events import STREAM_RETRIES, event_schemas, events_environment, published_events_pattern
 from infra.constructs.background import (
     CONSUME_ACTIONS,
     DEAD_LETTER_RETENTION,
@@ -43,8 +43,6 @@ from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS, EVENT_SOURCE
 
 OUTBOX_HANDLER: Final = "liveness_api.outbox_entry.lambda_handler"
 WEBHOOK_HANDLER: Final = "liveness_api.webhook_entry.lambda_handler"
-# A stream record is retried this many times (each failure halves the batch) before it is dead-lettered.
-STREAM_RETRIES: Final = 10
 STREAM_BATCH_SIZE: Final = 100
 # Webhook deliveries: attempts before the delivery is dead-lettered (the sender backs off between them, up to
 # 15 minutes: about an hour in all).

@@ -33,6 +33,10 @@ SESSION_KEY_PREFIX: Final = "SESSION#"
 _TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
 
 
+class UnpublishableChange(ValueError):
+    """A change whose item lacks what its event needs: retried, then dead-lettered, never published half-made."""
+
+
 class Pseudonyms:
     """Owners' pseudonymous ids: HMAC-SHA256 of the owner under a key only the stack holds, so that an id cannot
     be reversed by hashing guessed ARNs, yet one owner's events share one id."""
@@ -146,9 +150,12 @@ def work_of(record: Mapping[str, Any], pseudonyms: Pseudonyms, now: datetime) ->
         expires_at = datetime.fromisoformat(_string(new, "expiresAt") or now.isoformat())
         return OutboxWork(settle_later=[SettleLater(session_id, expiry_delay_seconds(expires_at, now))])
     if name == "MODIFY" and "verdict" in new and "verdict" not in old:
-        document = json.loads(new["verdict"]["S"])
-        document.setdefault("createdAt", _string(new, "createdAt"))
-        return OutboxWork(events=_verdict_events(session_id, pseudonyms.of(owner), document))
+        try:
+            document = json.loads(new["verdict"]["S"])
+            document.setdefault("createdAt", _string(new, "createdAt"))
+            return OutboxWork(events=_verdict_events(session_id, pseudonyms.of(owner), document))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UnpublishableChange(f"the verdict document lacks {error}") from None
     if name == "REMOVE" and record.get("userIdentity", {}).get("principalId") != _TTL_PRINCIPAL:
         at = change.get("ApproximateCreationDateTime")
         erased_at = datetime.fromtimestamp(float(at), UTC) if at is not None else now

@@ -26,7 +26,7 @@ from liveness_api.dependencies import ClientFactory, KnownServicesLoader, build_
 from liveness_api.environment import EnvVar
 from liveness_api.errors import DomainError, SessionNotFound
 from liveness_api.observability import logger, metrics
-from liveness_api.outbox import EventBus, Pseudonyms, SettlementQueue, work_of
+from liveness_api.outbox import EventBus, Pseudonyms, SettlementQueue, UnpublishableChange, work_of
 from liveness_api.sessions import Clock, utc_now
 from liveness_api.settings import Settings
 from liveness_api.settlement import Settlement, SettlementDeferred, UnreadableMessage, parse_message
@@ -159,7 +159,7 @@ def outbox_handler(pseudonyms: Pseudonyms, bus: EventBus, queue: SettlementQueue
                 for later in work.settle_later:
                     queue.settle_later(later.session_id, later.delay_seconds)
                 bus.publish(work.events)
-            except (ClientError, BotoCoreError, RuntimeError) as error:
+            except (ClientError, BotoCoreError, RuntimeError, UnpublishableChange) as error:
                 # The stream retries from this record on, in order: nothing after it is skipped.
                 return {"batchItemFailures": [_failed(record["dynamodb"]["SequenceNumber"], type(error).__name__)]}
         return {"batchItemFailures": []}

@@ -102,3 +102,22 @@ def test_a_delivery_the_receiver_refuses_is_retried_with_the_same_id(
     deliveries = receiver.of_session(session_id)
     assert len(deliveries) == failures + 1
     assert len({d.headers[DELIVERY_HEADER] for d in deliveries}) == 1
+
+
+def test_a_change_the_outbox_cannot_publish_is_dead_lettered_and_the_stream_goes_on(
+    api: Api, emulator: Any, backend: LocalBackend, pipeline: LocalEventPipeline
+) -> None:
+    pipeline.pump()
+    response = api.create()
+    assert response.status == 201
+    broken = str(response.body["sessionId"])
+    backend.dynamodb.update_item(
+        TableName=backend.resources.table,
+        Key={"pk": {"S": f"SESSION#{broken}"}},
+        UpdateExpression="SET verdict = :v",
+        ExpressionAttributeValues={":v": {"S": json.dumps({"decision": "LIVE"})}},
+    )
+    later = live_session(api, emulator, pipeline)
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in pipeline.stream_dead_letters][-1:] == [f"SESSION#{broken}"]
+    assert published(pipeline, broken) == []
+    assert [event["detail-type"] for event in published(pipeline, later)] == [EventType.VERDICT_RECORDED]

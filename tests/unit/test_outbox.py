@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from liveness_api.metrics_catalogue import EventType
-from liveness_api.outbox import Pseudonyms, work_of
+from liveness_api.outbox import Pseudonyms, UnpublishableChange, work_of
 
 NOW = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
 SESSION = "0b6c4a1e-2f3d-4c5b-8a9e-112233445566"
@@ -102,3 +104,9 @@ def test_a_redelivered_record_publishes_the_same_event_id() -> None:
     change = record("MODIFY", session_image(**verdict), session_image())
     first, again = (work_of(change, PSEUDONYMS, NOW).events[0] for _ in range(2))
     assert first.detail["eventId"] == again.detail["eventId"]
+
+
+def test_a_verdict_document_without_what_the_event_needs_is_not_published_half_made() -> None:
+    broken = {"verdict": {"S": json.dumps({"decision": "LIVE"})}}
+    with pytest.raises(UnpublishableChange):
+        work_of(record("MODIFY", session_image(**broken), session_image()), PSEUDONYMS, NOW)
