@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra.config.events import event_schemas, object_created_pattern
-from infra.constructs.events import STREAM_RETRIES, WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_RECEIVES
+from infra.config.events import STREAM_RETRIES, event_schemas, object_created_pattern
+from infra.constructs.events import WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_RECEIVES
 from infra.constructs.settlement import MAX_CONCURRENT_WORKERS, MAX_RECEIVES
 from liveness_api.environment import EnvVar
 from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS
