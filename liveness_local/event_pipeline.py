@@ -229,17 +229,30 @@ class LocalEventPipeline:
         ]
 
     def _pump_queue(self, url: str, handler: Callable[[dict[str, Any], PowertoolsContext], dict[str, Any]]) -> None:
+        """Every message visible now, in batches, as Lambda's pollers drain a queue; a message redelivered within
+        the round (the twin's retries may be immediate) waits for the next round."""
+        seen: set[str] = set()
+        while records := self._unseen(url, seen):
+            seen.update(r["messageId"] for r in records)
+            answer = self._invoke(handler, {"Records": records})
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            for record in records:
+                if record["messageId"] not in failed:
+                    self._sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+                elif url == self._settlement_url and record["receiptHandle"] not in self._timed:
+                    # Failed without a time of its own (a throttled call): the queue's visibility timeout, the twin's.
+                    self._redeliver_settlement(record["receiptHandle"], self._retry_after)
+            self._timed.clear()
+
+    def _unseen(self, url: str, seen: set[str]) -> list[dict[str, Any]]:
+        """The messages received now that this round has not handled; those it has, it gives back at once."""
         records = self._receive(url)
-        if not records:
-            return
-        failed = {item["itemIdentifier"] for item in self._invoke(handler, {"Records": records})["batchItemFailures"]}
         for record in records:
-            if record["messageId"] not in failed:
-                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
-            elif url == self._settlement_url and record["receiptHandle"] not in self._timed:
-                # Failed without a time of its own (a throttled call): the queue's visibility timeout, the twin's.
-                self._redeliver_settlement(record["receiptHandle"], self._retry_after)
-        self._timed.clear()
+            if record["messageId"] in seen:
+                self._sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                )
+        return [record for record in records if record["messageId"] not in seen]
 
     def _redeliver_settlement(self, receipt_handle: str, seconds: int) -> None:
         """The worker's redelivery: SQS's visibility, at most the twin's `retry_after_seconds` (the tests' clock

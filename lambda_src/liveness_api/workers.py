@@ -121,8 +121,9 @@ def settlement_handler(settlement: Settlement, key_prefix: str, redeliver: Redel
                 failures.append(_failed(item, "pending"))
             except UnreadableMessage as error:
                 failures.append(_failed(item, f"unreadable message: {error}"))
-            except (DomainError, ClientError, BotoCoreError) as error:
-                # Throttled or unavailable: the message returns after its visibility timeout.
+            except (DomainError, ClientError, BotoCoreError, ValueError) as error:
+                # Throttled or unavailable: the message returns after its visibility timeout. A recorded document
+                # that does not parse (ValueError): this message alone fails, and is dead-lettered after its retries.
                 failures.append(_failed(item, type(error).__name__))
         return {"batchItemFailures": failures}
 
