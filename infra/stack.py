@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.config import StackConfig, function_environment
 from infra.constructs.api import ApiProps, LivenessApi
 from infra.constructs.auth import GuestAddressKey, IdentityPool, IdentityPoolProps, UserPoolAuth, UserPoolProps
+from infra.constructs.background import BackgroundSettings
 from infra.constructs.events import Events, EventsProps
 from infra.constructs.function import FunctionProps, LivenessFunction
 from infra.constructs.observability import AlarmThresholds, Observability, ObservabilityProps
@@ -79,29 +80,25 @@ class FaceLivenessStack(Stack):
             storage=self.storage,
         )
         # Every session settled without a client, and the ledger's changes published: both run the API's code.
+        background = BackgroundSettings(
+            name=name,
+            retention=retention,
+            timeout_seconds=config.lambda_timeout_seconds,
+            memory_mb=config.lambda_memory_mb,
+            environment=environment,
+        )
         self.settlement = Settlement(
             self,
             "Settlement",
-            props=SettlementProps(
-                name=name,
-                retention=retention,
-                timeout_seconds=config.lambda_timeout_seconds,
-                memory_mb=config.lambda_memory_mb,
-                image_key_prefix=config.image_key_prefix,
-                environment=environment,
-            ),
+            props=SettlementProps(background=background, image_key_prefix=config.image_key_prefix),
             storage=self.storage,
         )
         self.events = Events(
             self,
             "Events",
             props=EventsProps(
-                name=name,
-                retention=retention,
-                timeout_seconds=config.lambda_timeout_seconds,
-                memory_mb=config.lambda_memory_mb,
+                background=background,
                 archive_retention_days=config.event_archive_retention_days,
-                environment=environment,
                 webhook_url=config.webhook_url,
                 webhook_secret_arn=config.webhook_secret_arn,
             ),
@@ -152,8 +149,8 @@ class FaceLivenessStack(Stack):
         )
         if self.identity_pool is not None and config.caller_mode.identity_pool_callers:
             self.function.accept_identity_pool(self.identity_pool.identity_pool_id)
-            for background in (self.settlement, self.events):
-                background.add_environment(EnvVar.IDENTITY_POOL_ID, self.identity_pool.identity_pool_id)
+            for consumer in (self.settlement, self.events):
+                consumer.add_environment(EnvVar.IDENTITY_POOL_ID, self.identity_pool.identity_pool_id)
         # Only where the handler counts client addresses (guests in IAM mode): the key of their HMACs.
         self.address_key = (
             GuestAddressKey(self, "AddressKey", name=name, retention=retention, function=self.function)

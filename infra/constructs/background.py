@@ -25,13 +25,12 @@ CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttri
 
 
 @dataclass(frozen=True)
-class BackgroundProps:
-    """`handler`: the entry module's handler; `environment`: the API's variables plus the events' ones."""
+class BackgroundSettings:
+    """What every background function shares with the API's: the stack's name and retention, its timeout and
+    memory, and its environment (the background functions build the same settings from it)."""
 
     name: str
     retention: Retention
-    description: str
-    handler: str
     timeout_seconds: int
     memory_mb: int
     environment: Mapping[str, str]
@@ -41,12 +40,24 @@ class BackgroundFunction(Construct):
     """A function with a role that can do exactly what `statements` say, write its own logs and traces."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, props: BackgroundProps, statements: Sequence[iam.PolicyStatement]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: BackgroundSettings,
+        handler: str,
+        description: str,
+        statements: Sequence[iam.PolicyStatement],
+        environment: Mapping[str, str],
+        timeout_seconds: int | None = None,
     ) -> None:
+        """`handler`: the entry module's; `environment`: added to the API's; `timeout_seconds`: the API's unless
+        given."""
         super().__init__(scope, construct_id)
-        self.log_group = log_group(self, "LogGroup", props.retention)
+        description = f"{settings.name}: {description}"
+        self.log_group = log_group(self, "LogGroup", settings.retention)
         self.role = iam.Role(
-            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=props.description
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
         )
         self.policy = iam.Policy(
             self,
@@ -70,16 +81,16 @@ class BackgroundFunction(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            description=props.description,
+            description=description,
             runtime=runtime(),
             architecture=ARCHITECTURE,
-            handler=props.handler,
+            handler=handler,
             code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES),
             # Immutable for CDK, as the API's function's: event sources and grants add nothing to the role; the
             # policy above is the complete list.
             role=self.role.without_policy_updates(),
-            timeout=Duration.seconds(props.timeout_seconds),
-            memory_size=props.memory_mb,
+            timeout=Duration.seconds(timeout_seconds or settings.timeout_seconds),
+            memory_size=settings.memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -90,7 +101,7 @@ class BackgroundFunction(Construct):
                     ssm.StringParameter.value_for_string_parameter(self, powertools_layer_parameter()),
                 )
             ],
-            environment=dict(props.environment),
+            environment={**settings.environment, **environment},
         )
         self.function.node.add_dependency(self.policy)
 

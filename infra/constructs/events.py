@@ -33,12 +33,12 @@ from infra.constructs.background import (
     CONSUME_ACTIONS,
     DEAD_LETTER_RETENTION,
     BackgroundFunction,
-    BackgroundProps,
+    BackgroundSettings,
     dead_letter_alarm,
     encrypted_queue,
 )
 from infra.constructs.settlement import Settlement
-from infra.constructs.storage import Retention, Storage
+from infra.constructs.storage import Storage
 from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS, EVENT_SOURCE
 
 OUTBOX_HANDLER: Final = "liveness_api.outbox_entry.lambda_handler"
@@ -55,13 +55,8 @@ PSEUDONYM_KEY_LENGTH: Final = 64
 
 @dataclass(frozen=True)
 class EventsProps:
-    name: str
-    retention: Retention
-    timeout_seconds: int
-    memory_mb: int
+    background: BackgroundSettings
     archive_retention_days: int
-    # The API function's environment (the background functions read the same settings).
-    environment: Mapping[str, str]
     webhook_url: str
     webhook_secret_arn: str | None
 
@@ -71,16 +66,17 @@ class Events(Construct):
         self, scope: Construct, construct_id: str, *, props: EventsProps, storage: Storage, settlement: Settlement
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bus = events.EventBus(self, "Bus", event_bus_name=f"{props.name}-events")
+        name, retention = props.background.name, props.background.retention
+        self.bus = events.EventBus(self, "Bus", event_bus_name=f"{name}-events")
         pattern = published_events_pattern()
         self.archive = self.bus.archive(
             "Archive",
-            description=f"{props.name}: every published event, for replay",
+            description=f"{name}: every published event, for replay",
             event_pattern=events.EventPattern(source=pattern["source"]),
             retention=Duration.days(props.archive_retention_days),
         )
         self.registry = eventschemas.CfnRegistry(
-            self, "Registry", registry_name=f"{props.name}-events", description=f"{props.name}: published events"
+            self, "Registry", registry_name=f"{name}-events", description=f"{name}: published events"
         )
         self.schemas = [
             eventschemas.CfnSchema(
@@ -99,28 +95,25 @@ class Events(Construct):
         self.pseudonym_key = secretsmanager.Secret(
             self,
             "PseudonymKey",
-            description=f"{props.name}: the key of owners' pseudonymous ids in published events",
+            description=f"{name}: the key of owners' pseudonymous ids in published events",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=PSEUDONYM_KEY_LENGTH, exclude_punctuation=True
             ),
-            removal_policy=props.retention.removal_policy,
+            removal_policy=retention.removal_policy,
         )
         self.webhook_queue: sqs.Queue | None = None
         self.webhook_secret: secretsmanager.ISecret | None = None
         if props.webhook_url:
             self.webhook_queue = self._webhook_queue()
             self.webhook_secret = self._webhook_secret(props)
-        environment = {
-            **props.environment,
-            **events_environment(
-                settlement_queue_url=settlement.queue.queue_url,
-                event_bus_name=self.bus.event_bus_name,
-                pseudonym_key_secret=self.pseudonym_key.secret_arn,
-                webhook_url=props.webhook_url,
-                webhook_secret=self.webhook_secret.secret_arn if self.webhook_secret else "",
-                webhook_queue_url=self.webhook_queue.queue_url if self.webhook_queue else "",
-            ),
-        }
+        environment = events_environment(
+            settlement_queue_url=settlement.queue.queue_url,
+            event_bus_name=self.bus.event_bus_name,
+            pseudonym_key_secret=self.pseudonym_key.secret_arn,
+            webhook_url=props.webhook_url,
+            webhook_secret=self.webhook_secret.secret_arn if self.webhook_secret else "",
+            webhook_queue_url=self.webhook_queue.queue_url if self.webhook_queue else "",
+        )
         self.alarms: list[cw.Alarm] = []
         self.forwarder = self._forwarder(props, environment, storage, settlement)
         self.webhook: BackgroundFunction | None = None
@@ -137,15 +130,10 @@ class Events(Construct):
         forwarder = BackgroundFunction(
             self,
             "Forwarder",
-            props=BackgroundProps(
-                name=props.name,
-                retention=props.retention,
-                description=f"{props.name}: publishes the ledger's changes (the outbox: its stream's consumer)",
-                handler=OUTBOX_HANDLER,
-                timeout_seconds=props.timeout_seconds,
-                memory_mb=props.memory_mb,
-                environment=environment,
-            ),
+            settings=props.background,
+            handler=OUTBOX_HANDLER,
+            description="publishes the ledger's changes (the outbox: its stream's consumer)",
+            environment=environment,
             statements=[
                 iam.PolicyStatement(
                     sid="ReadLedgerStream",
@@ -193,7 +181,11 @@ class Events(Construct):
         )
         self.alarms.append(
             dead_letter_alarm(
-                self, "OutboxDeadLettersAlarm", self.stream_dead_letters, "Ledger changes not published", props.name
+                self,
+                "OutboxDeadLettersAlarm",
+                self.stream_dead_letters,
+                "Ledger changes not published",
+                props.background.name,
             )
         )
         return forwarder
@@ -226,11 +218,11 @@ class Events(Construct):
         return secretsmanager.Secret(
             self,
             "WebhookSecret",
-            description=f"{props.name}: signs webhook deliveries (give its value to the receiver)",
+            description=f"{props.background.name}: signs webhook deliveries (give its value to the receiver)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=PSEUDONYM_KEY_LENGTH, exclude_punctuation=True
             ),
-            removal_policy=props.retention.removal_policy,
+            removal_policy=props.background.retention.removal_policy,
         )
 
     def _webhook(
@@ -243,15 +235,11 @@ class Events(Construct):
         sender = BackgroundFunction(
             self,
             "WebhookSender",
-            props=BackgroundProps(
-                name=props.name,
-                retention=props.retention,
-                description=f"{props.name}: signs and delivers published events to the webhook",
-                handler=WEBHOOK_HANDLER,
-                timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
-                memory_mb=props.memory_mb,
-                environment=environment,
-            ),
+            settings=props.background,
+            handler=WEBHOOK_HANDLER,
+            description="signs and delivers published events to the webhook",
+            environment=environment,
+            timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
             statements=[
                 iam.PolicyStatement(
                     sid="ConsumeWebhookQueue", actions=list(CONSUME_ACTIONS), resources=[queue.queue_arn]
@@ -271,7 +259,7 @@ class Events(Construct):
         )
         self.alarms.append(
             dead_letter_alarm(
-                self, "WebhookDeadLettersAlarm", self.webhook_dead_letters, "Webhook deliveries", props.name
+                self, "WebhookDeadLettersAlarm", self.webhook_dead_letters, "Webhook deliveries", props.background.name
             )
         )
         return sender

@@ -9,7 +9,6 @@ EventBridge notifications), where a rule puts each reference image's event on th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,11 +27,11 @@ from infra.constructs.background import (
     CONSUME_ACTIONS,
     DEAD_LETTER_RETENTION,
     BackgroundFunction,
-    BackgroundProps,
+    BackgroundSettings,
     dead_letter_alarm,
     encrypted_queue,
 )
-from infra.constructs.storage import Retention, Storage
+from infra.constructs.storage import Storage
 from liveness_api.environment import EnvVar
 
 SETTLEMENT_HANDLER: Final = "liveness_api.settlement_entry.lambda_handler"
@@ -47,23 +46,19 @@ BATCH_SIZE: Final = 10
 
 @dataclass(frozen=True)
 class SettlementProps:
-    name: str
-    retention: Retention
-    timeout_seconds: int
-    memory_mb: int
+    background: BackgroundSettings
     image_key_prefix: str
-    # The API function's environment: the worker builds the same domain service from it.
-    environment: Mapping[str, str]
 
 
 class Settlement(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: SettlementProps, storage: Storage) -> None:
         super().__init__(scope, construct_id)
+        name, timeout_seconds = props.background.name, props.background.timeout_seconds
         self.dead_letters = encrypted_queue(self, "DeadLetters", retention_period=DEAD_LETTER_RETENTION)
         self.queue = encrypted_queue(
             self,
             "Queue",
-            visibility_timeout=Duration.seconds(props.timeout_seconds * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT),
+            visibility_timeout=Duration.seconds(timeout_seconds * VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVES),
         )
         # S3 -> EventBridge, set on the bucket resource itself: the L2 `event_bridge_enabled` would add a custom
@@ -75,27 +70,21 @@ class Settlement(Construct):
         self.rule = events.Rule(
             self,
             "OnReferenceImage",
-            description=f"{props.name}: a completed check's reference image -> settle its session",
+            description=f"{name}: a completed check's reference image -> settle its session",
             event_pattern=events.EventPattern(
                 source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
             ),
             # The target adds the queue policy letting this rule (aws:SourceArn) send to the queue.
             targets=[targets.SqsQueue(self.queue)],
         )
-        environment = {**props.environment, EnvVar.SETTLEMENT_QUEUE_URL: self.queue.queue_url}
         self.worker = BackgroundFunction(
             self,
             "Worker",
-            props=BackgroundProps(
-                name=props.name,
-                retention=props.retention,
-                description=f"{props.name}: settles sessions no client read (the settlement queue's consumer)",
-                handler=SETTLEMENT_HANDLER,
-                timeout_seconds=props.timeout_seconds,
-                memory_mb=props.memory_mb,
-                environment=environment,
-            ),
+            settings=props.background,
+            handler=SETTLEMENT_HANDLER,
+            description="settles sessions no client read (the settlement queue's consumer)",
             statements=self._statements(storage),
+            environment={EnvVar.SETTLEMENT_QUEUE_URL: self.queue.queue_url},
         )
         # The ledger is encrypted with the image key: its use through DynamoDB, in the key policy and the role's.
         self.worker.policy.add_statements(storage.allow_key_use(self.worker.role))
@@ -109,7 +98,7 @@ class Settlement(Construct):
             max_concurrency=MAX_CONCURRENT_WORKERS,
         )
         self.alarm = dead_letter_alarm(
-            self, "SettlementDeadLettersAlarm", self.dead_letters, "Sessions the worker could not settle", props.name
+            self, "SettlementDeadLettersAlarm", self.dead_letters, "Sessions the worker could not settle", name
         )
 
     def _statements(self, storage: Storage) -> list[iam.PolicyStatement]:
