@@ -10,6 +10,7 @@ import pytest
 
 from infra.config.events import STREAM_RETRIES, event_schemas, object_created_pattern
 from infra.constructs.events import WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_RECEIVES
+from infra.constructs.function import LAMBDA_SRC
 from infra.constructs.settlement import MAX_CONCURRENT_WORKERS, MAX_RECEIVES
 from liveness_api.environment import EnvVar
 from liveness_api.event_contract import DELIVERY_TIMEOUT_SECONDS
@@ -345,3 +346,13 @@ def test_in_guest_mode_the_worker_reads_the_address_key_as_the_function_does(com
     for function in (stack.settlement.worker.function, stack.events.forwarder.function):
         variables = resource(guests, function)["Properties"]["Environment"]["Variables"]
         assert variables[EnvVar.IDENTITY_POOL_ID] == guests.ref(stack.identity_pool.pool)  # type: ignore[union-attr]
+
+
+def test_each_background_handler_names_an_entry_module_of_the_asset(with_webhook: Synth) -> None:
+    events = with_webhook.stack.events
+    assert events.webhook is not None
+    for background in (with_webhook.stack.settlement.worker, events.forwarder, events.webhook):
+        handler = resource(with_webhook, background.function)["Properties"]["Handler"]
+        module, _, name = handler.rpartition(".")
+        source = LAMBDA_SRC.joinpath(*module.split(".")).with_suffix(".py").read_text()
+        assert f"\n{name} = " in source, handler
