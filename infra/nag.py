@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from infra.constructs.api import STAGE_NAME
+from infra.nag_events import event_acknowledgements
 from infra.stack import FaceLivenessStack
 from liveness_api.contract import DOCUMENT_OBJECT_NAME, REFERENCE_OBJECT_NAME, Route, Routes
 
@@ -160,7 +161,7 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
                             "only; `*` stands for the session id path parameter, which is chosen per request",
                         )
                     )
-    return acks
+    return acks + event_acknowledgements(stack)
 
 
 def _wildcard_routes() -> list[Route]:

@@ -53,6 +53,15 @@ class EnvVar:
     DOCUMENT_MAX_BYTES: Final = "DOCUMENT_MAX_BYTES"
     DOCUMENT_UPLOAD_SECONDS: Final = "DOCUMENT_UPLOAD_SECONDS"
     ENROLMENT_DUPLICATE_CHECK: Final = "ENROLMENT_DUPLICATE_CHECK"
+    # Settlement and events (the settlement worker, the outbox forwarder and the webhook sender only; the API's
+    # function has none of them): the settlement queue, the stack's bus, the secret keying owners' pseudonyms, and
+    # the webhook's URL (empty: off), signing secret and queue.
+    SETTLEMENT_QUEUE_URL: Final = "SETTLEMENT_QUEUE_URL"
+    EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"
+    PSEUDONYM_KEY_SECRET: Final = "PSEUDONYM_KEY_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
+    WEBHOOK_URL: Final = "WEBHOOK_URL"
+    WEBHOOK_SECRET: Final = "WEBHOOK_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
+    WEBHOOK_QUEUE_URL: Final = "WEBHOOK_QUEUE_URL"
     # Read by Powertools itself.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

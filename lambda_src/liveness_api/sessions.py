@@ -179,7 +179,20 @@ class LivenessSessions:
 
     def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
         self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
-        record = self._owned_session(owner, session_id)
+        response = self._decided(self._owned_session(owner, session_id))
+        tracer.put_annotation("Decision", response.decision)
+        return response
+
+    def settle(self, session_id: str) -> SessionResultsResponse | None:
+        """Decide and record the session's verdict on the server, for its owner, as `results` would: the same code
+        path (the first terminal verdict stands, counted exactly once), but no request counted against a caller's
+        limit, since no caller asked. None when no session with this id is recorded (erased, or never recorded)."""
+        record = self._ledger.get_session(session_id)
+        return None if record is None else self._decided(record)
+
+    def _decided(self, record: SessionRecord) -> SessionResultsResponse:
+        """The session's verdict: the recorded one, or Rekognition's answer decided now and recorded if terminal."""
+        owner, session_id = record.owner, record.session_id
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
             response = self._recorded(record, self._clock())
@@ -213,7 +226,6 @@ class LivenessSessions:
             response = self._recorded(stored, self._clock())
             if not stored.counted:
                 self._settle(owner, stored, response)
-        tracer.put_annotation("Decision", response.decision)
         return response
 
     def consume(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
