@@ -48,12 +48,18 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
             "authorization reference (it reads two S3 images, which the role's S3 statements bound), so `*` is the "
             "narrowest resource",
         ),
+        # Both roles that decide face matches: the API's function, and the settlement worker (the same code).
         *(
             Acknowledgement(
-                stack.function.policy,
+                policy,
                 f"AwsSolutions-IAM5[Resource::{images}/{name}]",
-                f"Face matching reads each session's `{name}` by Rekognition with the role's permissions; the session "
-                "id is chosen at run time, so `*` stands for it alone, and no other object of the bucket is readable",
+                f"Face matching ({who}) reads each session's `{name}` by Rekognition with the role's permissions; the "
+                "session id is chosen at run time, so `*` stands for it alone, and no other object of the bucket is "
+                "readable",
+            )
+            for policy, who in (
+                (stack.function.policy, "the API's results"),
+                (stack.settlement.worker.policy, "the settlement worker, deciding the same match"),
             )
             for name in (REFERENCE_OBJECT_NAME, DOCUMENT_OBJECT_NAME)
         ),

@@ -19,7 +19,9 @@ def event_acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
             stack.settlement.worker.policy,
             "AwsSolutions-IAM5[Resource::*]",
             "Rekognition Face Liveness sessions and X-Ray trace segments have no ARNs: GetFaceLivenessSessionResults, "
-            "PutTraceSegments and PutTelemetryRecords support no resource-level permissions",
+            "PutTraceSegments and PutTelemetryRecords support no resource-level permissions, and CompareFaces (a "
+            "face match decided with the verdict) has no resource type: it reads two S3 images the role's S3 "
+            "statement bounds",
         ),
         Acknowledgement(
             events.forwarder.policy,

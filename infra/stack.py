@@ -103,6 +103,7 @@ class FaceLivenessStack(Stack):
             "Settlement",
             props=SettlementProps(background=background, image_key_prefix=config.image_key_prefix),
             storage=self.storage,
+            collection=self.faces,
         )
         self.events = Events(
             self,

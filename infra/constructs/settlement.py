@@ -31,6 +31,7 @@ from infra.constructs.background import (
     dead_letter_alarm,
     encrypted_queue,
 )
+from infra.constructs.faces import FaceCollection, face_match_statements
 from infra.constructs.storage import Storage
 from liveness_api.environment import EnvVar
 
@@ -51,7 +52,15 @@ class SettlementProps:
 
 
 class Settlement(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, props: SettlementProps, storage: Storage) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: SettlementProps,
+        storage: Storage,
+        collection: FaceCollection,
+    ) -> None:
         super().__init__(scope, construct_id)
         name, timeout_seconds = props.background.name, props.background.timeout_seconds
         self.dead_letters = encrypted_queue(self, "DeadLetters", retention_period=DEAD_LETTER_RETENTION)
@@ -83,7 +92,7 @@ class Settlement(Construct):
             settings=props.background,
             handler=SETTLEMENT_HANDLER,
             description="settles sessions no client read (the settlement queue's consumer)",
-            statements=self._statements(storage),
+            statements=self._statements(storage, props.image_key_prefix, collection),
             environment={EnvVar.SETTLEMENT_QUEUE_URL: self.queue.queue_url},
         )
         # The ledger is encrypted with the image key: its use through DynamoDB, in the key policy and the role's.
@@ -101,9 +110,14 @@ class Settlement(Construct):
             self, "SettlementDeadLettersAlarm", self.dead_letters, "Sessions the worker could not settle", name
         )
 
-    def _statements(self, storage: Storage) -> list[iam.PolicyStatement]:
-        """Exactly what deciding and recording a verdict takes (LivenessSessions.settle), and consuming the queue."""
+    def _statements(
+        self, storage: Storage, image_key_prefix: str, collection: FaceCollection
+    ) -> list[iam.PolicyStatement]:
+        """Exactly what deciding and recording a verdict and its face match takes (LivenessSessions.settle), and
+        consuming the queue."""
+        images = f"{storage.image_bucket.bucket_arn}/{image_key_prefix}*"
         return [
+            *face_match_statements(images, search=collection),
             iam.PolicyStatement(
                 sid="ReadFaceLivenessResults",
                 actions=["rekognition:GetFaceLivenessSessionResults"],

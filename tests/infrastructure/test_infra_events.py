@@ -175,7 +175,29 @@ def own_logs_and_traces(synth: Synth, function: Any) -> dict[str, dict[str, Any]
 
 def test_the_worker_may_do_exactly_what_settling_takes(synth: Synth) -> None:
     settlement = synth.stack.settlement
+    bucket = synth.arn(synth.stack.storage.image_bucket)
+    images = {"Fn::Join": ["", [bucket, f"/{synth.config.image_key_prefix}*/reference.jpg"]]}
+    documents = {"Fn::Join": ["", [bucket, f"/{synth.config.image_key_prefix}*/document"]]}
     assert policy_statements(synth, settlement.worker.policy) == {
+        # A face match is decided with the verdict, whichever path records it.
+        "CompareSessionFaces": {
+            "Sid": "CompareSessionFaces",
+            "Action": "rekognition:CompareFaces",
+            "Effect": "Allow",
+            "Resource": "*",
+        },
+        "ReadSessionFaces": {
+            "Sid": "ReadSessionFaces",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Effect": "Allow",
+            "Resource": [documents, images],
+        },
+        "SearchEnrolledPersons": {
+            "Sid": "SearchEnrolledPersons",
+            "Action": "rekognition:SearchUsersByImage",
+            "Effect": "Allow",
+            "Resource": synth.arn(synth.stack.faces.collection),
+        },
         "ReadFaceLivenessResults": {
             "Sid": "ReadFaceLivenessResults",
             "Action": "rekognition:GetFaceLivenessSessionResults",
