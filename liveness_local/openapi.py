@@ -20,9 +20,20 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme, Server
 
 from infra.config import StackConfig, load_cdk_json_config
-from liveness_api.dependencies import Dependencies
+from liveness_api.contract import DocumentContentType
+from liveness_api.dependencies import Dependencies, FacePorts, face_matches, person_enrolment
 from liveness_api.handler import create_app
-from liveness_api.ports import AddressAdmission, Admission, LivenessResult, SessionRecord, SessionRequest, SlotClaim
+from liveness_api.models import DocumentUpload
+from liveness_api.ports import (
+    AddressAdmission,
+    Admission,
+    LivenessResult,
+    Person,
+    SessionRecord,
+    SessionRequest,
+    SlotClaim,
+    StoredImage,
+)
 from liveness_api.sessions import Limits, LivenessSessions
 from liveness_api.vocabulary import CallerLimit
 from liveness_local.embedded_aws import LOCAL_BUCKET, LOCAL_TABLE, LocalResources, function_settings
@@ -117,6 +128,52 @@ class _Unserved:
     def erase_session_images(self, session_id: str) -> int:
         _refuse()
 
+    # Face matching (FaceMatching, DocumentUploads, Enrolments)
+
+    def compare(self, source: StoredImage, target: StoredImage) -> float | None:
+        _refuse()
+
+    def search_users(self, image: StoredImage, threshold: float) -> dict[str, float]:
+        _refuse()
+
+    def create_user(self, user_id: str) -> None:
+        _refuse()
+
+    def index_face(self, image: StoredImage, external_image_id: str) -> str | None:
+        _refuse()
+
+    def associate_face(self, user_id: str, face_id: str, threshold: float) -> bool:
+        _refuse()
+
+    def delete_faces(self, face_ids: tuple[str, ...]) -> None:
+        _refuse()
+
+    def delete_user(self, user_id: str) -> None:
+        _refuse()
+
+    def upload_target(
+        self, session_id: str, content_type: DocumentContentType, expires_at: datetime, now: datetime
+    ) -> DocumentUpload:
+        _refuse()
+
+    def uploaded(self, session_id: str) -> StoredImage | None:
+        _refuse()
+
+    def get_person(self, owner: str) -> Person | None:
+        _refuse()
+
+    def record_face(self, owner: str, session_id: str, face_id: str) -> None:
+        _refuse()
+
+    def mark_associated(self, owner: str, session_id: str, now: datetime) -> Person:
+        _refuse()
+
+    def forget_face(self, owner: str, session_id: str) -> None:
+        _refuse()
+
+    def delete_person(self, owner: str) -> None:
+        _refuse()
+
 
 def _refuse() -> NoReturn:
     raise RuntimeError("the app built for the OpenAPI document serves no request")
@@ -135,6 +192,7 @@ def documented_app(config: StackConfig) -> APIGatewayRestResolver:
     )
     settings = function_settings(config, resources)
     unserved = _Unserved()
+    faces = FacePorts(matching=unserved, documents=unserved, enrolments=unserved)
     sessions = LivenessSessions(
         region=region,
         threshold=settings.liveness_threshold,
@@ -144,8 +202,10 @@ def documented_app(config: StackConfig) -> APIGatewayRestResolver:
         images=lambda: unserved,
         limits=Limits(per_minute={}, max_open_sessions=0, address_creates_per_minute=0),
         verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
+        matches=face_matches(settings, faces),
     )
-    return create_app(Dependencies(settings=settings, sessions=sessions))
+    enrolment = person_enrolment(settings, sessions, faces, clock=datetime.now)
+    return create_app(Dependencies(settings=settings, sessions=sessions, enrolment=enrolment))
 
 
 def openapi_document(app: APIGatewayRestResolver, authorization: str = "IAM") -> dict[str, Any]:

@@ -27,6 +27,7 @@ from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
 from liveness_api.enrolment import PersonEnrolment
 from liveness_api.face_match import FaceMatches
+from liveness_api.ports import DocumentUploads, Enrolments, FaceMatching
 from liveness_api.sessions import Clock, Limits, LivenessSessions, utc_now
 from liveness_api.settings import Settings
 from liveness_api.vocabulary import CallerLimit
@@ -157,14 +158,10 @@ def build_dependencies(
     def presigner() -> Any:
         return presigning_client(settings.region, upload_endpoint)
 
-    faces = RekognitionFaces(
-        client("rekognition"), bucket=settings.image_bucket, collection_id=settings.face_collection_id
-    )
-    enrolments = DynamoEnrolments(client("dynamodb"), settings.ledger_table)
-    matches = FaceMatches(
-        threshold=settings.match_threshold,
-        upload_seconds=settings.document_upload_seconds,
-        matching=faces,
+    faces = FacePorts(
+        matching=RekognitionFaces(
+            client("rekognition"), bucket=settings.image_bucket, collection_id=settings.face_collection_id
+        ),
         documents=S3DocumentUploads(
             lambda: image_store().client,
             presigner,
@@ -173,7 +170,7 @@ def build_dependencies(
             kms_key_arn=settings.kms_key_arn,
             max_bytes=settings.document_max_bytes,
         ),
-        enrolments=enrolments,
+        enrolments=DynamoEnrolments(client("dynamodb"), settings.ledger_table),
     )
     sessions = LivenessSessions(
         region=settings.region,
@@ -208,15 +205,39 @@ def build_dependencies(
             address_creates_per_minute=settings.address_creates_per_minute,
         ),
         verdict_max_age=timedelta(seconds=settings.verdict_max_age_seconds),
-        matches=matches,
+        matches=face_matches(settings, faces),
         clock=clock,
     )
-    enrolment = PersonEnrolment(
+    return Dependencies(
+        settings=settings, sessions=sessions, enrolment=person_enrolment(settings, sessions, faces, clock)
+    )
+
+
+@dataclass(frozen=True)
+class FacePorts:
+    """What the face match and enrolment use: Rekognition's face operations, the ID-photo uploads, the enrolments."""
+
+    matching: FaceMatching
+    documents: DocumentUploads
+    enrolments: Enrolments
+
+
+def face_matches(settings: Settings, ports: FacePorts) -> FaceMatches:
+    return FaceMatches(
+        threshold=settings.match_threshold,
+        upload_seconds=settings.document_upload_seconds,
+        matching=ports.matching,
+        documents=ports.documents,
+        enrolments=ports.enrolments,
+    )
+
+
+def person_enrolment(settings: Settings, sessions: LivenessSessions, ports: FacePorts, clock: Clock) -> PersonEnrolment:
+    return PersonEnrolment(
         sessions=sessions,
         threshold=settings.match_threshold,
         duplicate_check=settings.enrolment_duplicate_check,
-        matching=faces,
-        enrolments=enrolments,
+        matching=ports.matching,
+        enrolments=ports.enrolments,
         clock=clock,
     )
-    return Dependencies(settings=settings, sessions=sessions, enrolment=enrolment)

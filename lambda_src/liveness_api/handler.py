@@ -56,7 +56,7 @@ def _end_user_header() -> Any:
     return Header(
         alias=END_USER_HEADER,
         description="Plain IAM mode only: the end user the request is for, an opaque id the backend chooses; the "
-        "session and the abuse limit are then that end user's. Refused (422) in the other modes.",
+        "session, the abuse limit and the enrolled person are then that end user's. Refused (422) in the other modes.",
     )
 
 

@@ -54,15 +54,9 @@ class ErrorType:
     ALL: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, SESSION_NOT_FOUND, UNEXPECTED)
     # CreateFaceLivenessSession cannot answer SessionNotFound, so a failed create never has that cause.
     CREATE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, INVALID_PARAMETER, UNEXPECTED)
-    # A face-matching call's: a missing collection is ResourceNotFound; a timeout counts as unavailable.
-    FACE_FAILURES: Final = (
-        THROTTLED,
-        ACCESS_DENIED,
-        SERVICE_UNAVAILABLE,
-        RESOURCE_NOT_FOUND,
-        INVALID_PARAMETER,
-        UNEXPECTED,
-    )
+    # A face-matching call's: a missing collection is ResourceNotFound, a timeout counts as unavailable, and an
+    # error the adapter does not answer itself (InvalidParameter outside a comparison, say) as Unexpected.
+    FACE_FAILURES: Final = (THROTTLED, ACCESS_DENIED, SERVICE_UNAVAILABLE, RESOURCE_NOT_FOUND, UNEXPECTED)
     DEPENDENCY_FAULTS: Final = (
         THROTTLED,
         SERVICE_UNAVAILABLE,

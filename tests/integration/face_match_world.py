@@ -1,4 +1,4 @@
-"""Helpers for the face-match tests: the stack's collection in the emulator, sessions that ask for a match, ID photos
+"""Helpers for the face-match tests: callers that are persons, sessions that ask for a match, ID photos
 uploaded with the create response's presigned POST exactly as a browser or a backend sends it (moto accepts S3's
 form uploads), and the emulator's face scripts."""
 
@@ -38,14 +38,6 @@ def person_api(backend: LocalBackend, mode: CallerMode, name: str = "") -> Perso
     name = name or f"person-{uuid.uuid4().hex[:8]}"
     end_user = "end-user-1" if mode is CallerMode.IAM else None
     return PersonApi(backend.function_in_mode(mode), CallerIdentity.for_mode(mode, name), end_user)
-
-
-def ensure_collection(backend: LocalBackend) -> str:
-    """The stack's collection, created in the emulator as the stack creates it, if no one did yet."""
-    collection_id = backend.resources.collection
-    if backend.emulator.faces.collection(collection_id) is None:
-        backend.function.client("rekognition").create_collection(CollectionId=collection_id)
-    return collection_id
 
 
 def create(api: Api, against: str | None, content_type: str = "image/jpeg") -> Any:

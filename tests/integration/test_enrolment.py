@@ -16,16 +16,10 @@ from tests.integration.face_match_world import (
     create,
     enrol,
     enrolled_person,
-    ensure_collection,
     erase_enrolment,
     live_session,
     person_api,
 )
-
-
-@pytest.fixture(autouse=True)
-def collection(backend: LocalBackend) -> str:
-    return ensure_collection(backend)
 
 
 @pytest.fixture

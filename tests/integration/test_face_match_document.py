@@ -12,12 +12,7 @@ from liveness_api.contract import DOCUMENT_OBJECT_NAME
 from liveness_local.backend import LocalBackend
 from liveness_local.emulator import FaceLivenessEmulator
 from tests.integration.conftest import Api, emitted_metrics
-from tests.integration.face_match_world import MATCH_THRESHOLD, PHOTO, create, ensure_collection, live_session, upload
-
-
-@pytest.fixture(autouse=True)
-def collection(backend: LocalBackend) -> str:
-    return ensure_collection(backend)
+from tests.integration.face_match_world import MATCH_THRESHOLD, PHOTO, create, live_session, upload
 
 
 def face_calls(emulator: FaceLivenessEmulator, operation: str) -> list[Any]:

@@ -12,7 +12,6 @@ from tests.integration.face_match_world import (
     create,
     enrol,
     enrolled_person,
-    ensure_collection,
     live_session,
     person_api,
     upload,
@@ -20,11 +19,6 @@ from tests.integration.face_match_world import (
 
 # Every mode in which a caller is one person (guests are not: test_enrolment.py).
 PERSON_MODES = (CallerMode.IAM, CallerMode.USER_POOL, CallerMode.IDENTITY_POOL)
-
-
-@pytest.fixture(autouse=True)
-def collection(backend: LocalBackend) -> str:
-    return ensure_collection(backend)
 
 
 @pytest.fixture

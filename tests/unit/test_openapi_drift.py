@@ -40,7 +40,14 @@ OPERATIONS = {
 
 def test_every_operation_has_its_stable_operation_id() -> None:
     assert {(method, path) for method, path, _ in OPERATIONS.values()} == set(Routes.ALL)
-    assert set(OPERATIONS) == {"createSession", "getSessionResults", "eraseSession", "consumeVerdict"}
+    assert set(OPERATIONS) == {
+        "createSession",
+        "getSessionResults",
+        "eraseSession",
+        "consumeVerdict",
+        "enrolPerson",
+        "eraseEnrolment",
+    }
 
 
 @pytest.mark.parametrize("operation_id", ["createSession", "getSessionResults", "eraseSession", "consumeVerdict"])
