@@ -9,7 +9,7 @@ from typing import Any
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import CDK_JSON, load_config
+from infra.config import CDK_JSON, load_context
 from infra.nag import acknowledge_findings
 from infra.stack import FaceLivenessStack
 
@@ -28,7 +28,8 @@ def build_app(
 
     `acknowledge=False` leaves out infra/nag.py's acknowledgements, so tests can check that each one is needed."""
     app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
-    config = load_config(app.node.try_get_context)
+    # The whole context, so that a misspelled `-c` key stops synth instead of leaving its knob at the default.
+    config = load_context(app.node.get_all_context())
     stack = FaceLivenessStack(
         app,
         config.stack_name,

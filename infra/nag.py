@@ -20,7 +20,7 @@ from constructs import IConstruct
 
 from infra.constructs.api import STAGE_NAME
 from infra.stack import FaceLivenessStack
-from liveness_api.contract import Route, Routes
+from liveness_api.contract import DOCUMENT_OBJECT_NAME, REFERENCE_OBJECT_NAME, Route, Routes
 
 
 class Acknowledgement(NamedTuple):
@@ -43,7 +43,18 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
             "AwsSolutions-IAM5[Resource::*]",
             "Rekognition Face Liveness sessions and X-Ray trace segments have no ARNs: "
             "CreateFaceLivenessSession, GetFaceLivenessSessionResults, PutTraceSegments and PutTelemetryRecords "
-            "support no resource-level permissions, so `*` is the narrowest resource",
+            "support no resource-level permissions, and CompareFaces has no resource type in the service "
+            "authorization reference (it reads two S3 images, which the role's S3 statements bound), so `*` is the "
+            "narrowest resource",
+        ),
+        *(
+            Acknowledgement(
+                stack.function.policy,
+                f"AwsSolutions-IAM5[Resource::{images}/{name}]",
+                f"Face matching reads each session's `{name}` by Rekognition with the role's permissions; the session "
+                "id is chosen at run time, so `*` stands for it alone, and no other object of the bucket is readable",
+            )
+            for name in (REFERENCE_OBJECT_NAME, DOCUMENT_OBJECT_NAME)
         ),
         Acknowledgement(
             stack.function.policy,

@@ -12,10 +12,12 @@ from constructs import Construct
 from infra.config import StackConfig, function_environment
 from infra.constructs.api import ApiProps, LivenessApi
 from infra.constructs.auth import GuestAddressKey, IdentityPool, IdentityPoolProps, UserPoolAuth, UserPoolProps
+from infra.constructs.faces import FaceCollection, FaceCollectionProps
 from infra.constructs.function import FunctionProps, LivenessFunction
 from infra.constructs.observability import AlarmThresholds, Observability, ObservabilityProps
 from infra.constructs.storage import Retention, Storage, StorageProps
 from infra.constructs.waf import ApiFirewall, FirewallProps
+from liveness_api.contract import DOCUMENT_OBJECT_NAME
 
 
 def alarm_thresholds(config: StackConfig) -> AlarmThresholds:
@@ -30,6 +32,8 @@ def alarm_thresholds(config: StackConfig) -> AlarmThresholds:
         throttled_requests_minutes=config.alarm_throttled_requests_minutes,
         pass_rate_floor_percent=config.alarm_pass_rate_floor_percent,
         pass_rate_min_checks=config.alarm_pass_rate_min_checks,
+        face_match_error_rate_percent=config.alarm_face_match_error_rate_percent,
+        face_match_min_attempts=config.alarm_face_match_min_attempts,
         evaluation_periods=config.alarm_evaluation_periods,
         waf_blocked_requests_per_5min=config.alarm_waf_blocked_requests_per_5min,
         price_usd_per_check=config.price_usd_per_check,
@@ -50,6 +54,13 @@ class FaceLivenessStack(Stack):
             "Storage",
             props=StorageProps(name=name, retention=retention, image_retention_days=config.image_retention_days),
         )
+        # ID photos are uploaded straight to the bucket, from a browser in the browser modes (from a backend
+        # otherwise, which needs no CORS).
+        self.storage.accept_document_uploads(
+            f"{config.image_key_prefix}*/{DOCUMENT_OBJECT_NAME}",
+            config.cors_allowed_origins if config.browser_mode else (),
+        )
+        self.faces = FaceCollection(self, "Faces", props=FaceCollectionProps(name=name, retention=retention))
         # The construct id stays "Backend": it is part of every logical id under it (role, function, log group).
         self.function = LivenessFunction(
             self,
@@ -67,11 +78,11 @@ class FaceLivenessStack(Stack):
                     bucket=self.storage.image_bucket.bucket_name,
                     key_arn=self.storage.key.key_arn,
                     table=self.storage.table.table_name,
-                    # Placeholder until the collection construct lands (same session): the name it will create.
-                    collection=f"{config.stack_name}-faces",
+                    collection=self.faces.collection_id,
                 ),
             ),
             storage=self.storage,
+            collection=self.faces,
         )
         self.user_pool = (
             UserPoolAuth(

@@ -1,7 +1,16 @@
-"""`python -m liveness_local`: the local server (see liveness_local/server.py)."""
+"""`python -m liveness_local`: the local server (see liveness_local/server.py).
+
+A bad knob, a bad value or a busy port is told in a line or two that say how to fix it, never a traceback.
+"""
 
 import sys
 
-from liveness_local.server import main
+from infra.config import ConfigError
+from liveness_local.server import StartupError, main
 
-sys.exit(main())
+try:
+    status = main()
+except (ConfigError, StartupError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    status = 2
+sys.exit(status)

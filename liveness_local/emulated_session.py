@@ -55,6 +55,15 @@ class LivenessImage:
 
 
 @dataclass(frozen=True)
+class VideoFrames:
+    """JPEGs of the video a client streamed: the reference frame and the audit frames, which may be fewer than the
+    session's AuditImagesLimit (AWS: the limit is "best effort and based on the duration of the selfie-video")."""
+
+    reference: bytes
+    audit: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
 class EmulatedSession:
     """What the emulator knows about one session. Sessions are replaced, never changed, so a snapshot handed
     out stays as it was."""

@@ -47,6 +47,7 @@ from liveness_local.emulated_session import (
     LivenessImage,
     RecordedCall,
     UnknownSessionError,
+    VideoFrames,
     bounding_box,
     choose_challenge,
 )
@@ -124,10 +125,19 @@ class FaceLivenessEmulator:
         """The end user's client began streaming: CREATED -> IN_PROGRESS."""
         self._move(session_id, frozenset({SessionStatus.CREATED}), SessionStatus.IN_PROGRESS)
 
-    def complete(self, session_id: str, *, confidence: float, challenge_type: ChallengeType | None = None) -> None:
+    def complete(
+        self,
+        session_id: str,
+        *,
+        confidence: float,
+        challenge_type: ChallengeType | None = None,
+        frames: VideoFrames | None = None,
+    ) -> None:
         """The check finished: the session SUCCEEDED with this Confidence (0-100) and its images are stored.
 
-        Accepts a CREATED session too, so a test need not call `start` first.
+        Accepts a CREATED session too, so a test need not call `start` first. With `frames` (JPEGs of the video
+        the client streamed) the images are those frames, and there may be fewer audit images than the session's
+        limit, as AWS documents; without them a synthetic JPEG stands in for each, up to the limit.
         """
         if not 0 <= confidence <= 100:
             raise ValueError(f"confidence must be 0-100, got {confidence}")
@@ -135,7 +145,7 @@ class FaceLivenessEmulator:
             raise ValueError(f"challenge_type must be one of {', '.join(ChallengeType)}, got {challenge_type}")
         with self._lock:
             session = self._open_session(session_id, OPEN)
-            reference, *audit = self._store_images(session)
+            reference, *audit = self._store_images(session, frames)
             self._sessions[session_id] = dataclasses.replace(
                 session,
                 status=SessionStatus.SUCCEEDED,
@@ -258,22 +268,22 @@ class FaceLivenessEmulator:
             raise InvalidTransitionError(f"session {session_id} is past its lifetime")
         return session
 
-    def _store_images(self, session: EmulatedSession) -> list[LivenessImage]:
+    def _store_images(self, session: EmulatedSession, frames: VideoFrames | None) -> list[LivenessImage]:
         """The reference image first, then the audit images, written to S3 when the session asked for it."""
-        names = ["reference.jpg"] + [
-            f"audit_images/{n}.jpg" for n in range(1, session.settings.get("AuditImagesLimit", 0) + 1)
-        ]
+        limit = session.settings.get("AuditImagesLimit", 0)
+        bodies = [reference_jpeg()] * (limit + 1) if frames is None else [frames.reference, *frames.audit[:limit]]
+        names = ["reference.jpg"] + [f"audit_images/{n}.jpg" for n in range(1, len(bodies))]
         output = session.settings.get("OutputConfig")
         if output is None:
-            return [LivenessImage(bounding_box(index), data=reference_jpeg()) for index in range(len(names))]
+            return [LivenessImage(bounding_box(index), data=body) for index, body in enumerate(bodies)]
         encryption = {"ServerSideEncryption": "aws:kms"}
         if session.kms_key_id is not None:
             encryption["SSEKMSKeyId"] = session.kms_key_id
         images = []
-        for index, name in enumerate(names):
+        for index, (name, body) in enumerate(zip(names, bodies, strict=True)):
             key = f"{output.get('S3KeyPrefix', '')}{session.session_id}/{name}"
             written = self._s3.put_object(
-                Bucket=output["S3Bucket"], Key=key, Body=reference_jpeg(), ContentType="image/jpeg", **encryption
+                Bucket=output["S3Bucket"], Key=key, Body=body, ContentType="image/jpeg", **encryption
             )
             # An unversioned bucket returns no VersionId, and the service then reports no Version.
             images.append(LivenessImage(bounding_box(index), output["S3Bucket"], key, written.get("VersionId")))

@@ -2,6 +2,8 @@
 
     python -m liveness_local [--port 3000] [--host 127.0.0.1] [-c KEY=VALUE ...]
 
+(`-c localStreaming=lenient` lets a still face pass the streaming endpoint's oval: see liveness_local.stream_challenge.)
+
 - `/sessions...`: through `LocalGateway` (the deployed routes, body limit and throttle) to the handler;
 - `/_local/...`: the control routes of `liveness_local.control` (local only);
 - `GET /openapi.json`: the document generated from the handler's routes.
@@ -16,7 +18,7 @@ in CloudWatch.
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import re
 import signal
 import sys
@@ -24,7 +26,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
-from infra.config import CDK_JSON, StackConfig, load_cdk_json_config, load_config
+from infra.config import CDK_JSON, StackConfig, load_cdk_json_config, load_context
+from infra.config.context import cdk_json_context
 from liveness_api.problems import GATEWAY_ERRORS
 from liveness_local.backend import LocalBackend
 from liveness_local.control import LocalControl, is_control_path
@@ -39,6 +42,7 @@ from liveness_local.gateway import (
 )
 from liveness_local.openapi import openapi_document, render
 from liveness_local.outcomes import ScriptedOutcomes
+from liveness_local.stream_challenge import StreamingProfile
 from liveness_local.streaming import StreamingEndpoint
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -215,15 +219,30 @@ def curl_example(base_url: str) -> str:
     )
 
 
-def config_with_context(overrides: list[str]) -> StackConfig:
-    """cdk.json's config with `KEY=VALUE` overrides, read as `cdk synth -c KEY=VALUE` reads them (strings)."""
-    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
-    for override in overrides:
-        key, separator, value = override.partition("=")
-        if not separator:
-            raise SystemExit(f"-c takes KEY=VALUE, got {override!r}")
-        context[key] = value
-    return load_config(context.get)
+def config_with_context(overrides: list[str], port: int) -> StackConfig:
+    """cdk.json's config with `KEY=VALUE` overrides, read as `cdk synth -c KEY=VALUE` reads them (strings). A browser
+    mode without `corsAllowedOrigins` gets this server's own origin, so `-c authorization=COGNITO` alone works here
+    as the README shows (a deployment must still name its web app's origins)."""
+    context = cdk_json_context(CDK_JSON, overrides)
+    if context.get("corsAllowedOrigins"):
+        return load_context(context)
+    config = load_context({**context, "corsAllowedOrigins": f"http://localhost:{port}"})
+    return config if config.browser_mode else config.model_copy(update={"cors_allowed_origins": ()})
+
+
+class StartupError(Exception):
+    """The server cannot start; the message says why and how to fix it, in a line or two."""
+
+
+def bind_problem(error: OSError, port: int, option: str) -> StartupError:
+    if error.errno == errno.EADDRINUSE:
+        return StartupError(
+            f"port {port} is already in use (another `make local`?): stop what holds it (`lsof -i :{port}` shows "
+            f'it), or pick another port with {option} N (make local ARGS="{option} N")'
+        )
+    if error.errno == errno.EACCES:
+        return StartupError(f"port {port} needs privileges: pick one above 1023 with {option} N")
+    return StartupError(f"cannot listen on port {port}: {error.strerror}; pick another with {option} N")
 
 
 def streaming_banner(streaming: StreamingEndpoint) -> str:
@@ -256,21 +275,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.context:
-        config = config_with_context(args.context)
+        config = config_with_context(args.context, args.port)
 
-    server = build_server(
-        config, host=args.host, port=args.port, rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
-    )
+    try:
+        server = build_server(
+            config, host=args.host, port=args.port, rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
+        )
+    except OSError as error:
+        raise bind_problem(error, args.port, "--port") from None
     streaming_port = args.streaming_port if args.streaming_port is not None else (args.port + 1 if args.port else 0)
-    server.streaming = StreamingEndpoint(
-        server.backend.emulator,
-        server.backend.clock,
-        faults=server.backend.faults,
-        region=server.backend.config.region,
-        outcomes=server.outcomes,
-        host=args.host,
-        port=streaming_port,
-    ).start()
+    try:
+        server.streaming = StreamingEndpoint.for_backend(
+            server.backend,
+            server.outcomes,
+            profile=StreamingProfile(config.local_streaming),
+            host=args.host,
+            port=streaming_port,
+        ).start()
+    except OSError as error:
+        server.server_close()
+        raise bind_problem(error, streaming_port, "--streaming-port") from None
     # SIGTERM stops the server the way Ctrl-C does; SIGINT too when started with it ignored (`cmd &` in a script).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)

@@ -4,39 +4,40 @@
 
 It runs beside the local API in the same process and shares the Face Liveness emulator (its sessions and clock)
 and the fault injector (`POST /_local/faults` with `"operation": "StartFaceLivenessSession"`, or none, fails it).
-The flow follows the Amplify detector (docs: the README's "Try it in a browser"):
+The flow follows the Amplify detector (docs/local.md, "Try it in a browser"):
 
 1. On open the endpoint checks the session and pushes a `ServerSessionInformationEvent`: the first of the
-   session's `ChallengePreferences` that the client also offers (`challenge-versions`), an oval in video pixels
-   and generous thresholds, so that a still face that the browser's face detector finds passes the oval check.
-2. It reads `VideoEvent`s and `ClientSessionInformationEvent`s (each inside a signed envelope) and keeps counts.
+   session's `ChallengePreferences` that the client also offers (`challenge-versions`), with the oval, thresholds
+   and colours of `liveness_local.stream_challenge` (the service's by default; `-c localStreaming=lenient`).
+2. It reads `VideoEvent`s and `ClientSessionInformationEvent`s (each inside a signed envelope) and keeps the video.
 3. On the empty `VideoEvent` (the end of the video) it completes the emulated session with the outcome scripted
-   for it (LIVE by default; `POST /_local/sessions/{id}/outcome` sets spoof or fail), sends `DisconnectionEvent`
-   and closes with 1000. A client that gives up sends a `closeCode` instead; the session is then left as it is.
+   for it (LIVE by default; `POST /_local/sessions/{id}/outcome` sets spoof or fail), storing real frames of the
+   video as the reference and audit images, sends `DisconnectionEvent` and closes with 1000.
 
 It cannot judge liveness: outcomes are scripted. It does not check SigV4 signatures (only the region the
-credential is scoped to). Errors are event-stream exceptions followed by a close, as the service sends them:
-an unknown or expired session gets SessionNotFoundException (amplify-ui #5043 shows the detector receiving it);
-a session already streamed gets ValidationException (unverified: what the service sends then is undocumented).
+credential is scoped to). Errors are event-stream exceptions followed by a close, as the service sends them, and
+one log line; the session then ends as `_abandon` says. What each edge becomes (docs/local.md says why):
+- an unknown, expired or erased session, at open or mid-stream: SessionNotFoundException;
+- a session already streamed, a malformed event, a video over 10 MB or one that cannot be decoded, and a socket
+  idle for `idle_timeout` seconds: ValidationException;
+- a client that closes before the end of the video (the detector's 4001 on an oval-fit timeout, 4003 on cancel):
+  no exception (nobody is listening); the session becomes FAILED.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import binascii
-import json
 import logging
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -45,135 +46,47 @@ from websockets.http11 import Request, Response
 
 from liveness_api.vocabulary import ChallengeType, SessionStatus
 from liveness_local import eventstream, tls
+from liveness_local.emulated_session import InvalidTransitionError, UnknownSessionError
 from liveness_local.emulator import FaceLivenessEmulator
 from liveness_local.faults import DependencyFaults
 from liveness_local.outcomes import Outcome, ScriptedOutcomes
-from liveness_local.vocabulary import CHALLENGE_VERSIONS, DEFAULT_CHALLENGE, STREAMING_OPERATION, FaultCode
+from liveness_local.stream_challenge import ChallengeRefused, StreamingProfile, choose_challenge, session_information
+from liveness_local.stream_protocol import (
+    FAULT_EXCEPTIONS,
+    INVALID_SIGNATURE,
+    SESSION_NOT_FOUND,
+    VALIDATION,
+    StreamError,
+    StreamRecord,
+    credential_region,
+    erased_in_ledger,
+    video_event,
+    video_size,
+)
+from liveness_local.video_frames import UnreadableVideoError, stills
+from liveness_local.vocabulary import STREAMING_OPERATION
+
+if TYPE_CHECKING:
+    from liveness_local.backend import LocalBackend
 
 PATH: Final = "/start-face-liveness-session-websocket"
 # Normal closure: since 3.6.6 the detector reports any other code (but 1001) as an error.
 CLOSE_NORMAL: Final = 1000
 # What the close after an exception says (the SDK has already thrown by then).
 CLOSE_AFTER_EXCEPTION: Final = 1011
-# A second of 640x480 WebM is ~100-400 KB, base64 in JSON: room for much more.
+# "The maximum video size for Face Liveness is 10 MB" (StartFaceLivenessSession in the API reference).
+MAX_VIDEO_BYTES: Final = 10 * 1024 * 1024
+# One WebSocket message carries one chunk (about a second of video), base64 in JSON: a whole video's worth.
 MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
-
-# What each injectable fault becomes on the stream: the stream's own modelled exceptions where there is one
-# (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_rekognitionstreaming_LivenessResponseStream.html).
-FAULT_EXCEPTIONS: Final[Mapping[str, str]] = {
-    FaultCode.THROTTLING: "ThrottlingException",
-    FaultCode.PROVISIONED_THROUGHPUT_EXCEEDED: "ServiceQuotaExceededException",
-    FaultCode.INTERNAL_SERVER_ERROR: "InternalServerException",
-    FaultCode.ACCESS_DENIED: "AccessDeniedException",
-}
-SESSION_NOT_FOUND: Final = "SessionNotFoundException"
-VALIDATION: Final = "ValidationException"
-INVALID_SIGNATURE: Final = "InvalidSignatureException"
+# Neither AWS nor the detector documents how long the service waits for a silent client: this is chosen. The
+# detector sends nothing until it records, so it must cover a person finding the camera: twice the oval-fit
+# timeout the service sends (15 s).
+IDLE_TIMEOUT_SECONDS: Final = 30.0
 
 MAX_RECORDS: Final = 100
 RECORD_FRAMES_ENV: Final = "LIVENESS_STREAM_RECORD_DIR"
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass
-class StreamRecord:
-    """What one connection received, for tests and the console."""
-
-    session_id: str
-    challenge: ChallengeType | None = None
-    video_events: int = 0
-    video_bytes: int = 0
-    client_events: list[dict[str, Any]] = field(default_factory=list)
-    outcome: Outcome | None = None
-    error: str | None = None
-    close_code: int | None = None
-
-
-class _StreamError(Exception):
-    def __init__(self, exception_type: str, message: str) -> None:
-        super().__init__(f"{exception_type}: {message}")
-        self.exception_type = exception_type
-        self.message = message
-
-
-def offered_challenges(challenge_versions: str) -> dict[str, str]:
-    """`FaceMovementAndLightChallenge_2.0.0,FaceMovementChallenge_1.0.0` as {type: version}."""
-    offered: dict[str, str] = {}
-    for item in challenge_versions.split(","):
-        name, _, version = item.strip().rpartition("_")
-        if name:
-            offered[name] = version
-    return offered
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(".") if part.isdigit())
-
-
-def choose_challenge(settings: Mapping[str, Any], challenge_versions: str) -> ChallengeType:
-    """The first of the session's preferences (the service's default when it has none) the client offers."""
-    offered = offered_challenges(challenge_versions)
-    preferences = settings.get("ChallengePreferences") or [{"Type": DEFAULT_CHALLENGE}]
-    for preference in preferences:
-        kind = preference.get("Type")
-        if kind not in CHALLENGE_VERSIONS or kind not in offered:
-            continue
-        version = _version(offered[kind])
-        bounds = preference.get("Versions") or {}
-        if "Minimum" in bounds and version < _version(bounds["Minimum"]):
-            continue
-        if "Maximum" in bounds and version > _version(bounds["Maximum"]):
-            continue
-        return ChallengeType(kind)
-    raise _StreamError(VALIDATION, f"None of the session's challenges is among the client's: {challenge_versions}")
-
-
-def session_information(challenge: ChallengeType, video_width: int, video_height: int) -> dict[str, Any]:
-    """The ServerSessionInformationEvent body: an oval in the middle of the frame and lenient thresholds."""
-    ratio = 1.618
-    # The static oval the detector draws is 0.8 of a 3:4 crop; this one is a little smaller and centred.
-    width = max(1, round(0.55 * min(video_width, 0.75 * video_height)))
-    oval = {
-        "Width": width,
-        "Height": max(1, round(width * ratio)),
-        "CenterX": max(1, round(video_width / 2)),
-        "CenterY": max(1, round(video_height / 2)),
-    }
-    config = {
-        "BlazeFaceDetectionThreshold": 0.75,
-        # Face distance is pupil distance / oval width: below these the face is "far enough" to start.
-        "FaceDistanceThresholdMin": 0.9,
-        "FaceDistanceThreshold": 0.95,
-        "FaceDistanceThresholdMax": 1.0,
-        # Any face overlapping the oval by a tenth counts as fitting it: a still face passes.
-        "OvalIouThreshold": 0.1,
-        "OvalHeightWidthRatio": ratio,
-        "OvalIouWidthThreshold": 0.1,
-        "OvalIouHeightThreshold": 0.1,
-        "FaceIouWidthThreshold": 0.15,
-        "FaceIouHeightThreshold": 0.15,
-        "OvalFitTimeout": 15000,
-    }
-    body: dict[str, Any] = {"OvalParameters": oval, "ChallengeConfig": config}
-    if challenge is ChallengeType.FACE_MOVEMENT_AND_LIGHT:
-        body["LightChallengeType"] = "SEQUENTIAL"
-        body["ColorSequences"] = [
-            {"FreshnessColor": {"RGB": rgb}, "DownscrollDuration": down, "FlatDisplayDuration": flat}
-            for rgb, down, flat in (
-                ([0, 0, 0], 1, 200),
-                ([255, 255, 255], 200, 100),
-                ([255, 0, 0], 200, 100),
-                ([0, 0, 255], 200, 100),
-            )
-        ]
-    return {"SessionInformation": {"Challenge": {challenge.value: body}}}
-
-
-def _credential_region(query: Mapping[str, list[str]]) -> str | None:
-    credential = (query.get("X-Amz-Credential") or [""])[0]
-    parts = credential.split("/")
-    return parts[2] if len(parts) >= 5 else None
 
 
 class StreamingEndpoint:
@@ -187,14 +100,22 @@ class StreamingEndpoint:
         faults: DependencyFaults,
         region: str,
         outcomes: ScriptedOutcomes | None = None,
+        profile: StreamingProfile = StreamingProfile.STRICT,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
+        is_erased: Callable[[str], bool] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        if idle_timeout <= 0:
+            raise ValueError(f"idle_timeout must be positive, got {idle_timeout}")
         self.emulator = emulator
         self.faults = faults
         self.clock = clock
         self.region = region
         self.outcomes = outcomes or ScriptedOutcomes()
+        self.profile = profile
+        self.idle_timeout = idle_timeout
+        self.is_erased = is_erased or (lambda _session_id: False)
         self.host = host
         self.port = port
         # The latest connections, newest last (a long `make local` keeps only these).
@@ -208,6 +129,21 @@ class StreamingEndpoint:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def for_backend(
+        cls, backend: LocalBackend, outcomes: ScriptedOutcomes | None = None, **options: Any
+    ) -> StreamingEndpoint:
+        """The endpoint on a local backend's emulator, clock, faults and ledger (`options`: the constructor's)."""
+        return cls(
+            backend.emulator,
+            backend.clock,
+            faults=backend.faults,
+            region=backend.config.region,
+            outcomes=outcomes,
+            is_erased=erased_in_ledger(backend),
+            **options,
+        )
 
     @property
     def certificate_spki(self) -> str:
@@ -296,50 +232,90 @@ class StreamingEndpoint:
             self.records.append(record)
         try:
             if target.path != PATH:
-                raise _StreamError(VALIDATION, f"Unknown path {target.path}")
-            record.challenge = self._open(session_id, query)
-            width = int((query.get("video-width") or ["640"])[0])
-            height = int((query.get("video-height") or ["480"])[0])
-            await connection.send(
-                eventstream.event("ServerSessionInformationEvent", session_information(record.challenge, width, height))
-            )
+                raise StreamError(VALIDATION, f"Unknown path {target.path}")
+            width, height = video_size(query)
+            record.challenge = await asyncio.to_thread(self._open, record, query)
+            information = session_information(record.challenge, width, height, self.profile)
+            await connection.send(eventstream.event("ServerSessionInformationEvent", information))
             await self._receive(connection, record)
-        except _StreamError as error:
+        except StreamError as error:
             record.error = error.exception_type
-            _log.info("stream %s: %s", session_id, error)
+            record.ending = f"{error.exception_type}: {error.message}"
             try:
                 await connection.send(eventstream.exception(error.exception_type, error.message))
                 await connection.close(CLOSE_AFTER_EXCEPTION, error.exception_type)
             except ConnectionClosed:
                 pass
         except ConnectionClosed:
-            pass
+            record.ending = f"the client closed the socket (code {connection.close_code})"
         finally:
             record.close_code = connection.close_code
+            failed = record.started and not record.finished and await asyncio.to_thread(self._abandon, record)
+            if record.ending is not None:
+                # One line for each stream that did not end with a verdict.
+                _log.warning("stream %s: %s%s", session_id, record.ending, "; the session is FAILED" if failed else "")
+            record.settled = True
 
-    def _open(self, session_id: str, query: Mapping[str, list[str]]) -> ChallengeType:
-        region = _credential_region(query)
+    def _open(self, record: StreamRecord, query: Mapping[str, list[str]]) -> ChallengeType:
+        region = credential_region(query)
         if region is not None and region != self.region:
-            raise _StreamError(INVALID_SIGNATURE, "Credential should be scoped to a valid region.")
+            raise StreamError(INVALID_SIGNATURE, "Credential should be scoped to a valid region.")
         fault = self.faults.take("rekognition", STREAMING_OPERATION)
         if fault is not None:
-            raise _StreamError(FAULT_EXCEPTIONS.get(fault.code, fault.code), fault.message)
-        session = self.emulator.session(session_id) if session_id else None
-        if session is None or self.clock() >= session.expires_at or session.status is SessionStatus.EXPIRED:
-            raise _StreamError(SESSION_NOT_FOUND, f"Session not found: {session_id}")
+            raise StreamError(FAULT_EXCEPTIONS.get(fault.code, fault.code), fault.message)
+        session_id = record.session_id
+        self._require_live(session_id)
+        session = self.emulator.session(session_id)
+        assert session is not None
         with self._lock:
             already = session_id in self._streamed or session.status is not SessionStatus.CREATED
             self._streamed.add(session_id)
         if already:
-            raise _StreamError(VALIDATION, f"Session {session_id} has already been used.")
-        challenge = choose_challenge(session.settings, (query.get("challenge-versions") or [""])[0])
-        self.emulator.start(session_id)
+            raise StreamError(VALIDATION, f"Session {session_id} has already been used.")
+        try:
+            challenge = choose_challenge(session.settings, (query.get("challenge-versions") or [""])[0])
+        except ChallengeRefused as refused:
+            raise StreamError(VALIDATION, str(refused)) from refused
+        try:
+            self.emulator.start(session_id)
+        except (InvalidTransitionError, UnknownSessionError) as error:
+            # Its lifetime ended (or a control route expired it) since the check above.
+            raise StreamError(SESSION_NOT_FOUND, f"Session not found: {session_id}") from error
+        record.started = True
         return challenge
 
+    def _require_live(self, session_id: str) -> None:
+        """SessionNotFoundException unless the session exists, is within its lifetime, not EXPIRED and not erased:
+        the service's answer for a session whose data is gone ("a SessionId expires 3 minutes after it's sent,
+        making all Liveness data associated with the session ... unavailable", CreateFaceLivenessSession)."""
+        session = self.emulator.session(session_id) if session_id else None
+        if (
+            session is None
+            or self.clock() >= session.expires_at
+            or session.status is SessionStatus.EXPIRED
+            or self.is_erased(session_id)
+        ):
+            raise StreamError(SESSION_NOT_FOUND, f"Session not found: {session_id}")
+
+    def _seconds_left(self, session_id: str) -> float:
+        session = self.emulator.session(session_id)
+        return 0.0 if session is None else (session.expires_at - self.clock()).total_seconds()
+
     async def _receive(self, connection: ServerConnection, record: StreamRecord) -> None:
-        async for frame in connection:
+        video = bytearray()
+        while True:
+            # Wake at the idle timeout, or when the session's lifetime ends if that comes first.
+            wait = max(0.0, min(self.idle_timeout, self._seconds_left(record.session_id)))
+            try:
+                frame = await asyncio.wait_for(connection.recv(), timeout=wait)
+            except TimeoutError:
+                await asyncio.to_thread(self._require_live, record.session_id)
+                if self._seconds_left(record.session_id) > 0 and wait < self.idle_timeout:
+                    continue  # woken early by a lifetime that another clock moved: wait again
+                raise StreamError(VALIDATION, f"No data was received for {self.idle_timeout:g} seconds.") from None
+            await asyncio.to_thread(self._require_live, record.session_id)
             if isinstance(frame, str):
-                raise _StreamError(VALIDATION, "Frames must be binary event-stream messages.")
+                raise StreamError(VALIDATION, "Frames must be binary event-stream messages.")
             self._keep(record, frame)
             try:
                 message = eventstream.unwrap(frame)
@@ -348,18 +324,23 @@ class StreamingEndpoint:
                     continue
                 if message.event_type != "VideoEvent":
                     continue
-                chunk, timestamp = _video_event(message)
+                chunk, timestamp = video_event(message)
             except (ValueError, binascii.Error, eventstream.ParserError) as error:
                 # JSON and base64 errors are ValueErrors too.
-                raise _StreamError(VALIDATION, f"Malformed event-stream message: {error}") from error
+                raise StreamError(VALIDATION, f"Malformed event-stream message: {error}") from error
             if chunk:
                 record.video_events += 1
                 record.video_bytes += len(chunk)
+                if record.video_bytes > MAX_VIDEO_BYTES:
+                    raise StreamError(VALIDATION, f"The video is larger than {MAX_VIDEO_BYTES // 2**20} MB.")
+                video += chunk
                 continue
             if isinstance(timestamp, dict) and "closeCode" in timestamp:
-                # The client gave up (cancel, timeout, error): nothing to judge.
+                # The client gave up (cancel, timeout, error): nothing to judge; `_abandon` records it.
+                record.client_close_code = timestamp["closeCode"]
+                record.ending = f"the client gave up (code {record.client_close_code})"
                 return
-            await self._finish(connection, record)
+            await self._finish(connection, record, bytes(video))
             return
 
     def _keep(self, record: StreamRecord, frame: bytes) -> None:
@@ -369,26 +350,44 @@ class StreamingEndpoint:
         index = record.video_events + len(record.client_events)
         (self.record_dir / f"{record.session_id}-{index:03d}-{len(frame)}.bin").write_bytes(frame)
 
-    async def _finish(self, connection: ServerConnection, record: StreamRecord) -> None:
-        scripted = self.outcomes.take(record.session_id)
-        record.outcome = scripted.outcome
+    async def _finish(self, connection: ServerConnection, record: StreamRecord, video: bytes) -> None:
         if record.video_events == 0:
-            raise _StreamError(VALIDATION, "The stream ended without any video.")
-        if scripted.outcome is Outcome.FAIL:
-            await asyncio.to_thread(self.emulator.fail, record.session_id)
-        else:
-            confidence = scripted.resolved_confidence(self.outcomes.live_confidence)
-            await asyncio.to_thread(
-                self.emulator.complete, record.session_id, confidence=confidence, challenge_type=record.challenge
-            )
+            raise StreamError(VALIDATION, "The stream ended without any video.")
+        await asyncio.to_thread(self._complete, record, video)
         await connection.send(eventstream.event("DisconnectionEvent", {"TimestampMillis": int(time.time() * 1000)}))
         await connection.close(CLOSE_NORMAL)
 
+    def _complete(self, record: StreamRecord, video: bytes) -> None:
+        session_id = record.session_id
+        session = self.emulator.session(session_id)
+        limit = session.settings.get("AuditImagesLimit", 0) if session is not None else 0
+        try:
+            frames = stills(video, audit_limit=limit)
+        except UnreadableVideoError as error:
+            raise StreamError(VALIDATION, f"The video could not be read: {error}") from error
+        scripted = self.outcomes.take(session_id)
+        record.outcome = scripted.outcome
+        self._require_live(session_id)
+        try:
+            if scripted.outcome is Outcome.FAIL:
+                self.emulator.fail(session_id)
+            else:
+                confidence = scripted.resolved_confidence(self.outcomes.live_confidence)
+                self.emulator.complete(
+                    session_id, confidence=confidence, challenge_type=record.challenge, frames=frames
+                )
+        except (InvalidTransitionError, UnknownSessionError) as error:
+            # Its lifetime ended (or a control route expired it) between the check above and now.
+            raise StreamError(SESSION_NOT_FOUND, f"Session not found: {session_id}") from error
+        record.finished = True
 
-def _video_event(message: eventstream.Message) -> tuple[bytes, Any]:
-    """The chunk and TimestampMillis of a VideoEvent: JSON with a base64 chunk, or the raw chunk as payload."""
-    content_type = message.headers.get(":content-type", "application/json")
-    if content_type != "application/json":
-        return message.payload, None
-    body = json.loads(message.payload or b"{}")
-    return base64.b64decode(body.get("VideoChunk") or "", validate=True), body.get("TimestampMillis")
+    def _abandon(self, record: StreamRecord) -> bool:
+        """A stream that started but never completed leaves its session FAILED (True): it was used (a session
+        streams once) and the service has no verdict for it. Assumed, not documented; an expired or erased session
+        stays as it is (False)."""
+        try:
+            self._require_live(record.session_id)
+            self.emulator.fail(record.session_id)
+        except (StreamError, InvalidTransitionError, UnknownSessionError):
+            return False
+        return True

@@ -4,7 +4,8 @@
     python -m tools.config_doc --check    # exits 1 when docs/configuration.md is out of date
 
 Each knob group (infra/config/knobs_*.py) is a section; each knob a row with its context key, its default, the
-values it accepts (from the model's JSON schema: its type and bounds) and its `description`.
+values it accepts (from the model's JSON schema: its type and bounds, in the words synth's errors use) and its
+`description`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from infra.config import KNOB_GROUPS
+from infra.config.values import allowed
 
 REPO: Final = Path(__file__).resolve().parent.parent
 PAGE: Final = REPO / "docs" / "configuration.md"
@@ -28,39 +30,13 @@ Every knob has a default, written once on its field in `infra/config/`, so `cdk.
 name (`stackName`), the region (`region`), CDK's feature flags and whatever you change. Set a knob there, or for
 one command with `-c`: `npx cdk synth -c region=eu-west-1 -c livenessThreshold=85` (a list is comma-separated:
 `-c corsAllowedOrigins=https://a.example,https://b.example`). Synth checks every knob, and the combinations, and
-stops with a message naming the knob; a key in `cdk.json` that is not a knob fails a unit test. The local server
-(`make local`, or `python -m liveness_local -c key=value`) reads the same knobs.
+stops with a message naming the knob and the values it accepts; a key that is no knob (a typo, in `cdk.json` or
+with `-c`) stops it too, naming the closest knob. A boolean knob takes `true` or `false`, nothing else. The local
+server (`make local`, or `python -m liveness_local -c key=value`) reads the same knobs.
 
 A knob the handler uses at run time reaches it as an environment variable: the validated configuration builds the
 function's environment (`infra/config/environment.py`), and the handler reads it once per container.
 """
-
-
-def allowed(schema: dict[str, Any]) -> str:
-    """The values a knob accepts, in words, from its JSON schema."""
-    if "anyOf" in schema:
-        return " or ".join(allowed(option) for option in schema["anyOf"])
-    if "const" in schema:
-        return f"`{schema['const']}`"
-    if "enum" in schema:
-        return ", ".join(f"`{value}`" for value in schema["enum"])
-    kind = schema.get("type")
-    if kind == "boolean":
-        return "`true`, `false`"
-    if kind == "null":
-        return "none"
-    if kind == "array":
-        return "list"
-    if kind in {"integer", "number"}:
-        low = schema.get("minimum", schema.get("exclusiveMinimum"))
-        high = schema.get("maximum")
-        above = ">" if "exclusiveMinimum" in schema else ">="
-        if low is not None and high is not None:
-            return f"{kind} {low:,}-{high:,}" if above == ">=" else f"{kind} > {low:,} and <= {high:,}"
-        if low is not None:
-            return f"{kind} {above} {low:,}"
-        return str(kind)
-    return "text"
 
 
 def default(value: Any) -> str:

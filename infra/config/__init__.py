@@ -23,6 +23,7 @@ from infra.config.context import (
     config_keys,
     load_cdk_json_config,
     load_config,
+    load_context,
     unknown_context_keys,
 )
 from infra.config.environment import function_environment
@@ -54,6 +55,7 @@ __all__ = [
     "function_environment",
     "load_cdk_json_config",
     "load_config",
+    "load_context",
     "powertools_layer_parameter",
     "unknown_context_keys",
 ]

@@ -12,11 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
-from infra.config.platform import (
-    LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
-    LAMBDA_MIN_UNRESERVED_CONCURRENCY,
-    face_liveness_tps_quota,
-)
+from infra.config.platform import LAMBDA_MIN_UNRESERVED_CONCURRENCY, face_liveness_tps_quota
 from liveness_api.contract import Route, Routes
 
 if TYPE_CHECKING:
@@ -69,6 +65,7 @@ class Capacity:
     region: str
     lambda_timeout_seconds: int
     reserved_concurrency: int | Literal["auto", "off"]
+    account_concurrency: int
     create_session_quota: int
     get_results_quota: int
     default_method_throttle: Throttle
@@ -97,6 +94,7 @@ class Capacity:
             region=config.region,
             lambda_timeout_seconds=config.lambda_timeout_seconds,
             reserved_concurrency=config.reserved_concurrency,
+            account_concurrency=config.account_concurrency,
             create_session_quota=create_quota,
             get_results_quota=results_quota,
             default_method_throttle=Throttle(config.api_throttle_rate_limit, config.api_throttle_burst_limit),
@@ -130,6 +128,13 @@ class Capacity:
                     config.s3_connect_timeout_seconds,
                     config.s3_read_timeout_seconds,
                     config.s3_max_attempts,
+                ),
+                AwsClientLimits(
+                    "Secrets Manager",
+                    "secretsmanager",
+                    config.secretsmanager_connect_timeout_seconds,
+                    config.secretsmanager_read_timeout_seconds,
+                    config.secretsmanager_max_attempts,
                 ),
             ),
         )
@@ -199,15 +204,23 @@ class Capacity:
                     f"({quota} TPS in {self.region}; {quota_key} if your account's quota differs)"
                 )
 
+    @property
+    def reservable_concurrency(self) -> int:
+        """The most the account can reserve for one function: Lambda keeps some of its quota unreserved."""
+        return self.account_concurrency - LAMBDA_MIN_UNRESERVED_CONCURRENCY
+
     def check_reserved_concurrency(self) -> None:
-        """Lambda must never refuse what API Gateway admitted, and "auto" must fit a default account."""
+        """A reservation covers what API Gateway admits (Lambda must never refuse it) and fits the account, or the
+        deploy fails minutes in; none at all always fits."""
         needed = self.throttled_concurrency
-        reservable = LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY - LAMBDA_MIN_UNRESERVED_CONCURRENCY
-        if self.reserved_concurrency == "auto" and needed > reservable:
+        reservation = self.reserved_concurrent_executions
+        if reservation is not None and reservation > self.reservable_concurrency:
             raise ValueError(
-                f"reservedConcurrency=auto would reserve {needed}, more than the {reservable} an account with the "
-                f"default {LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY} concurrent executions can reserve: lower the route "
-                "throttles or lambdaTimeoutSeconds, give an explicit number if your account's quota is higher, or off"
+                f"reservedConcurrency={self.reserved_concurrency} reserves {reservation} executions, but an account "
+                f"with accountConcurrency={self.account_concurrency} can reserve at most {self.reservable_concurrency} "
+                f"(Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} unreserved): set reservedConcurrency=off, lower "
+                "the route throttles or lambdaTimeoutSeconds, or raise the quota in Service Quotas and set "
+                "accountConcurrency to it"
             )
         if isinstance(self.reserved_concurrency, int) and self.reserved_concurrency < needed:
             raise ValueError(

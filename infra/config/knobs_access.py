@@ -17,6 +17,7 @@ from infra.config.platform import (
     WAF_RATE_LIMIT_MAX,
     WAF_RATE_LIMIT_MIN,
 )
+from infra.config.values import Flag
 from liveness_api.environment import split_list
 
 
@@ -31,7 +32,7 @@ class AccessKnobs(BaseModel):
     mfa: Literal["optional", "required"] = Field(
         "optional", description="MFA of the user pool the stack creates: `optional` or `required` (TOTP; no SMS)"
     )
-    user_pool_self_sign_up: bool = Field(
+    user_pool_self_sign_up: Flag = Field(
         False,
         alias="userPoolSelfSignUp",
         description="whether anyone may sign up to the stack's own pool; `false`: you create the users (console, "
@@ -41,6 +42,7 @@ class AccessKnobs(BaseModel):
         None,
         alias="userPoolArn",
         pattern=USER_POOL_ARN,
+        examples=["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"],
         description="an existing user pool to use instead of creating one (COGNITO, or `identityPool=authenticated`)",
     )
     user_pool_client_ids: tuple[str, ...] = Field(
@@ -65,7 +67,7 @@ class AccessKnobs(BaseModel):
     cors_allowed_origins: tuple[str, ...] = Field(
         (), alias="corsAllowedOrigins", description="exact browser origins allowed by CORS; none by default"
     )
-    waf: bool | Literal["auto"] = Field(
+    waf: Flag | Literal["auto"] = Field(
         "auto",
         description="AWS WAF web ACL on the stage: `true`, `false`, or `auto` (on with `COGNITO` or an identity pool, "
         "off in plain IAM mode)",
@@ -75,7 +77,8 @@ class AccessKnobs(BaseModel):
         alias="wafCreateSessionRatePer5Min",
         ge=WAF_RATE_LIMIT_MIN,
         le=WAF_RATE_LIMIT_MAX,
-        description="WAF's limit of `POST /sessions` per client IP per 5 minutes; above it, 403 `request-blocked`",
+        description="WAF's limit of `POST /sessions` per client IP per 5 minutes; above it, 429 "
+        "`address-rate-limited` with `Retry-After`",
     )
 
     @field_validator("cors_allowed_origins", "allowed_principal_arns", "user_pool_client_ids", mode="before")

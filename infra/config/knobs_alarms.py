@@ -12,6 +12,7 @@ class AlarmKnobs(BaseModel):
         None,
         alias="alarmEmail",
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        examples=["ops@example.com"],
         description="e-mail address subscribed to the alarm topic (optional)",
     )
     alarm_5xx_rate_percent: float = Field(
@@ -74,12 +75,26 @@ class AlarmKnobs(BaseModel):
         ge=1,
         description="completed checks a 15-minute period needs before its pass rate is judged",
     )
+    alarm_face_match_error_rate_percent: float = Field(
+        5.0,
+        alias="alarmFaceMatchErrorRatePercent",
+        gt=0,
+        le=100,
+        description="face-matching calls that failed (`FaceMatchError`, % of the matches, enrolments and erasures "
+        "attempted) that raise `FaceMatchErrorRate`",
+    )
+    alarm_face_match_min_attempts: int = Field(
+        5,
+        alias="alarmFaceMatchMinAttempts",
+        ge=1,
+        description="face-matching attempts a 5-minute period needs before its error rate is judged",
+    )
     alarm_evaluation_periods: int = Field(
         3,
         alias="alarmEvaluationPeriods",
         ge=1,
         le=24,
-        description="5-minute periods the 5xx-rate, 503-rate and latency alarms evaluate",
+        description="5-minute periods the 5xx-rate, 503-rate, latency and face-match error-rate alarms evaluate",
     )
     alarm_waf_blocked_requests_per_5min: int = Field(
         100,

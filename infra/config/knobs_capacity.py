@@ -15,7 +15,10 @@ from infra.config.platform import (
     API_GATEWAY_TIMEOUT_SECONDS,
     FACE_LIVENESS_CREATE_TPS_QUOTA,
     FACE_LIVENESS_DEFAULT_TPS_QUOTA,
+    LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+    LAMBDA_MIN_UNRESERVED_CONCURRENCY,
 )
+from infra.config.values import Flag
 
 QUOTAS: Final = (
     f"{max(FACE_LIVENESS_CREATE_TPS_QUOTA.values())} in {' and '.join(sorted(FACE_LIVENESS_CREATE_TPS_QUOTA))}, "
@@ -101,11 +104,21 @@ class CapacityKnobs(BaseModel):
     enrolment_burst_limit: int = Field(
         2, alias="enrolmentBurstLimit", ge=1, description="`POST /enrolment` and `DELETE /enrolment` burst, each"
     )
+    # Off by default: a reservation is refused by an account whose quota cannot spare it and 100 more, which is
+    # most new accounts; the route throttles bound the load without it.
     reserved_concurrency: PositiveInt | Literal["auto", "off"] = Field(
-        "auto",
+        "off",
         alias="reservedConcurrency",
-        description="the function's reserved concurrency: `auto` = what the route throttles admit within "
-        "`lambdaTimeoutSeconds`, a number (not below that), or `off`; see [limits.md](limits.md) for new accounts",
+        description="the function's reserved concurrency: `off`, `auto` = what the route throttles admit within "
+        "`lambdaTimeoutSeconds`, or a number (not below that); it must leave "
+        f"{LAMBDA_MIN_UNRESERVED_CONCURRENCY} of `accountConcurrency` unreserved; see [limits.md](limits.md)",
+    )
+    account_concurrency: PositiveInt = Field(
+        LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+        alias="accountConcurrency",
+        description="your account's Lambda concurrent-executions quota in `region` (Service Quotas; new accounts "
+        "often have far less than the default; `make preflight` reads it): synth refuses a `reservedConcurrency` "
+        "that does not fit it",
     )
     lambda_timeout_seconds: int = Field(
         15,
@@ -115,7 +128,7 @@ class CapacityKnobs(BaseModel):
         description=f"function timeout, under API Gateway's {API_GATEWAY_TIMEOUT_SECONDS} s",
     )
     lambda_memory_mb: int = Field(512, alias="lambdaMemoryMb", ge=128, le=10240, description="function memory")
-    snap_start: bool = Field(
+    snap_start: Flag = Field(
         False,
         alias="snapStart",
         description="Lambda SnapStart on published versions (see [performance.md](performance.md))",
@@ -152,3 +165,18 @@ class CapacityKnobs(BaseModel):
         2.0, alias="s3ReadTimeoutSeconds", gt=0, description="botocore read timeout for erasure's S3 calls"
     )
     s3_max_attempts: int = Field(3, alias="s3MaxAttempts", ge=1, le=5, description=f"total attempts for S3; {FITS}")
+    secretsmanager_connect_timeout_seconds: float = Field(
+        1.0,
+        alias="secretsmanagerConnectTimeoutSeconds",
+        gt=0,
+        description="botocore connect timeout for Secrets Manager (guest mode's address key, read once at init)",
+    )
+    secretsmanager_read_timeout_seconds: float = Field(
+        2.0,
+        alias="secretsmanagerReadTimeoutSeconds",
+        gt=0,
+        description="botocore read timeout for Secrets Manager",
+    )
+    secretsmanager_max_attempts: int = Field(
+        3, alias="secretsmanagerMaxAttempts", ge=1, le=5, description=f"total attempts for Secrets Manager; {FITS}"
+    )

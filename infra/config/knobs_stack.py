@@ -1,4 +1,4 @@
-"""The stack's knobs: its name and region, what it keeps and for how long, and the local server's port."""
+"""The stack's knobs: its name and region, what it keeps and for how long, and the local server's settings."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from infra.config.platform import LOG_RETENTION_DAYS
+from infra.config.values import Flag
 
 
 class StackKnobs(BaseModel):
@@ -16,14 +17,16 @@ class StackKnobs(BaseModel):
         "FaceLivenessApi",
         alias="stackName",
         pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$",
+        examples=["FaceLivenessApi"],
         description="CloudFormation stack name",
     )
     region: str = Field(
         "us-east-1",
         pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
+        examples=["us-east-1"],
         description="target region; synth stops unless Face Liveness is offered there",
     )
-    allow_unlisted_region: bool = Field(
+    allow_unlisted_region: Flag = Field(
         False,
         alias="allowUnlistedRegion",
         description="explicit override for a region AWS added after this project's list was written",
@@ -45,6 +48,7 @@ class StackKnobs(BaseModel):
         "liveness/",
         alias="imageKeyPrefix",
         pattern=r"^[A-Za-z0-9!_.*'()/-]{1,200}/$",
+        examples=["liveness/"],
         description="S3 key prefix Rekognition writes under; IAM is scoped to it",
     )
     log_retention_days: int = Field(
@@ -55,6 +59,12 @@ class StackKnobs(BaseModel):
         "CloudWatch Logs accepts",
     )
     local_port: int = Field(3000, alias="localPort", ge=1, le=65535, description="port of `make local`")
+    local_streaming: Literal["strict", "lenient"] = Field(
+        "strict",
+        alias="localStreaming",
+        description="`make local`'s streaming endpoint: `strict` sends the oval, thresholds and colours the service "
+        "sends; `lenient` lets a still face pass (a webcam demo)",
+    )
 
     @field_validator("log_retention_days")
     @classmethod

@@ -48,7 +48,7 @@ GUEST_WARNING: Final = (
     "session owner is that guest identity, and only the per-address limit, WAF's rate rule (waf on) and the route "
     "throttles stand between an abuser and your Face Liveness bill and quota. The guest role may only start Face "
     "Liveness streams (for any session of the account: the action has no resource-level permission) and, with "
-    "authorization=IAM, invoke this API's three routes. With authorization=IAM the identity pool also allows "
+    "authorization=IAM, invoke this API's routes. With authorization=IAM the identity pool also allows "
     "Cognito's basic (classic) flow, because the enhanced flow's session policy for guests does not include "
     "execute-api. Use identityPool=authenticated unless your app truly has no sign-in."
 )

@@ -14,9 +14,11 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config.platform import LAMBDA_PYTHON_VERSION, powertools_layer_parameter
+from infra.constructs.faces import FaceCollection
 from infra.constructs.storage import Retention, Storage, log_group
-from liveness_api.contract import LAMBDA_HANDLER
+from liveness_api.contract import DOCUMENT_OBJECT_NAME, LAMBDA_HANDLER, REFERENCE_OBJECT_NAME
 from liveness_api.environment import EnvVar
+from liveness_api.vocabulary import FaceOperation
 
 LAMBDA_SRC: Final = Path(__file__).resolve().parents[2] / "lambda_src"
 # Nothing that only serves development may reach the deployment package.
@@ -57,7 +59,15 @@ class FunctionProps:
 class LivenessFunction(Construct):
     """The handler of every route, with a role that can do exactly what the handler does and nothing else."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: FunctionProps, storage: Storage) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: FunctionProps,
+        storage: Storage,
+        collection: FaceCollection,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = log_group(self, "LogGroup", props.retention)
 
@@ -71,13 +81,13 @@ class LivenessFunction(Construct):
             self,
             "Policy",
             roles=[self.role],
-            statements=self._statements(props.image_key_prefix, storage),
+            statements=self._statements(props.image_key_prefix, storage, collection),
         )
 
         self.function = lambda_.Function(
             self,
             "Function",
-            description="Face Liveness API: creates sessions, records verdicts, erases sessions",
+            description="Face Liveness API: creates sessions, records verdicts and face matches, enrols, erases",
             runtime=runtime(),
             architecture=ARCHITECTURE,
             handler=LAMBDA_HANDLER,
@@ -121,7 +131,9 @@ class LivenessFunction(Construct):
         API after the function it invokes."""
         self.function.add_environment(EnvVar.IDENTITY_POOL_ID, identity_pool_id)
 
-    def _statements(self, image_key_prefix: str, storage: Storage) -> list[iam.PolicyStatement]:
+    def _statements(
+        self, image_key_prefix: str, storage: Storage, collection: FaceCollection
+    ) -> list[iam.PolicyStatement]:
         """Every permission of the handler. Each statement has a Sid, which also keeps CDK's policy minimisation
         from merging statements that were written apart on purpose."""
         images = f"{storage.image_bucket.bucket_arn}/{image_key_prefix}*"
@@ -132,7 +144,29 @@ class LivenessFunction(Construct):
                 # Face Liveness sessions have no ARN; the service supports no resource-level permissions.
                 resources=["*"],
             ),
-            # Rekognition writes the reference and audit images with the caller's (this role's) credentials.
+            iam.PolicyStatement(
+                sid="CompareSessionFaces",
+                actions=[f"rekognition:{FaceOperation.COMPARE_FACES}"],
+                # CompareFaces has no resource type in the service authorization reference
+                # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html):
+                # what it may read is bounded by ReadSessionFaces below, since Rekognition reads the S3 images with
+                # this role's permissions.
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="UseFaceCollection", actions=collection.actions, resources=[collection.collection_arn]
+            ),
+            # The faces a match or an enrolment reads, as S3 objects that Rekognition fetches with this role's
+            # permissions (and HeadObject of the ID photo): each session's reference image and its uploaded ID
+            # photo, and nothing else of the bucket (no audit image). GetObjectVersion: the version read is pinned.
+            iam.PolicyStatement(
+                sid="ReadSessionFaces",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[f"{images}/{REFERENCE_OBJECT_NAME}", f"{images}/{DOCUMENT_OBJECT_NAME}"],
+            ),
+            # Rekognition writes the reference and audit images with the caller's (this role's) credentials, and
+            # the ID photo's presigned POST is signed with them too (its key, `<prefix><sessionId>/document`, is
+            # under the same prefix; the bucket policy insists on the stack's key for it).
             iam.PolicyStatement(sid="WriteSessionImages", actions=["s3:PutObject"], resources=[images]),
             iam.PolicyStatement(
                 sid="EraseSessionImages",

@@ -61,6 +61,12 @@ KEY_USE_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey
 ACCESS_LOG_PREFIX: Final = "image-bucket/"
 # Nothing uploads in parts; an upload left incomplete for a day is debris that would otherwise be billed forever.
 ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(1)
+# The condition keys S3 sets from a PutObject's (or a POST upload's) encryption fields
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
+SSE_CONDITION: Final = "s3:x-amz-server-side-encryption"
+SSE_KEY_CONDITION: Final = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+# How long a browser may cache the answer to the upload's CORS preflight, when it sends one.
+UPLOAD_CORS_MAX_AGE_SECONDS: Final = 600
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,36 @@ class Storage(Construct):
             removal_policy=removal,
             **encryption_and_logging,
         )
+
+    def accept_document_uploads(self, document_keys: str, browser_origins: tuple[str, ...]) -> None:
+        """The ID photos uploaded with the function's presigned POSTs, under `document_keys` (a key pattern such as
+        `sessions/*/document`): the bucket refuses any such object not encrypted with the stack's key, named in the
+        request (the POST policy's fields), whoever signs it. With `browser_origins`, those origins may POST the
+        upload from a browser (CORS); nothing else of the bucket changes, and CORS grants no access by itself: the
+        presigned policy still decides what may be uploaded."""
+        documents = self.image_bucket.arn_for_objects(document_keys)
+        # Two statements: the conditions of one statement must all match to deny, and each alone must deny.
+        for sid, key, value in (
+            ("DenyDocumentsWithoutKms", SSE_CONDITION, "aws:kms"),
+            ("DenyDocumentsWithAnotherKey", SSE_KEY_CONDITION, self.key.key_arn),
+        ):
+            self.image_bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[documents],
+                    # An absent field makes StringNotEquals true as well, so the request must name both.
+                    conditions={"StringNotEquals": {key: value}},
+                )
+            )
+        if browser_origins:
+            self.image_bucket.add_cors_rule(
+                allowed_methods=[s3.HttpMethods.POST],
+                allowed_origins=list(browser_origins),
+                max_age=UPLOAD_CORS_MAX_AGE_SECONDS,
+            )
 
     @property
     def via_services(self) -> list[str]:

@@ -2,6 +2,10 @@
 client address on `POST /sessions`, a body-size limit, problem+json answers, and logs of blocked requests only,
 with credentials redacted.
 
+Each of the stack's own rules answers as HTTP would: the rate rule 429 with `Retry-After`, the size rule 413, each
+with its own problem document, so a client can tell waiting from sending less. The managed groups' blocks keep API
+Gateway's `WAF_FILTERED` gateway response (403 `request-blocked`).
+
 What is redacted, exactly: WAF's `RedactedFields` can only redact a single header, the URI path, the query string
 or the method, never the log record's `httpRequest.clientIp`. The logging configuration redacts the headers
 `authorization` (SigV4 signatures and user-pool tokens), `x-amz-security-token` (the session token of temporary
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -29,7 +33,7 @@ from infra.constructs.api import LivenessApi
 from infra.constructs.observability.metrics import ALARM_PERIOD
 from infra.constructs.storage import Retention, log_group
 from liveness_api import contract
-from liveness_api.problems import GATEWAY_ERRORS, problem_document
+from liveness_api.problems import GATEWAY_ERRORS, ProblemKind, problem_document
 
 WAF_NAMESPACE: Final = "AWS/WAFV2"
 # CloudWatch Logs destinations of WAF logs must be named with this prefix.
@@ -43,15 +47,41 @@ MANAGED_RULE_GROUPS: Final = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
 )
-# The key of the custom response body, and the problem it carries.
-BLOCKED_KIND: Final = GATEWAY_ERRORS["WAF_FILTERED"]
-BLOCKED_BODY_KEY: Final = BLOCKED_KIND.slug
-BLOCKED_DETAIL: Final = (
-    "AWS WAF blocked this request before it reached the API: too many session requests from this address, "
-    "or a body larger than the API accepts. Wait a few minutes before creating another session."
-)
 # WAF writes the body as is and has no variable for API Gateway's request id.
 BLOCKED_REQUEST_ID: Final = "unavailable"
+
+
+class WafAnswer(NamedTuple):
+    """What one of the stack's rules answers: its problem, the detail, and the headers beyond CORS."""
+
+    kind: ProblemKind
+    detail: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def body_key(self) -> str:
+        return self.kind.slug
+
+    def body(self) -> str:
+        """The problem+json document (WAF serves it as application/json: a custom response may set any header but
+        content-type, and its body types are text, HTML or JSON)."""
+        return json.dumps(problem_document(self.kind, self.detail, BLOCKED_REQUEST_ID), separators=(",", ":"))
+
+
+# The count looks back over the whole evaluation window, so an address that stops is below the limit again once
+# its requests are that old; WAF notices within about 30 s more ("Rate-based rule caveats",
+# https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-caveats.html).
+RATE_LIMITED: Final = WafAnswer(
+    ProblemKind(429, "address-rate-limited", "Too many sessions from this address"),
+    "AWS WAF refused this request before it reached the API: this address created too many sessions in the last "
+    f"{RATE_WINDOW_SECONDS // 60} minutes. Retry after the number of seconds in Retry-After.",
+    (("Retry-After", str(RATE_WINDOW_SECONDS)),),
+)
+TOO_LARGE: Final = WafAnswer(
+    GATEWAY_ERRORS["REQUEST_TOO_LARGE"],
+    f"AWS WAF refused this request before it reached the API: its body is larger than the API's limit of "
+    f"{contract.MAX_BODY_BYTES} bytes. Send a smaller body; retrying the same one will not help.",
+)
 
 
 @dataclass(frozen=True)
@@ -63,12 +93,6 @@ class FirewallProps:
     retention: Retention
     cors_allowed_origins: tuple[str, ...]
     create_session_rate_per_5min: int
-
-
-def blocked_body() -> str:
-    """The problem+json document WAF answers its own rules' blocks with (WAF serves it as application/json: a
-    custom response may set any header but content-type, and its body types are text, HTML or JSON)."""
-    return json.dumps(problem_document(BLOCKED_KIND, BLOCKED_DETAIL, BLOCKED_REQUEST_ID), separators=(",", ":"))
 
 
 def visibility(name: str, rule: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -106,26 +130,29 @@ class ApiFirewall(Construct):
         self.web_acl_name = f"{name}-api"
         origins = props.cors_allowed_origins
         # As the gateway responses do: a static header can name one origin only.
-        cors_headers = (
-            [wafv2.CfnWebACL.CustomHTTPHeaderProperty(name="Access-Control-Allow-Origin", value=origins[0])]
-            if len(origins) == 1
-            else None
-        )
-        block = wafv2.CfnWebACL.RuleActionProperty(
-            block=wafv2.CfnWebACL.BlockActionProperty(
-                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                    response_code=BLOCKED_KIND.status,
-                    custom_response_body_key=BLOCKED_BODY_KEY,
-                    response_headers=cors_headers,
+        cors = (("Access-Control-Allow-Origin", origins[0]),) if len(origins) == 1 else ()
+
+        def block(answer: WafAnswer) -> wafv2.CfnWebACL.RuleActionProperty:
+            headers = [
+                wafv2.CfnWebACL.CustomHTTPHeaderProperty(name=header, value=value)
+                for header, value in (*cors, *answer.headers)
+            ]
+            return wafv2.CfnWebACL.RuleActionProperty(
+                block=wafv2.CfnWebACL.BlockActionProperty(
+                    custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                        response_code=answer.kind.status,
+                        custom_response_body_key=answer.body_key,
+                        response_headers=headers or None,
+                    )
                 )
             )
-        )
+
         create_session = contract.Routes.CREATE_SESSION
         rules = [
             wafv2.CfnWebACL.RuleProperty(
                 name="CreateSessionRatePerIp",
                 priority=0,
-                action=block,
+                action=block(RATE_LIMITED),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
                         aggregate_key_type="IP",
@@ -147,7 +174,7 @@ class ApiFirewall(Construct):
             wafv2.CfnWebACL.RuleProperty(
                 name="BodyTooLarge",
                 priority=1,
-                action=block,
+                action=block(TOO_LARGE),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
                         field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
@@ -186,9 +213,10 @@ class ApiFirewall(Construct):
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             rules=rules,
             custom_response_bodies={
-                BLOCKED_BODY_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON", content=blocked_body()
+                answer.body_key: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON", content=answer.body()
                 )
+                for answer in (RATE_LIMITED, TOO_LARGE)
             },
             visibility_config=visibility(name, "WebAcl"),
         )

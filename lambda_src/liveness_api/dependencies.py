@@ -112,9 +112,14 @@ def client_config(settings: Settings, service: str) -> Config:
         )
     if service == "s3":
         return _config(settings.s3_connect_timeout, settings.s3_read_timeout, settings.s3_max_attempts)
-    if service not in SERVICES:
+    if service == "secretsmanager":
+        return _config(
+            settings.secretsmanager_connect_timeout,
+            settings.secretsmanager_read_timeout,
+            settings.secretsmanager_max_attempts,
+        )
+    if service != "dynamodb":
         raise ValueError(f"the function uses no {service} client")
-    # DynamoDB's, and Secrets Manager's: its one call at init is as small as a DynamoDB call.
     return _config(settings.dynamodb_connect_timeout, settings.dynamodb_read_timeout, settings.dynamodb_max_attempts)
 
 

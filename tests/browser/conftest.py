@@ -4,8 +4,8 @@
   (web/dist; `make test` builds it) and the streaming endpoint, each on a free port.
 - Chromium is driven by Python Playwright pointed at the system binary (`CHROMIUM`, default /usr/bin/chromium);
   Playwright never downloads a browser here. Its camera is a Y4M made from tests/browser/data/face.jpg (see
-  data/README.md for the picture's licence); the streaming endpoint's self-signed certificate is trusted by its
-  SPKI hash, for this browser only.
+  data/README.md for the picture's licence): a person who moves closer until the face fills the endpoint's default
+  (strict) oval. The streaming endpoint's self-signed certificate is trusted by its SPKI hash, for this browser only.
 - Without Chromium, the built demo or Playwright, every test here skips, saying what to install.
 - A failing test leaves a screenshot and the page's console in test-artifacts/browser/.
 """
@@ -120,13 +120,31 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
 @pytest.fixture(scope="session")
 def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.browser.y4m import write_approaching_y4m
+
+    # The streaming endpoint's default (strict) oval needs a face that comes closer, as a person's does.
+    return write_approaching_y4m(FACE, tmp_path_factory.mktemp("camera") / "face.y4m")
+
+
+@pytest.fixture(scope="session")
+def still_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.browser.y4m import write_y4m
 
-    return write_y4m(FACE, tmp_path_factory.mktemp("camera") / "face.y4m")
+    return write_y4m(FACE, tmp_path_factory.mktemp("still-camera") / "still.y4m")
 
 
 @pytest.fixture
 def page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _browser_page(local_stack, fake_camera, request)
+
+
+@pytest.fixture
+def still_page(local_stack: LocalStack, still_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The demo with a camera whose face never moves: it cannot fill the strict oval."""
+    yield from _browser_page(local_stack, still_camera, request)
+
+
+def _browser_page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     console: list[str] = []

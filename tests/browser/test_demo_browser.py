@@ -1,14 +1,19 @@
 """The demo page with the real Amplify detector in headless Chromium, against `make local`'s server.
 
-Each test clicks through the page as a person would; the fake camera shows a still face, which passes the local
-streaming endpoint's lenient oval, and the scripted outcome decides the verdict.
+Each test clicks through the page as a person would; the fake camera shows a face that starts at arm's length and
+comes closer until it fills the oval the local streaming endpoint sends by default (the service's), and the scripted
+outcome decides the verdict.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -63,6 +68,81 @@ def test_streaming_to_an_expired_session_shows_the_detector_s_error(page: Any, l
     assert error["name"] == "SessionNotFoundException", error
     assert "expired" in page.get_by_role("alert").inner_text()
     assert "analysisComplete" not in [event["event"] for event in events(page)]
+
+
+@dataclass
+class _Relay:
+    """What the detector sent on its streaming socket, and the codes it closed it with."""
+
+    sent: list[bytes] = field(default_factory=list)
+    closes: list[int | None] = field(default_factory=list)
+
+
+def _relay_stream(page: Any, on_sent: Callable[[str, int], None] | None = None) -> _Relay:
+    """Pass the detector's socket through, recording it; `on_sent(session_id, count)` runs before each message
+    reaches the endpoint."""
+    relay = _Relay()
+
+    def route(socket: Any) -> None:
+        server = socket.connect_to_server()
+        session_id = parse_qs(urlsplit(socket.url).query)["session-id"][0]
+
+        def forward(message: str | bytes) -> None:
+            relay.sent.append(message.encode() if isinstance(message, str) else message)
+            if on_sent is not None:
+                on_sent(session_id, len(relay.sent))
+            server.send(message)
+
+        def closed(code: int | None, reason: str | None) -> None:
+            relay.closes.append(code)
+            server.close(code=code, reason=reason)
+
+        socket.on_message(forward)
+        socket.on_close(closed)
+
+    page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), route)
+    return relay
+
+
+def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_wording(
+    page: Any, local_stack: LocalStack
+) -> None:
+    def expire_once_video_flows(session_id: str, count: int) -> None:
+        if count == 2:  # the detector is recording: the session is IN_PROGRESS
+            assert local_stack.control(f"/sessions/{session_id}/expire").status_code == 204
+
+    relay = _relay_stream(page, expire_once_video_flows)
+    page.get_by_role("button", name="Start the check").click()
+
+    _wait_for_event(page, "detectorError")
+    [error] = [event["detail"] for event in _events(page) if event["event"] == "detectorError"]
+    assert error["name"] == "SessionNotFoundException", error
+    assert len(relay.sent) >= 2
+    assert "expired" in page.get_by_role("alert").inner_text()
+    results = local_stack.http.get(f"{local_stack.base_url}/sessions/{_session_id(page)}/results", timeout=30).json()
+    assert results["decision"] == "EXPIRED"
+
+
+def test_a_face_that_never_fills_the_oval_times_out_and_its_session_is_failed(
+    still_page: Any, local_stack: LocalStack
+) -> None:
+    relay = _relay_stream(still_page)
+    still_page.get_by_role("button", name="Start the check").click()
+
+    _wait_for_event(still_page, "detectorError")
+    [error] = [event["detail"] for event in _events(still_page) if event["event"] == "detectorError"]
+    assert error["state"] == "TIMEOUT", error
+    url = f"{local_stack.base_url}/sessions/{_session_id(still_page)}/results"
+    deadline = time.monotonic() + 10
+    results: dict[str, Any] = {}
+    while results.get("decision") != "FAILED" and time.monotonic() < deadline:
+        results = local_stack.http.get(url, timeout=30).json()
+        time.sleep(0.2)
+    assert results.get("decision") == "FAILED", results
+    # The pinned detector closes with 4001 on an oval-fit timeout and sends no close-code message first.
+    assert relay.closes == [4001]
+    assert relay.sent, "the detector streamed nothing"
+    assert not [message for message in relay.sent if b"closeCode" in message]
 
 
 def test_the_page_is_usable_by_keyboard_and_on_a_phone(page: Any) -> None:

@@ -1,7 +1,7 @@
 """Synthesizes the stack once per test session (jsii starts in about 4 s; each synth costs well under 1 s).
 
 `default` is cdk.json as committed. `variant` turns on every optional path at once: SnapStart, CORS with one
-origin, removalPolicy=destroy, an allow-list of invoking principals and no reserved concurrency, under another stack
+origin, removalPolicy=destroy, an allow-list of invoking principals and a reserved concurrency, under another stack
 name, with a function of another size and timeout. `combos` is every combination of the caller-mode knobs
 (authorization x identityPool x waf), each synthesized when a test first asks for it.
 """
@@ -32,7 +32,9 @@ VARIANT_CONTEXT: dict[str, Any] = {
         "arn:aws:iam::123456789012:role/liveness-backend",
         "arn:aws:iam::210987654321:user/ops/alice",
     ],
-    "reservedConcurrency": "off",
+    # A reservation, which the default leaves off, on an account large enough for it.
+    "reservedConcurrency": "auto",
+    "accountConcurrency": 2000,
     "lambdaTimeoutSeconds": 20,
     "lambdaMemoryMb": 1024,
 }

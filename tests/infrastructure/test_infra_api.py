@@ -130,6 +130,8 @@ ESCAPED_RESOURCE_PATHS = {
     contract.Routes.GET_RESULTS: "/~1sessions~1{sessionId}~1results",
     contract.Routes.ERASE_SESSION: "/~1sessions~1{sessionId}",
     contract.Routes.CONSUME_VERDICT: "/~1sessions~1{sessionId}~1consume",
+    contract.Routes.ENROL_PERSON: "/~1enrolment",
+    contract.Routes.ERASE_ENROLMENT: "/~1enrolment",
 }
 CAPACITY_CONTEXT = {
     "stackName": "FaceLivenessCapacity",
@@ -143,6 +145,8 @@ CAPACITY_CONTEXT = {
     "eraseSessionBurstLimit": 3,
     "consumeVerdictRateLimit": 1.5,
     "consumeVerdictBurstLimit": 4,
+    "enrolmentRateLimit": 0.5,
+    "enrolmentBurstLimit": 3,
 }
 
 
@@ -181,12 +185,15 @@ def test_stage_settings(synth: Synth) -> None:
 def test_every_route_has_its_own_throttle_below_the_regions_quota(default: Synth) -> None:
     settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stage(default)["MethodSettings"]}
     route_settings = {route: settings[(route.method, ESCAPED_RESOURCE_PATHS[route])] for route in contract.Routes.ALL}
-    # us-east-1: 80 % of the 25 TPS quotas, a second's worth of burst; erasure has no Rekognition quota.
+    # us-east-1: 80 % of the 25 TPS quotas, a second's worth of burst; erasure has no Rekognition quota; enrolment is
+    # rare (once per person) and each route has its own small bucket.
     assert {route: (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"]) for route, s in route_settings.items()} == {
         contract.Routes.CREATE_SESSION: (20, 20),
         contract.Routes.GET_RESULTS: (20, 20),
         contract.Routes.ERASE_SESSION: (5, 5),
         contract.Routes.CONSUME_VERDICT: (2, 2),
+        contract.Routes.ENROL_PERSON: (1, 2),
+        contract.Routes.ERASE_ENROLMENT: (1, 2),
     }
     assert len(settings) == len(contract.Routes.ALL) + 1
 
@@ -198,6 +205,8 @@ def test_route_throttles_follow_their_knobs_and_the_region(capacity: Synth) -> N
         method_setting("/~1sessions~1{sessionId}~1results", "GET", 9.6, 12),
         method_setting("/~1sessions~1{sessionId}", "DELETE", 2, 3),
         method_setting("/~1sessions~1{sessionId}~1consume", "POST", 1.5, 4),
+        method_setting("/~1enrolment", "POST", 0.5, 3),
+        method_setting("/~1enrolment", "DELETE", 0.5, 3),
     ]
 
 
@@ -238,8 +247,10 @@ def test_with_an_allow_list_only_those_principals_may_invoke_and_preflight_stays
                 "Principal": {"AWS": "*"},
                 "Action": "execute-api:Invoke",
                 "Resource": [
+                    "execute-api:/*/DELETE/enrolment",
                     "execute-api:/*/DELETE/sessions/*",
                     "execute-api:/*/GET/sessions/*/results",
+                    "execute-api:/*/POST/enrolment",
                     "execute-api:/*/POST/sessions",
                     "execute-api:/*/POST/sessions/*/consume",
                 ],

@@ -93,8 +93,10 @@ def test_cognito_resource_policy_allows_tokens_on_exactly_the_routes(combos: Com
             "Principal": {"AWS": "*"},
             "Action": "execute-api:Invoke",
             "Resource": [
+                "execute-api:/*/DELETE/enrolment",
                 "execute-api:/*/DELETE/sessions/*",
                 "execute-api:/*/GET/sessions/*/results",
+                "execute-api:/*/POST/enrolment",
                 "execute-api:/*/POST/sessions",
                 "execute-api:/*/POST/sessions/*/consume",
             ],

@@ -30,14 +30,19 @@ def test_function_settings_come_from_config(synth: Synth) -> None:
     assert props["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": synth.ref(synth.stack.function.log_group)}
 
 
-def test_reserved_concurrency_covers_what_the_route_throttles_admit(default: Synth) -> None:
-    # reservedConcurrency=auto: each route's burst plus its rate for every second of the timeout,
-    # (20 + 20 x 15) x 2 + (5 + 5 x 15) for erasure + (2 + 2 x 15) for consumption.
-    assert function(default)["ReservedConcurrentExecutions"] == 752
+def test_reserved_concurrency_is_off_by_default_so_a_new_account_can_deploy(default: Synth) -> None:
+    assert "ReservedConcurrentExecutions" not in function(default)
 
 
-def test_reserved_concurrency_can_be_off(variant: Synth) -> None:
-    assert "ReservedConcurrentExecutions" not in function(variant)
+def test_reserved_concurrency_auto_covers_what_the_route_throttles_admit(variant: Synth) -> None:
+    # reservedConcurrency=auto: each route's burst plus its rate for every second of the 20 s timeout,
+    # (20 + 20 x 20) x 2 + (5 + 5 x 20) for erasure + (2 + 2 x 20) for consumption + (2 + 1 x 20) x 2 for enrolment.
+    assert function(variant)["ReservedConcurrentExecutions"] == 1031
+
+
+def test_a_reservation_the_declared_account_cannot_spare_stops_the_app_before_synth() -> None:
+    with pytest.raises(ConfigError, match=r"reserves 786 executions, .* accountConcurrency=10 can reserve at most"):
+        build_app({"reservedConcurrency": "auto", "accountConcurrency": 10})
 
 
 def test_a_timeout_the_retries_do_not_fit_in_stops_the_app_before_synth() -> None:
@@ -58,8 +63,11 @@ def test_environment_is_the_shared_function_environment(synth: Synth) -> None:
         "<bucket>": synth.ref(storage.image_bucket),
         "<key>": synth.arn(storage.key),
         "<table>": synth.ref(storage.table),
+        "<collection>": synth.ref(synth.stack.faces.collection),
     }
-    shared = function_environment(synth.config, bucket="<bucket>", key_arn="<key>", table="<table>", collection="faces")
+    shared = function_environment(
+        synth.config, bucket="<bucket>", key_arn="<key>", table="<table>", collection="<collection>"
+    )
     expected = {name: references.get(value, value) for name, value in shared.items()}
     assert function(synth)["Environment"]["Variables"] == expected
 
@@ -122,6 +130,31 @@ def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
             "Effect": "Allow",
             "Resource": "*",
         },
+        {"Sid": "CompareSessionFaces", "Action": "rekognition:CompareFaces", "Effect": "Allow", "Resource": "*"},
+        {
+            "Sid": "UseFaceCollection",
+            "Action": [
+                "rekognition:AssociateFaces",
+                "rekognition:CreateUser",
+                "rekognition:DeleteFaces",
+                "rekognition:DeleteUser",
+                "rekognition:IndexFaces",
+                "rekognition:SearchUsersByImage",
+            ],
+            "Effect": "Allow",
+            "Resource": synth.arn(synth.stack.faces.collection),
+        },
+        {
+            "Sid": "ReadSessionFaces",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Effect": "Allow",
+            # Each session's reference image and uploaded ID photo: no audit image, nothing outside the prefix.
+            "Resource": [
+                {"Fn::Join": ["", [synth.arn(storage.image_bucket), f"/{prefix}*/document"]]},
+                {"Fn::Join": ["", [synth.arn(storage.image_bucket), f"/{prefix}*/reference.jpg"]]},
+            ],
+        },
+        # Also what the ID photo's presigned POST is signed with: its key is under the prefix.
         {"Sid": "WriteSessionImages", "Action": "s3:PutObject", "Effect": "Allow", "Resource": images},
         {
             "Sid": "EraseSessionImages",

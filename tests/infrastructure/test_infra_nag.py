@@ -64,7 +64,10 @@ def test_acknowledgements_have_specific_reasons(synth: Synth) -> None:
 def test_wildcard_acknowledgements_name_their_resources(default: Synth) -> None:
     iam5 = sorted(ack.finding_id for ack in acknowledgements(default.stack) if "IAM5" in ack.finding_id)
     bucket = default.logical_id(default.stack.storage.image_bucket)
+    prefix = default.config.image_key_prefix
     assert iam5 == [
         "AwsSolutions-IAM5[Resource::*]",
-        f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{default.config.image_key_prefix}*]",
+        f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*/document]",
+        f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*/reference.jpg]",
+        f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
     ]

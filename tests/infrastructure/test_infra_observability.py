@@ -14,7 +14,7 @@ from infra.constructs.storage import KEY_ADMIN_ACTIONS
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, Routes
 from liveness_api.vocabulary import TERMINAL_VERDICTS
-from tests.infrastructure.conftest import Synth, synthesize
+from tests.infrastructure.conftest import Combos, Synth, synthesize
 from tools.dashboard_picture import PICTURE, dashboard_body, dashboard_metrics, render_svg
 
 SERVICE = {"Name": catalogue.SERVICE_DIMENSION, "Value": SERVICE_NAME}
@@ -83,6 +83,7 @@ def test_the_dashboard_has_one_row_per_concern_in_order(default: Synth) -> None:
                 "Milliseconds",
                 "Percent",
                 "Confidence (0-100)",
+                "Similarity (0-100)",
             }
     assert set(rows.values()) == {24}
 
@@ -181,7 +182,14 @@ def test_each_alarm_watches_its_metric_with_its_statistic_threshold_and_missing_
         "LatencyP99": ("AWS/ApiGateway", "Latency", gateway, "p99", 300, 3000, 3),
         "ApiThrottling": (GATEWAY_NAMESPACE, GATEWAY_THROTTLED_METRIC, [], "Sum", 60, 10, 5),
     }
-    assert set(found) == {*expected, "PassRateLow", "Api5xxRate", "ApiUnavailableRate", "EstimatedSpend"}
+    assert set(found) == {
+        *expected,
+        "PassRateLow",
+        "Api5xxRate",
+        "ApiUnavailableRate",
+        "EstimatedSpend",
+        "FaceMatchErrorRate",
+    }
     for name, (namespace, metric_name, dimensions, stat, period, threshold, periods) in expected.items():
         alarm = found[name]
         assert single_metric(alarm) == {
@@ -351,3 +359,11 @@ def test_the_access_log_query_reads_only_fields_the_stage_writes(default: Synth)
             for field in line.removeprefix("fields ").split(",")
         }
         assert fields - {"@timestamp"} <= written, query.name
+
+
+def test_every_alarm_has_a_runbook_row(default: Synth, combos: Combos) -> None:
+    runbook = (Path(PICTURE).parent / "operations.md").read_text()
+    with_waf = combos[("COGNITO", "authenticated", True)]
+    names = {*alarms(default), *alarms(with_waf), "ServiceUnhealthy"}
+    assert "WafBlockedRequests" in names
+    assert [name for name in sorted(names) if f"| `<stack>-{name}`" not in runbook] == []

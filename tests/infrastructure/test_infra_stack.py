@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aws_cdk import CfnResource
 
 from infra.constructs.api import LivenessApi
+from infra.constructs.faces import FaceCollection
 from infra.constructs.function import LivenessFunction
 from infra.constructs.observability import Observability
 from infra.constructs.storage import Storage
@@ -18,7 +20,7 @@ OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableNa
 
 
 def test_stack_only_composes_constructs(default: Synth) -> None:
-    composed = (Storage, LivenessFunction, LivenessApi, Observability)
+    composed = (Storage, FaceCollection, LivenessFunction, LivenessApi, Observability)
     children = default.stack.node.children
     # Outside the constructs there are only outputs, parameters and CDK's references (such as the SSM import).
     built_directly = [
@@ -55,11 +57,34 @@ def test_stack_name_and_region_come_from_config(synth: Synth) -> None:
     assert synth.stack.region == synth.config.region
 
 
-def test_summary_counts_resources_by_type(default: Synth) -> None:
+def test_summary_names_the_mode_region_and_both_checks_and_counts_resources(default: Synth) -> None:
+    from infra.nag import acknowledgements
     from tools.summary import summarize
 
-    text = summarize(default.template_path)
-    assert str(default.template_path) in text
-    assert any(line.split() == ["AWS::Lambda::Function", "1"] for line in text.splitlines())
-    total = len(default.json["Resources"])
-    assert f"Resources: {total}" in text
+    text, clean = summarize(default.outdir, lint=lambda path, region: [])
+
+    lines = text.splitlines()
+    assert clean
+    assert lines[0] == f"Stack: {default.stack.stack_name}  mode: iam  region: us-east-1  WAF: off"
+    assert str(default.template_path) in lines[1]
+    acknowledged = len(acknowledgements(default.stack))
+    assert f"cdk-nag (AwsSolutions): no unacknowledged findings; {acknowledged} acknowledged" in text
+    assert "cfn-lint: no findings" in lines
+    assert any(line.split() == ["AWS::Lambda::Function", "1"] for line in lines)
+    assert f"Resources: {len(default.json['Resources'])}" in lines
+
+
+def test_summary_shows_cfn_lint_findings_and_fails(default: Synth) -> None:
+    from tools.summary import summarize
+
+    seen: list[tuple[str, str]] = []
+
+    def lint(path: Path, region: str) -> list[str]:
+        seen.append((path.name, region))
+        return ["E3012 Property should be of type Integer"]
+
+    text, clean = summarize(default.outdir, lint=lint)
+
+    assert not clean
+    assert seen == [(default.template_path.name, "us-east-1")]
+    assert "  E3012 Property should be of type Integer" in text.splitlines()

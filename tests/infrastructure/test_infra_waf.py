@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from infra.app_factory import build_app
-from infra.constructs.waf import BLOCKED_DETAIL, MANAGED_RULE_GROUPS, REDACTED_HEADERS
+from infra.constructs.waf import MANAGED_RULE_GROUPS, RATE_LIMITED, REDACTED_HEADERS, TOO_LARGE
 from infra.nag import acknowledgements
 from infra.stack import FaceLivenessStack
 from liveness_api import contract
-from liveness_api.problems import GATEWAY_ERRORS, problem_document
+from liveness_api.problems import problem_document
 
 ORIGIN = "https://app.example.com"
 CONTEXTS: dict[str, dict[str, Any]] = {
@@ -130,17 +130,35 @@ def test_bodies_over_the_api_limit_are_blocked_even_beyond_the_inspection_limit(
 
 
 def test_own_blocks_answer_problem_json_readable_by_a_single_origin(synths: dict[str, Any]) -> None:
-    kind = GATEWAY_ERRORS["WAF_FILTERED"]
-    for name, cors in (("cognito", [{"Name": "Access-Control-Allow-Origin", "Value": ORIGIN}]), ("guest", None)):
+    for name, cors in (("cognito", [{"Name": "Access-Control-Allow-Origin", "Value": ORIGIN}]), ("guest", [])):
         acl = web_acl(synths, name)
-        body = acl["CustomResponseBodies"][kind.slug]
-        assert body["ContentType"] == "APPLICATION_JSON"  # WAF cannot send application/problem+json
-        assert json.loads(body["Content"]) == problem_document(kind, BLOCKED_DETAIL, "unavailable")
-        for rule in acl["Rules"][:2]:
-            response = rule["Action"]["Block"]["CustomResponse"]
-            assert response["ResponseCode"] == kind.status == 403
-            assert response["CustomResponseBodyKey"] == kind.slug
-            assert response.get("ResponseHeaders") == cors
+        rules = {rule["Name"]: rule for rule in acl["Rules"]}
+        for rule_name, answer in (("CreateSessionRatePerIp", RATE_LIMITED), ("BodyTooLarge", TOO_LARGE)):
+            body = acl["CustomResponseBodies"][answer.kind.slug]
+            assert body["ContentType"] == "APPLICATION_JSON"  # WAF cannot send application/problem+json
+            assert json.loads(body["Content"]) == problem_document(answer.kind, answer.detail, "unavailable")
+            response = rules[rule_name]["Action"]["Block"]["CustomResponse"]
+            assert response["ResponseCode"] == answer.kind.status
+            assert response["CustomResponseBodyKey"] == answer.kind.slug
+            assert response.get("ResponseHeaders", []) == cors + [
+                {"Name": header, "Value": value} for header, value in answer.headers
+            ]
+        assert set(acl["CustomResponseBodies"]) == {"address-rate-limited", "request-too-large"}
+
+
+def test_the_rate_rule_answers_429_with_retry_after_and_the_size_rule_413(synths: dict[str, Any]) -> None:
+    acl = web_acl(synths, "guest")
+    responses = {rule["Name"]: rule["Action"]["Block"]["CustomResponse"] for rule in acl["Rules"][:2]}
+    rate, size = responses["CreateSessionRatePerIp"], responses["BodyTooLarge"]
+
+    assert rate["ResponseCode"] == 429
+    assert rate["ResponseHeaders"] == [{"Name": "Retry-After", "Value": "300"}]  # the 5-minute evaluation window
+    assert size["ResponseCode"] == 413
+    assert "ResponseHeaders" not in size
+    documents = {key: json.loads(body["Content"]) for key, body in acl["CustomResponseBodies"].items()}
+    assert documents[rate["CustomResponseBodyKey"]]["status"] == 429
+    assert documents[size["CustomResponseBodyKey"]]["status"] == 413
+    assert documents[rate["CustomResponseBodyKey"]]["type"] != documents[size["CustomResponseBodyKey"]]["type"]
 
 
 def test_logs_keep_only_blocked_requests_with_credentials_redacted(synths: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from infra.config import (
     Throttle,
     config_keys,
     load_config,
+    load_context,
     unknown_context_keys,
 )
 from liveness_api.contract import Routes
@@ -34,7 +35,8 @@ def test_defaults_are_safe() -> None:
     assert config.cors_allowed_origins == ()
     assert config.authorization == "IAM"
     assert config.api_throttle_rate_limit < 5  # below the smallest Face Liveness TPS quota
-    assert config.reserved_concurrency == "auto"
+    assert config.reserved_concurrency == "off"  # a new account cannot spare a reservation
+    assert config.capacity.reserved_concurrent_executions is None
     assert config.allowed_principal_arns == ()
 
 
@@ -81,9 +83,20 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"reservedConcurrency": "max"}, "reservedConcurrency"),
         ({"reservedConcurrency": 100}, "reservedConcurrency=100 is below the 786"),
         (
-            {"createSessionQuotaTps": 100, "createSessionRateLimit": 60, "createSessionBurstLimit": 60},
-            "reservedConcurrency=auto would reserve",
+            {"reservedConcurrency": "auto", "accountConcurrency": 10},
+            r"reservedConcurrency=auto reserves 786 .* accountConcurrency=10 can reserve at most -90",
         ),
+        ({"reservedConcurrency": 901}, "reserves 901 .* at most 900 .* set reservedConcurrency=off"),
+        (
+            {
+                "reservedConcurrency": "auto",
+                "createSessionQuotaTps": 100,
+                "createSessionRateLimit": 60,
+                "createSessionBurstLimit": 60,
+            },
+            "reservedConcurrency=auto reserves 1426 .* at most 900",
+        ),
+        ({"accountConcurrency": 0}, "accountConcurrency"),
         ({"allowedPrincipalArns": ["arn:aws:iam::123456789012:root"]}, "not the ARN of an IAM user or role"),
         ({"allowedPrincipalArns": ["arn:aws:iam::123456789012:role/*"]}, "not the ARN of an IAM user or role"),
         ({"allowedPrincipalArns": ["arn:aws:sts::123456789012:assumed-role/app/s"]}, "not the ARN"),
@@ -93,6 +106,8 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"rekognitionReadTimeoutSeconds": 10}, "does not fit in lambdaTimeoutSeconds"),
         ({"dynamodbReadTimeoutSeconds": 4}, "DynamoDB calls can take 18.0s .* lower dynamodb"),
         ({"s3MaxAttempts": 5, "s3ReadTimeoutSeconds": 1.5}, "S3 calls can take 27.5s .* lower s3"),
+        ({"secretsmanagerReadTimeoutSeconds": 4}, "Secrets Manager calls can take 18.0s .* lower secretsmanager"),
+        ({"secretsmanagerMaxAttempts": 6}, "secretsmanagerMaxAttempts=6 is not allowed; .* takes integer 1-5"),
         ({"callerCreatesPerMinute": 0}, "callerCreatesPerMinute"),
         ({"callerReadsPerMinute": 0}, "callerReadsPerMinute"),
         ({"lambdaTimeoutSeconds": 29}, "lambdaTimeoutSeconds"),
@@ -121,7 +136,15 @@ def test_a_typo_in_cdk_json_is_reported() -> None:
         ({"mfa": "required"}, "mfa applies to the user pool this stack creates"),
         ({**COGNITO, "mfa": "required", "userPoolArn": POOL, "userPoolClientIds": ["abc"]}, "mfa applies"),
         ({"wafCreateSessionRatePer5Min": 9}, "wafCreateSessionRatePer5Min"),
-        ({"waf": "sometimes"}, "waf"),
+        ({"waf": "sometimes"}, "waf=sometimes is not allowed; waf takes true, false or auto$"),
+        ({"waf": "yes"}, "waf=yes is not allowed"),
+        ({"waf": "off"}, "waf=off is not allowed"),
+        ({"snapStart": "1"}, "snapStart=1 is not allowed; snapStart takes true, false$"),
+        ({"userPoolSelfSignUp": "on"}, "userPoolSelfSignUp=on"),
+        ({"allowUnlistedRegion": 1}, "allowUnlistedRegion=1"),
+        ({"region": "Mars"}, "region=Mars is not allowed; region takes text like us-east-1$"),
+        ({"identityPool": "maybe", "corsAllowedOrigins": ORIGIN}, "takes off, authenticated, guest$"),
+        ({"lambdaTimeoutSeconds": "soon"}, "lambdaTimeoutSeconds=soon is not allowed; .* takes integer 3-25$"),
     ],
 )
 def test_unsafe_settings_stop_synth_with_a_clear_message(context, message) -> None:
@@ -170,7 +193,8 @@ def test_route_throttles_default_below_the_regions_quotas(region: str) -> None:
 
 
 def test_a_raised_quota_moves_the_derived_throttle() -> None:
-    config = load_config({"createSessionQuotaTps": "50", "getResultsQuotaTps": 10}.get)
+    # No reservation: with every route's bucket, auto would reserve more than a default account may (914 > 900).
+    config = load_config({"createSessionQuotaTps": "50", "getResultsQuotaTps": 10, "reservedConcurrency": "off"}.get)
 
     assert config.capacity.create_session_throttle == Throttle(40, 40)
     assert config.capacity.get_results_throttle == Throttle(8, 8)
@@ -184,18 +208,69 @@ def test_explicit_route_throttles_win_and_a_burst_defaults_to_one_second_of_rate
 
 
 def test_reserved_concurrency_covers_what_the_throttles_admit_within_the_timeout() -> None:
-    config = load_config(NO_CONTEXT.get)
+    config = load_config({"reservedConcurrency": "auto"}.get)
 
     # Each bucket admits a full burst plus its rate for every second of the 15 s timeout: 20+300, 20+300, 5+75 (erase),
-    # 2+30 (consume).
+    # 2+30 (consume), 2+15 twice (enrol, erase an enrolment).
     assert config.capacity.throttled_concurrency == 786
     assert config.capacity.reserved_concurrent_executions == 786
-    elsewhere = load_config({"region": "eu-west-1", "lambdaTimeoutSeconds": 13}.get).capacity
+    elsewhere = load_config(
+        {"region": "eu-west-1", "lambdaTimeoutSeconds": 13, "reservedConcurrency": "auto"}.get
+    ).capacity
     assert elsewhere.reserved_concurrent_executions == 4 + 4 * 13 + 4 + 4 * 13 + 5 + 5 * 13 + 2 + 2 * 13 + 2 * (
         2 + 1 * 13
     )
     assert load_config({"reservedConcurrency": "off"}.get).capacity.reserved_concurrent_executions is None
     assert load_config({"reservedConcurrency": "800"}.get).capacity.reserved_concurrent_executions == 800
+    # A larger account may reserve what a default one cannot.
+    bigger = load_config({"reservedConcurrency": "1900", "accountConcurrency": "2000"}.get).capacity
+    assert bigger.reserved_concurrent_executions == 1900
+
+
+@pytest.mark.parametrize(
+    ("key", "suggestion"),
+    [
+        ("identityPol", "did you mean identityPool?"),
+        ("imageRetentionDay", "did you mean imageRetentionDays?"),
+        ("livenessthreshold", "did you mean livenessThreshold?"),
+        ("colour", "every knob is listed in docs/configuration.md"),
+    ],
+)
+def test_an_unknown_key_stops_the_config_naming_the_closest_knob(key: str, suggestion: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_context({"region": "us-east-1", key: "guest"})
+
+    assert str(error.value) == f"{key} is not a knob of this stack: {suggestion}"
+
+
+def test_cdk_s_own_context_keys_are_not_typos() -> None:
+    context = {"@aws-cdk/core:x": True, "aws:cdk:y": 1, "acknowledged-issue-numbers": [1], "availability-zones:a": []}
+
+    assert load_context(context) == load_config(NO_CONTEXT.get)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"waf": "yes"},
+        {"region": "mars"},
+        {"reservedConcurrency": "max"},
+        {"lambdaTimeoutSeconds": "x"},
+        {"userPoolArn": "x"},
+        {"alarmEmail": "nobody"},
+        {"createSessionRateLimit": "fast"},
+        {"corsAllowedOrigins": 7},
+    ],
+)
+def test_a_bad_value_is_told_in_the_knobs_words_not_the_validators(context: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(context.get)
+
+    message = str(error.value)
+    (key,) = context
+    assert message.startswith(f"{key}=")
+    for jargon in ("literal[", "Input should", "pattern", "constrained-", "Value error", "cdk.json context", "^"):
+        assert jargon not in message
 
 
 def test_allowed_principals_are_exact_iam_users_and_roles() -> None:
@@ -231,7 +306,7 @@ def test_an_existing_user_pool_is_parsed_from_its_arn() -> None:
 
     assert (config.user_pool_arn_region, config.user_pool_arn_id) == ("us-east-1", "us-east-1_AbC123")
     assert config.user_pool_client_ids == ("abc", "def")
-    assert load_config({"waf": "off", "userPoolArn": ""}.get).waf is False
+    assert load_config({"waf": "false", "userPoolArn": ""}.get).waf is False
 
 
 def test_the_configuration_page_is_generated_from_the_knobs() -> None:

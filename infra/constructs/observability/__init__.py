@@ -3,7 +3,8 @@ unhealthy" alarm, and saved Logs Insights queries.
 
 `Observability` composes the parts, each in a module of its own: `metrics` (every metric the alarms and the
 dashboard share, built from the handler's catalogue), `alarms` (the alarms, the composite alarm, the topic and its
-KMS key), `dashboard` (the rows, from one definition) and `queries` (the saved Logs Insights queries). Every
+KMS key), `dashboard` (the rows, from one definition, drawn with `widgets`), `face_match` (the face-match row and
+its error-rate alarm) and `queries` (the saved Logs Insights queries). Every
 resource is a direct child of `Observability`, so its logical id does not depend on which module builds it.
 
 Hand-written with aws_cloudwatch rather than cdk-monitoring-constructs: see docs/operations.md ("Why not
@@ -31,6 +32,7 @@ from infra.constructs.observability.alarms import (
     waf_blocked_alarm,
 )
 from infra.constructs.observability.dashboard import ROW_TITLES, ROWS, DashboardInputs, dashboard
+from infra.constructs.observability.face_match import face_match_error_alarm
 from infra.constructs.observability.metrics import (
     COLD_START_DIMENSIONS,
     COLD_START_METRIC,
@@ -98,6 +100,7 @@ class Observability(Construct):
             gateway_throttled=self.gateway_throttled,
             retry_later=self.retry_later,
         )
+        self.alarms.append(face_match_error_alarm(self, name, props.thresholds))
         if waf_blocked is not None:
             self.alarms.append(waf_blocked_alarm(self, name, props.thresholds, waf_blocked))
         self.service_unhealthy = service_unhealthy(self, name, self.alarms)

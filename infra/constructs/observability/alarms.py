@@ -51,6 +51,8 @@ class AlarmThresholds:
     throttled_requests_minutes: int
     pass_rate_floor_percent: float
     pass_rate_min_checks: int
+    face_match_error_rate_percent: float
+    face_match_min_attempts: int
     evaluation_periods: int
     waf_blocked_requests_per_5min: int
     price_usd_per_check: float

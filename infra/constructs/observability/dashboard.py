@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.observability.alarms import AlarmThresholds
+from infra.constructs.observability.face_match import face_match_row
 from infra.constructs.observability.metrics import (
     DASHBOARD_PERIOD,
     catalogue_metric,
@@ -27,17 +28,11 @@ from infra.constructs.observability.metrics import (
     rekognition_throttles,
 )
 from infra.constructs.observability.queries import INIT_DURATION_QUERY
+from infra.constructs.observability.widgets import CONFIDENCE, COUNT, MILLISECONDS, PERCENT, WIDGET_HEIGHT, graph
 from liveness_api import contract
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.metrics_catalogue import ErrorType
 from liveness_api.vocabulary import TERMINAL_VERDICTS, CallerLimit, LivenessOperation
-
-WIDGET_HEIGHT: Final = 6
-
-COUNT: Final = cw.YAxisProps(label="Count", min=0, show_units=False)
-MILLISECONDS: Final = cw.YAxisProps(label="Milliseconds", min=0, show_units=False)
-PERCENT: Final = cw.YAxisProps(label="Percent", min=0, max=100, show_units=False)
-CONFIDENCE: Final = cw.YAxisProps(label="Confidence (0-100)", min=0, max=100, show_units=False)
 
 
 @dataclass(frozen=True)
@@ -53,31 +48,6 @@ class DashboardInputs:
     alarms: Sequence[cw.IAlarm]
 
 
-def graph(
-    title: str,
-    left: Sequence[cw.IMetric],
-    axis: cw.YAxisProps,
-    width: int,
-    *,
-    stacked: bool = False,
-    right: Sequence[cw.IMetric] = (),
-    right_axis: cw.YAxisProps | None = None,
-    annotation: tuple[float, str] | None = None,
-) -> cw.GraphWidget:
-    return cw.GraphWidget(
-        title=title,
-        left=list(left),
-        right=list(right),
-        left_y_axis=axis,
-        right_y_axis=right_axis,
-        width=width,
-        height=WIDGET_HEIGHT,
-        stacked=stacked,
-        legend_position=cw.LegendPosition.BOTTOM,
-        left_annotations=[cw.HorizontalAnnotation(value=annotation[0], label=annotation[1])] if annotation else None,
-    )
-
-
 def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
     api = inputs.name
     requests = graph(
@@ -88,7 +58,7 @@ def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             gateway_metric(api, "5XXError", "Sum", "5xx"),
         ],
         COUNT,
-        6,
+        12,
     )
     rates = graph(
         "API 4xx and 5xx rate (% of requests)",
@@ -107,15 +77,15 @@ def traffic_row(inputs: DashboardInputs) -> list[cw.IWidget]:
             ),
         ],
         PERCENT,
-        6,
+        12,
     )
     latency = [
         graph(
             f"{route.method} {route.path} latency (ms)",
             [gateway_metric(api, "Latency", stat, f"{stat}", route) for stat in ("p50", "p90", "p99")],
             MILLISECONDS,
-            # The row's other half, shared by the routes.
-            12 // len(contract.Routes.ALL),
+            # A line of their own below requests and rates (the row wraps), shared by the routes.
+            24 // len(contract.Routes.ALL),
             annotation=(inputs.thresholds.latency_p99_ms, "p99 alarm"),
         )
         for route in contract.Routes.ALL
@@ -277,6 +247,11 @@ ROWS: Final = (
     Row("Traffic", "API Gateway: requests, errors and latency by route", traffic_row),
     Row("Business", "Sessions and liveness verdicts", business_row),
     Row("Dependency", "Rekognition Face Liveness, DynamoDB and S3 faults, throttling, deadlines", dependency_row),
+    Row(
+        "Face match",
+        "ID-photo and enrolled-person matches: outcomes, similarity, errors and their rate, enrolments, latency",
+        lambda inputs: face_match_row(inputs.thresholds),
+    ),
     Row("Compute", "The Lambda function", compute_row),
 )
 ROW_TITLES: Final = tuple(row.title for row in ROWS)
