@@ -114,12 +114,14 @@ def test_a_session_that_expires_while_the_browser_streams_shows_the_expired_word
     relay = _relay_stream(page, expire_once_video_flows)
     page.get_by_role("button", name="Start the check").click()
 
-    _wait_for_event(page, "detectorError")
-    [error] = [event["detail"] for event in _events(page) if event["event"] == "detectorError"]
+    wait_for_event(page, "detectorError")
+    [error] = [event["detail"] for event in events(page) if event["event"] == "detectorError"]
     assert error["name"] == "SessionNotFoundException", error
     assert len(relay.sent) >= 2
     assert "expired" in page.get_by_role("alert").inner_text()
-    results = local_stack.http.get(f"{local_stack.base_url}/sessions/{_session_id(page)}/results", timeout=30).json()
+    results = local_stack.http.get(
+        f"{local_stack.base_url}/sessions/{created_session(page)}/results", timeout=30
+    ).json()
     assert results["decision"] == "EXPIRED"
 
 
@@ -129,10 +131,10 @@ def test_a_face_that_never_fills_the_oval_times_out_and_its_session_is_failed(
     relay = _relay_stream(still_page)
     still_page.get_by_role("button", name="Start the check").click()
 
-    _wait_for_event(still_page, "detectorError")
-    [error] = [event["detail"] for event in _events(still_page) if event["event"] == "detectorError"]
+    wait_for_event(still_page, "detectorError")
+    [error] = [event["detail"] for event in events(still_page) if event["event"] == "detectorError"]
     assert error["state"] == "TIMEOUT", error
-    url = f"{local_stack.base_url}/sessions/{_session_id(still_page)}/results"
+    url = f"{local_stack.base_url}/sessions/{created_session(still_page)}/results"
     deadline = time.monotonic() + 10
     results: dict[str, Any] = {}
     while results.get("decision") != "FAILED" and time.monotonic() < deadline:
