@@ -16,7 +16,16 @@ from infra.constructs.storage import Storage
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
 
-OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableName", "AlarmTopicArn", "DashboardName"}
+OUTPUTS = {
+    "ApiUrl",
+    "Authorization",
+    "ImageBucketName",
+    "ImageKeyArn",
+    "Region",
+    "SessionTableName",
+    "AlarmTopicArn",
+    "DashboardName",
+}
 
 
 def test_stack_only_composes_constructs(default: Synth) -> None:
