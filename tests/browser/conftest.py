@@ -5,7 +5,8 @@
 - Chromium is driven by Python Playwright pointed at the system binary (`CHROMIUM`, default /usr/bin/chromium);
   Playwright never downloads a browser here. Its camera is a Y4M made from tests/browser/data/face.jpg (see
   data/README.md for the picture's licence): a person who moves closer until the face fills the endpoint's default
-  (strict) oval. The streaming endpoint's self-signed certificate is trusted by its SPKI hash, for this browser only.
+  (strict) oval. The streaming endpoint's self-signed certificate is trusted by its SPKI hash, for this browser only
+  (`untrusting_page`: not trusted, as in a browser where the person skipped accepting it).
 - Without Chromium, the built demo or Playwright, every test here skips, saying what to install.
 - A failing test leaves a screenshot and the page's console in test-artifacts/browser/.
 """
@@ -144,16 +145,22 @@ def still_page(local_stack: LocalStack, still_camera: Path, request: pytest.Fixt
     yield from _browser_page(local_stack, still_camera, request)
 
 
-def _browser_page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+@pytest.fixture
+def untrusting_page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The demo in a browser that was never told to accept the streaming endpoint's certificate."""
+    yield from _browser_page(local_stack, fake_camera, request, trust_certificate=False)
+
+
+def _browser_page(
+    local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest, *, trust_certificate: bool = True
+) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     console: list[str] = []
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    flags = [
-        *CHROMIUM_FLAGS,
-        f"--use-file-for-fake-video-capture={fake_camera}",
-        f"--ignore-certificate-errors-spki-list={local_stack.spki}",
-    ]
+    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={fake_camera}"]
+    if trust_certificate:
+        flags.append(f"--ignore-certificate-errors-spki-list={local_stack.spki}")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=flags, viewport={"width": 900, "height": 820}

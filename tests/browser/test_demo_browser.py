@@ -201,3 +201,6 @@ def test_a_cool_down_says_how_long_to_wait(page: Any) -> None:
     alert.wait_for(timeout=30_000)
     assert "new checks are paused" in alert.inner_text()
     assert "30 minutes" in alert.inner_text()
+    # Every error links to the troubleshooting page, at the section that explains it.
+    help_link = page.get_by_role("link", name=re.compile("Troubleshooting")).get_attribute("href")
+    assert help_link.endswith("/assets/troubleshooting.html#429-too-many-failed-checks-a-cool-down"), help_link
