@@ -9,12 +9,15 @@
   (`untrusting_page`: not trusted, as in a browser where the person skipped accepting it).
 - Without Chromium, the built demo or Playwright, every test here skips, saying what to install.
 - A failing test leaves a screenshot and the page's console in test-artifacts/browser/.
+- docs/demo.png (the verdict) and docs/detector.png (the detector mid-check) are taken by the live tests, when
+  missing or with UPDATE_DEMO_SCREENSHOT=1 (`UPDATE_DEMO_SCREENSHOT=1 make test-browser`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Generator, Iterator
@@ -61,6 +64,16 @@ def why_skip() -> str | None:
 
 
 VERDICT_TIMEOUT_MS = 90_000
+DOCS = ROOT / "docs"
+# The detector's own hints while its oval is on screen (amplify-ui's displayText): the check is under way.
+MID_CHECK_HINT = re.compile(r"Move closer|Keep moving closer|Hold still")
+
+
+def picture_for_docs(page: Any, name: str, height: int) -> None:
+    """Keep docs/<name> in step with the page: written when missing, or when UPDATE_DEMO_SCREENSHOT is set."""
+    path = DOCS / name
+    if os.environ.get("UPDATE_DEMO_SCREENSHOT") or not path.exists():
+        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 900, "height": height})
 
 
 def events(page: Any) -> list[dict[str, Any]]:
