@@ -20,9 +20,11 @@ function inline(text) {
     .map((part) => {
       if (part.startsWith('`') && part.endsWith('`') && part.length > 1) return `<code>${escape(part.slice(1, -1))}</code>`;
       return escape(part)
-        .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label, href) =>
-          /^https?:\/\//.test(href) ? `<a href="${href}">${label}</a>` : `${label} (docs/${href.split('#')[0]})`,
-        )
+        .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label, href) => {
+          if (/^https?:\/\//.test(href)) return `<a href="${href}">${label}</a>`;
+          const file = href.split('#')[0];
+          return label === file ? `docs/${file}` : `${label} (docs/${file})`;
+        })
         .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
         .replace(/\*([^*]+)\*/g, '<em>$1</em>');
     })

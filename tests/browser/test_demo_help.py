@@ -16,7 +16,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.browser.conftest import LocalStack, events
+from liveness_local.server import CALLER_HEADER
+from tests.browser.conftest import LocalStack, created_session, events
 
 CERTIFICATE_ANCHOR = "the-local-demo-says-the-connection-to-the-liveness-service-timed-out"
 
@@ -24,6 +25,7 @@ CERTIFICATE_ANCHOR = "the-local-demo-says-the-connection-to-the-liveness-service
 def test_a_browser_without_the_certificate_is_told_to_accept_it_with_the_link(
     untrusting_page: Any, local_stack: LocalStack
 ) -> None:
+    _own_caller(untrusting_page, "demo-help-untrusting")
     untrusting_page.get_by_role("button", name="Start the check").click()
 
     steps = untrusting_page.get_by_test_id("certificate-steps")
@@ -38,20 +40,38 @@ def test_a_browser_without_the_certificate_is_told_to_accept_it_with_the_link(
     assert href is not None
     assert href.endswith(f"/assets/troubleshooting.html#{CERTIFICATE_ANCHOR}")
 
+    _erase(untrusting_page, local_stack)
+
     # The link leads to the section that explains the certificate step.
     untrusting_page.goto(href)
     section = untrusting_page.locator(f"#{CERTIFICATE_ANCHOR}")
     assert "connection to the liveness service timed out" in section.inner_text()
 
 
+def _own_caller(page: Any, caller: str) -> None:
+    """A caller of its own: a check that never streams holds one of the caller's open-session slots for 3 minutes
+    (erasing does not free it), and the other browser tests share the default caller's two."""
+    page.set_extra_http_headers({CALLER_HEADER: caller})
+
+
+def _erase(page: Any, local_stack: LocalStack) -> None:
+    """The check that never streamed is erased from the error, as a person would (it would stay open 3 minutes)."""
+    page.get_by_role("button", name="Erase my data").click()
+    page.get_by_test_id("erased").wait_for(timeout=30_000)
+    after = local_stack.http.get(f"{local_stack.base_url}/sessions/{created_session(page)}/results", timeout=30)
+    assert after.status_code == 404
+
+
 def test_a_trusted_browser_never_sees_the_certificate_steps(page: Any, local_stack: LocalStack) -> None:
     # The same failure with the certificate accepted: the endpoint is gone (its socket is refused by the test).
+    _own_caller(page, "demo-help-trusting")
     page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), lambda socket: socket.close())
     page.get_by_role("button", name="Start the check").click()
 
     page.get_by_role("alert").wait_for(timeout=60_000)
     assert page.get_by_test_id("certificate-steps").count() == 0
     assert "certificateNotAccepted" not in [event["event"] for event in events(page)]
+    _erase(page, local_stack)
 
 
 STACK = {

@@ -111,6 +111,8 @@ export function explain(status: number, slug: string | undefined, retryAfter: nu
     case 'caller-rate-limited':
     case 'quota-exceeded':
       return `The service is busy right now. Please wait ${wait} and try again.`;
+    case 'too-many-open-sessions':
+      return `You already have several checks open. Please wait ${wait} (an unfinished check lapses after 3 minutes) and try again.`;
     case 'session-not-found':
       return 'This check has expired or no longer exists. Start a new check.';
     case 'temporarily-unavailable':
