@@ -26,6 +26,11 @@ def test_a_browser_without_the_certificate_is_told_to_accept_it_with_the_link(
     untrusting_page: Any, local_stack: LocalStack
 ) -> None:
     _own_caller(untrusting_page, "demo-help-untrusting")
+    certificate_page = local_stack.streaming_url.replace("wss://", "https://", 1) + "/"
+    # Before any check, the page already says so.
+    notice = untrusting_page.get_by_test_id("certificate-notice")
+    notice.wait_for(timeout=30_000)
+    assert notice.get_by_role("link", name=certificate_page).get_attribute("href") == certificate_page
     untrusting_page.get_by_role("button", name="Start the check").click()
 
     steps = untrusting_page.get_by_test_id("certificate-steps")
@@ -33,7 +38,6 @@ def test_a_browser_without_the_certificate_is_told_to_accept_it_with_the_link(
     [error] = [event["detail"] for event in events(untrusting_page) if event["event"] == "detectorError"]
     assert error["state"] == "CONNECTION_TIMEOUT", error
     assert "has not accepted its certificate" in untrusting_page.get_by_role("alert").inner_text()
-    certificate_page = local_stack.streaming_url.replace("wss://", "https://", 1) + "/"
     assert steps.get_by_role("link").get_attribute("href") == certificate_page
     help_link = untrusting_page.get_by_role("link", name=re.compile("Troubleshooting"))
     href = help_link.get_attribute("href")
@@ -65,6 +69,9 @@ def _erase(page: Any, local_stack: LocalStack) -> None:
 def test_a_trusted_browser_never_sees_the_certificate_steps(page: Any, local_stack: LocalStack) -> None:
     # The same failure with the certificate accepted: the endpoint is gone (its socket is refused by the test).
     _own_caller(page, "demo-help-trusting")
+    page.wait_for_function("(window.livenessDemoEvents || []).some(e => e.event === 'certificateChecked')")
+    assert [event["detail"] for event in events(page) if event["event"] == "certificateChecked"] == [True]
+    assert page.get_by_test_id("certificate-notice").count() == 0
     page.route_web_socket(re.compile(r".*start-face-liveness-session-websocket.*"), lambda socket: socket.close())
     page.get_by_role("button", name="Start the check").click()
 

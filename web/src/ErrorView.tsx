@@ -1,5 +1,6 @@
 // A check that could not be completed: what happened in plain words, what to do (the local certificate's page when
-// that is the cause), a link to the troubleshooting page, and the ways on.
+// that is the cause), a link to the troubleshooting page, and the ways on. And the notice, before a check, that the
+// local certificate still needs accepting.
 import React from 'react';
 
 import { troubleshootingLink } from './streaming';
@@ -59,5 +60,22 @@ export function ErrorView({ failure, troubleshootingUrl, headingRef, onRestart, 
         )}
       </div>
     </section>
+  );
+}
+
+/** Shown above the start form on `make local` while this browser refuses the streaming endpoint's certificate. */
+export function CertificateNotice({ certificatePage, troubleshootingUrl }: { certificatePage: string; troubleshootingUrl?: string }) {
+  return (
+    <p className="notice" role="note" data-testid="certificate-notice">
+      First, accept the local streaming endpoint's certificate: open{' '}
+      <a href={certificatePage} target="_blank" rel="noreferrer">
+        {certificatePage}
+      </a>{' '}
+      in this browser and accept the warning, then come back. Without it the detector cannot connect (
+      <a href={troubleshootingLink('certificate', troubleshootingUrl)} target="_blank" rel="noreferrer">
+        why
+      </a>
+      ).
+    </p>
   );
 }

@@ -13,7 +13,7 @@ import { localAccess, StackAccess } from './access';
 import type { Access } from './access';
 import { Api, ApiError, loadConfig } from './api';
 import type { DemoConfig, Results, Session } from './api';
-import { ErrorView } from './ErrorView';
+import { CertificateNotice, ErrorView } from './ErrorView';
 import type { Failure } from './ErrorView';
 import { ResultView } from './ResultView';
 import { SignIn } from './SignIn';
@@ -73,6 +73,22 @@ function App({ config, access }: { config: DemoConfig; access: Access }) {
   });
   const [problem, setProblem] = useState<string | undefined>();
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const certificatePage = localCertificatePage(config.streamingEndpoint);
+  const [certificateMissing, setCertificateMissing] = useState(false);
+
+  // Before a check, not after its 10-second connection timeout: is the local endpoint's certificate accepted yet?
+  // Checked again when the person comes back from the tab where they accepted it.
+  useEffect(() => {
+    if (!certificatePage) return undefined;
+    const check = () =>
+      void certificateAccepted(certificatePage).then((accepted) => {
+        record('certificateChecked', accepted);
+        setCertificateMissing(!accepted);
+      });
+    check();
+    window.addEventListener('focus', check);
+    return () => window.removeEventListener('focus', check);
+  }, [certificatePage]);
 
   // Move focus to the new step's heading so keyboard and screen-reader users follow along.
   useEffect(() => {
@@ -160,15 +176,20 @@ function App({ config, access }: { config: DemoConfig; access: Access }) {
     case 'idle':
     case 'creating':
       body = (
-        <StartForm
-          choices={choices}
-          onChange={setChoices}
-          onStart={start}
-          busy={phase.kind === 'creating'}
-          localControls={Boolean(config.localControls)}
-          problem={problem}
-          headingRef={headingRef}
-        />
+        <>
+          {certificateMissing && certificatePage && (
+            <CertificateNotice certificatePage={certificatePage} troubleshootingUrl={config.troubleshootingUrl} />
+          )}
+          <StartForm
+            choices={choices}
+            onChange={setChoices}
+            onStart={start}
+            busy={phase.kind === 'creating'}
+            localControls={Boolean(config.localControls)}
+            problem={problem}
+            headingRef={headingRef}
+          />
+        </>
       );
       break;
     case 'uploading':
