@@ -209,6 +209,11 @@ class FaceLivenessStack(Stack):
                 if cognito_api
                 else "Base URL of the API; sign every request with SigV4 (service execute-api)",
             ),
+            # Which credentials a client brings (tools/demo_config.py reads it to configure the demo page).
+            "Authorization": (
+                self.config.authorization,
+                "How the API authorizes callers: IAM (SigV4) or COGNITO (a user-pool ID token)",
+            ),
             "DashboardName": (self.observability.dashboard.dashboard_name, "CloudWatch dashboard of the service"),
             "EventBusName": (self.events.bus.event_bus_name, "EventBridge bus of verdict, match and erasure events"),
             "ImageBucketName": (self.storage.image_bucket.bucket_name, "Bucket holding reference and audit images"),

@@ -139,6 +139,8 @@ def test_outputs_name_what_the_app_needs(
     if "IdentityPoolId" in expected:
         (pool_id,) = built.resources("AWS::Cognito::IdentityPool")
         assert built.json["Outputs"]["IdentityPoolId"]["Value"] == {"Ref": pool_id}
+    # A client (the demo's config writer) learns from the outputs alone which credentials the API wants.
+    assert built.json["Outputs"]["Authorization"]["Value"] == authorization
 
 
 @pytest.mark.parametrize("authorization", AUTHORIZATIONS)

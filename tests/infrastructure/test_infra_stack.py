@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 OUTPUTS = {
     "ApiUrl",
+    "Authorization",
     "ImageBucketName",
     "ImageKeyArn",
     "Region",
