@@ -32,6 +32,7 @@ from liveness_api.metrics_catalogue import (
     LIVENESS_CHECK_COMPLETED,
     LIVENESS_CONFIDENCE,
     SESSION_CREATE_FAILED,
+    SESSION_CREATE_REPLAYED,
     SESSION_CREATED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
@@ -50,6 +51,7 @@ from liveness_api.ports import (
     SessionLedger,
     SessionRecord,
     SessionRequest,
+    StreamingCredentialsIssuer,
 )
 from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
 from liveness_api.windows import retry_after_seconds
@@ -96,6 +98,7 @@ class LivenessSessions:
         verdict_max_age: timedelta,
         matches: FaceMatches,
         address_keys: AddressKeys | None = None,
+        streaming_credentials: StreamingCredentialsIssuer | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._region = region
@@ -110,6 +113,8 @@ class LivenessSessions:
         self._matches = matches
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
         self._address_keys = address_keys
+        # Where the stack hands apps with their own sign-in the credentials to stream with.
+        self._streaming_credentials = streaming_credentials
         self._clock = clock
 
     def create(
@@ -157,7 +162,7 @@ class LivenessSessions:
             # of; it expires unused with the slot.)
             self._ledger.release_open_session(owner, token, address_key)
             raise
-        record = self._ledger.record_session(
+        recorded = self._ledger.record_session(
             SessionRecord(
                 session_id=session_id,
                 owner=owner,
@@ -168,13 +173,24 @@ class LivenessSessions:
                 match=match,
             )
         )
+        record = recorded.record
         if record.verdict is not None:  # a replay of a session already decided: its slot was released then
             self._ledger.release_open_session(owner, token, address_key)
-        record_metric(SESSION_CREATED)
-        logger.info("Session created", extra={"session_id": session_id})
+        if recorded.replayed:  # answered from the ledger: nothing new was created
+            record_metric(SESSION_CREATE_REPLAYED)
+            logger.info("Session create replayed", extra={"session_id": session_id})
+        else:
+            record_metric(SESSION_CREATED)
+            logger.info("Session created", extra={"session_id": session_id})
         upload = self._matches.upload_target(session_id, request.match, now) if request.match else None
+        # Fresh ones on a replay too: the client retrying may never have received the first.
+        credentials = None if self._streaming_credentials is None else self._streaming_credentials.issue(session_id)
         return CreateSessionResponse(
-            session_id=session_id, region=self._region, expires_at=record.expires_at, document_upload=upload
+            session_id=session_id,
+            region=self._region,
+            expires_at=record.expires_at,
+            document_upload=upload,
+            streaming_credentials=credentials,
         )
 
     def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
