@@ -16,6 +16,7 @@ from infra.constructs.faces import FaceCollection, FaceCollectionProps
 from infra.constructs.function import FunctionProps, LivenessFunction
 from infra.constructs.observability import AlarmThresholds, Observability, ObservabilityProps
 from infra.constructs.storage import Retention, Storage, StorageProps
+from infra.constructs.streaming import StreamingCredentialsRole
 from infra.constructs.waf import ApiFirewall, FirewallProps
 from liveness_api.contract import DOCUMENT_OBJECT_NAME
 
@@ -132,6 +133,12 @@ class FaceLivenessStack(Stack):
         self.address_key = (
             GuestAddressKey(self, "AddressKey", name=name, retention=retention, function=self.function)
             if config.caller_mode.limits_addresses
+            else None
+        )
+        # Only where creates hand apps with their own sign-in credentials to stream with.
+        self.streaming = (
+            StreamingCredentialsRole(self, "Streaming", name=name, function=self.function)
+            if config.streaming_credentials
             else None
         )
         self.firewall = (
