@@ -269,5 +269,6 @@ class Enrolments(Protocol):
 
 class StreamingCredentialsIssuer(Protocol):
     def issue(self, session_id: str) -> StreamingCredentials:
-        """Short-lived credentials that may only start Face Liveness streams, handed out with `session_id`."""
+        """Short-lived credentials that may only start Face Liveness streams, handed out with `session_id`: fresh ones
+        on every create, a replay's too (the client retrying may never have received the first)."""
         ...

@@ -113,7 +113,6 @@ class LivenessSessions:
         self._matches = matches
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
         self._address_keys = address_keys
-        # Where the stack hands apps with their own sign-in the credentials to stream with.
         self._streaming_credentials = streaming_credentials
         self._clock = clock
 
@@ -162,7 +161,7 @@ class LivenessSessions:
             # of; it expires unused with the slot.)
             self._ledger.release_open_session(owner, token, address_key)
             raise
-        recorded = self._ledger.record_session(
+        kept = self._ledger.record_session(  # on a replay, what the first create recorded
             SessionRecord(
                 session_id=session_id,
                 owner=owner,
@@ -173,22 +172,16 @@ class LivenessSessions:
                 match=match,
             )
         )
-        record = recorded.record
-        if record.verdict is not None:  # a replay of a session already decided: its slot was released then
+        if kept.record.verdict is not None:  # a replay of a session already decided: its slot was released then
             self._ledger.release_open_session(owner, token, address_key)
-        if recorded.replayed:  # answered from the ledger: nothing new was created
-            record_metric(SESSION_CREATE_REPLAYED)
-            logger.info("Session create replayed", extra={"session_id": session_id})
-        else:
-            record_metric(SESSION_CREATED)
-            logger.info("Session created", extra={"session_id": session_id})
+        record_metric(SESSION_CREATE_REPLAYED if kept.replayed else SESSION_CREATED)
+        logger.info("Session create replayed" if kept.replayed else "Session created", extra={"session_id": session_id})
         upload = self._matches.upload_target(session_id, request.match, now) if request.match else None
-        # Fresh ones on a replay too: the client retrying may never have received the first.
         credentials = None if self._streaming_credentials is None else self._streaming_credentials.issue(session_id)
         return CreateSessionResponse(
             session_id=session_id,
             region=self._region,
-            expires_at=record.expires_at,
+            expires_at=kept.record.expires_at,
             document_upload=upload,
             streaming_credentials=credentials,
         )
