@@ -1,6 +1,6 @@
 """`streamingCredentials=true`: a role that may only start Face Liveness streams, trusted by the function's role
 alone; the function may assume exactly that role and is told its ARN; cdk-nag's findings all acknowledged, and each
-acknowledgement needed. Off by default, with none of it."""
+acknowledgement needed; cfn-lint clean. Off by default, with none of it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint_file
 
 from infra.app_factory import build_app
 from infra.nag import acknowledgements
@@ -97,3 +98,10 @@ def test_every_nag_finding_is_acknowledged_and_every_acknowledgement_needed(stre
     assert reported == {ack.finding_id for ack in acknowledgements(streaming.stack)}
     assert streaming.stack.streaming is not None
     assert [ack.scope for ack in acknowledgements(streaming.stack)].count(streaming.stack.streaming.policy) == 1
+
+
+def test_cfn_lint_is_clean(streaming: Synth) -> None:
+    matches = lint_file(
+        streaming.template_path, config=ManualArgs(ignore_checks=["W3005"], regions=[streaming.config.region])
+    )
+    assert [str(match) for match in matches] == []
