@@ -136,6 +136,15 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
                 "give every address in cool-down a free reset",
             )
         )
+    if stack.streaming is not None:
+        acks.append(
+            Acknowledgement(
+                stack.streaming.policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "The streaming role may call rekognition:StartFaceLivenessSession, which supports no resource-level "
+                "permissions, so `*` is the narrowest resource for that one action",
+            )
+        )
     if stack.identity_pool is not None:
         ids = stack.identity_pool
         if config.identity_pool == "guest":

@@ -20,6 +20,7 @@ from infra.constructs.observability import AlarmThresholds, Observability, Obser
 from infra.constructs.observability.alarms import notify
 from infra.constructs.settlement import Settlement, SettlementProps
 from infra.constructs.storage import Retention, Storage, StorageProps
+from infra.constructs.streaming import StreamingCredentialsRole
 from infra.constructs.waf import ApiFirewall, FirewallProps
 from liveness_api.contract import DOCUMENT_OBJECT_NAME
 from liveness_api.environment import EnvVar
@@ -172,6 +173,12 @@ class FaceLivenessStack(Stack):
         if self.address_key is not None:
             self.settlement.accept_address_key(self.address_key)
             self.events.add_environment(EnvVar.ADDRESS_KEY_SECRET, self.address_key.secret.secret_arn)
+        # Only where creates hand apps with their own sign-in credentials to stream with.
+        self.streaming = (
+            StreamingCredentialsRole(self, "Streaming", name=name, function=self.function)
+            if config.streaming_credentials
+            else None
+        )
         self.firewall = (
             ApiFirewall(
                 self,

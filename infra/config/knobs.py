@@ -59,6 +59,11 @@ class StackConfig(AlarmKnobs, EventKnobs, MatchKnobs, ServiceKnobs, CapacityKnob
                 f"authorization={self.authorization} with identityPool={self.identity_pool} serves browsers: "
                 "corsAllowedOrigins must list your web app's exact origins (e.g. https://app.example.com)"
             )
+        if self.streaming_credentials and self.identity_pool != "off":
+            raise ValueError(
+                f"streamingCredentials=true with identityPool={self.identity_pool}: the identity pool already gives "
+                "the app credentials to stream with; set identityPool=off or streamingCredentials=false"
+            )
         if self.authorization == "COGNITO" and self.allowed_principal_arns:
             raise ValueError(
                 "allowedPrincipalArns lists IAM principals, but with authorization=COGNITO callers present user-pool "

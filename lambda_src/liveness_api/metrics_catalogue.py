@@ -104,6 +104,11 @@ class MetricDef:
 
 
 SESSION_CREATED: Final = MetricDef("SessionCreated", "Count", "A Face Liveness session was created.")
+SESSION_CREATE_REPLAYED: Final = MetricDef(
+    "SessionCreateReplayed",
+    "Count",
+    "POST /sessions repeated with the same Idempotency-Key, answered with the session the first one created.",
+)
 SESSION_CREATE_FAILED: Final = MetricDef(
     "SessionCreateFailed",
     "Count",
@@ -154,6 +159,12 @@ DEPENDENCY_ERROR: Final = MetricDef(
         (Dimension.ERROR_TYPE, ErrorType.DEPENDENCY_FAULTS),
     ),
 )
+STREAMING_CREDENTIALS_FAILED: Final = MetricDef(
+    "StreamingCredentialsFailed",
+    "Count",
+    "POST /sessions could not hand out streaming credentials: STS's AssumeRole failed after botocore's retries (the "
+    "log line names the cause).",
+)
 REQUEST_DEADLINE_EXCEEDED: Final = MetricDef(
     "RequestDeadlineExceeded",
     "Count",
@@ -202,6 +213,7 @@ ENROLMENT_ERASED: Final = MetricDef("EnrolmentErased", "Count", "An enrolled per
 
 ALL_METRICS: Final = (
     SESSION_CREATED,
+    SESSION_CREATE_REPLAYED,
     SESSION_CREATE_FAILED,
     REKOGNITION_LATENCY,
     REKOGNITION_ERROR,
@@ -212,6 +224,7 @@ ALL_METRICS: Final = (
     SESSION_REFUSED_BY_ABUSE_LIMIT,
     SESSION_REFUSED_BY_OPEN_SESSION_CAP,
     DEPENDENCY_ERROR,
+    STREAMING_CREDENTIALS_FAILED,
     REQUEST_DEADLINE_EXCEEDED,
     CALLER_RATE_LIMITED,
     VERDICT_CONSUMED,

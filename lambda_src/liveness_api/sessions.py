@@ -32,6 +32,7 @@ from liveness_api.metrics_catalogue import (
     LIVENESS_CHECK_COMPLETED,
     LIVENESS_CONFIDENCE,
     SESSION_CREATE_FAILED,
+    SESSION_CREATE_REPLAYED,
     SESSION_CREATED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
@@ -50,6 +51,7 @@ from liveness_api.ports import (
     SessionLedger,
     SessionRecord,
     SessionRequest,
+    StreamingCredentialsIssuer,
 )
 from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
 from liveness_api.windows import retry_after_seconds
@@ -96,6 +98,7 @@ class LivenessSessions:
         verdict_max_age: timedelta,
         matches: FaceMatches,
         address_keys: AddressKeys | None = None,
+        streaming_credentials: StreamingCredentialsIssuer | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._region = region
@@ -110,6 +113,7 @@ class LivenessSessions:
         self._matches = matches
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
         self._address_keys = address_keys
+        self._streaming_credentials = streaming_credentials
         self._clock = clock
 
     def create(
@@ -157,7 +161,7 @@ class LivenessSessions:
             # of; it expires unused with the slot.)
             self._ledger.release_open_session(owner, token, address_key)
             raise
-        record = self._ledger.record_session(
+        kept = self._ledger.record_session(  # on a replay, what the first create recorded
             SessionRecord(
                 session_id=session_id,
                 owner=owner,
@@ -168,13 +172,18 @@ class LivenessSessions:
                 match=match,
             )
         )
-        if record.verdict is not None:  # a replay of a session already decided: its slot was released then
+        if kept.record.verdict is not None:  # a replay of a session already decided: its slot was released then
             self._ledger.release_open_session(owner, token, address_key)
-        record_metric(SESSION_CREATED)
-        logger.info("Session created", extra={"session_id": session_id})
+        record_metric(SESSION_CREATE_REPLAYED if kept.replayed else SESSION_CREATED)
+        logger.info("Session create replayed" if kept.replayed else "Session created", extra={"session_id": session_id})
         upload = self._matches.upload_target(session_id, request.match, now) if request.match else None
+        credentials = None if self._streaming_credentials is None else self._streaming_credentials.issue(session_id)
         return CreateSessionResponse(
-            session_id=session_id, region=self._region, expires_at=record.expires_at, document_upload=upload
+            session_id=session_id,
+            region=self._region,
+            expires_at=kept.record.expires_at,
+            document_upload=upload,
+            streaming_credentials=credentials,
         )
 
     def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
