@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme, Server
 
 from infra.config import StackConfig, load_cdk_json_config
+from liveness_api.admission import Limits
 from liveness_api.contract import DocumentContentType
 from liveness_api.dependencies import Dependencies, FacePorts, face_matches, person_enrolment
 from liveness_api.handler import create_app
@@ -35,7 +36,7 @@ from liveness_api.ports import (
     SlotClaim,
     StoredImage,
 )
-from liveness_api.sessions import Limits, LivenessSessions
+from liveness_api.sessions import LivenessSessions
 from liveness_api.vocabulary import CallerLimit
 from liveness_local.embedded_aws import LOCAL_BUCKET, LOCAL_TABLE, LocalResources, function_settings
 

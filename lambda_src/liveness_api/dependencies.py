@@ -26,10 +26,11 @@ from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
 from liveness_api.adapters.streaming_credentials import StsStreamingCredentials
+from liveness_api.admission import Limits
 from liveness_api.enrolment import PersonEnrolment
 from liveness_api.face_match import FaceMatches
 from liveness_api.ports import DocumentUploads, Enrolments, FaceMatching
-from liveness_api.sessions import Clock, Limits, LivenessSessions, utc_now
+from liveness_api.sessions import Clock, LivenessSessions, utc_now
 from liveness_api.settings import Settings
 from liveness_api.vocabulary import CallerLimit
 

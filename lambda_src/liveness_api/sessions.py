@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from liveness_api.admission import CallerAdmission, Limits
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
 from liveness_api.decision import decide, is_failure, is_match_failure
 from liveness_api.errors import (
-    CallerRateLimited,
     DomainError,
     LivenessCallFailed,
     LivenessSessionGone,
     RequestInvalid,
     SessionNotFound,
-    TooManyFailedChecks,
-    TooManyOpenSessions,
     VerdictAlreadyConsumed,
     VerdictNotConsumable,
     VerdictNotDecided,
@@ -26,7 +23,6 @@ from liveness_api.errors import (
 )
 from liveness_api.face_match import FaceMatches
 from liveness_api.metrics_catalogue import (
-    CALLER_RATE_LIMITED,
     FACE_MATCH_COMPLETED,
     FACE_MATCH_SIMILARITY,
     LIVENESS_CHECK_COMPLETED,
@@ -35,8 +31,6 @@ from liveness_api.metrics_catalogue import (
     SESSION_CREATE_REPLAYED,
     SESSION_CREATED,
     SESSION_ERASED,
-    SESSION_REFUSED_BY_ABUSE_LIMIT,
-    SESSION_REFUSED_BY_OPEN_SESSION_CAP,
     VERDICT_CONSUME_REFUSED,
     VERDICT_CONSUMED,
 )
@@ -44,7 +38,6 @@ from liveness_api.models import CreateSessionRequest, CreateSessionResponse, Ses
 from liveness_api.observability import logger, record_metric, tracer
 from liveness_api.ports import (
     AddressKeys,
-    Admission,
     ImageStore,
     LivenessResult,
     LivenessService,
@@ -54,7 +47,6 @@ from liveness_api.ports import (
     StreamingCredentialsIssuer,
 )
 from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
-from liveness_api.windows import retry_after_seconds
 
 Clock = Callable[[], datetime]
 # What each read of a verdict adds to its recorded document: the session's, or the moment's.
@@ -72,16 +64,6 @@ def client_request_token(owner: str, idempotency_key: str | None, request_id: st
     hex digest is exactly 64 characters of `[a-f0-9]`, inside the token's 1-64 `[a-zA-Z0-9-_]` rule."""
     source = f"key:{idempotency_key}" if idempotency_key is not None else f"request:{request_id}"
     return hashlib.sha256(f"{owner}\n{source}".encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The per-caller limits: requests per minute by kind, the open sessions a caller (and, in guest mode, an
-    address) may hold, and guest mode's creates per address per minute."""
-
-    per_minute: Mapping[CallerLimit, int]
-    max_open_sessions: int
-    address_creates_per_minute: int
 
 
 class LivenessSessions:
@@ -108,11 +90,9 @@ class LivenessSessions:
         self._ledger = ledger
         # Only erasure needs S3; building that client lazily keeps it off the create path's cold start.
         self._images = images
-        self._limits = limits
+        self._admission = CallerAdmission(ledger, limits, address_keys)
         self._verdict_max_age = verdict_max_age
         self._matches = matches
-        # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
-        self._address_keys = address_keys
         self._streaming_credentials = streaming_credentials
         self._clock = clock
 
@@ -137,16 +117,16 @@ class LivenessSessions:
         now = self._clock()
         expires_at = now + timedelta(seconds=SESSION_LIFETIME_SECONDS)
         token = client_request_token(owner, idempotency_key, request_id)
-        address_key, previous_address_key = self._address_keys_of(address)
+        address_key, previous_address_key = self._admission.address_keys_of(address)
         # Counting the request also reads the cool-down (one DynamoDB call); holding an open-session slot before
         # Rekognition is called is a second (docs/performance.md), and guest mode's address a third (a fourth,
         # during an address-key rotation, reads the cool-down under the previous key).
-        blocked_until = self._admit(owner, CallerLimit.CREATES, now, backend).blocked_until
+        blocked_until = self._admission.admit(owner, CallerLimit.CREATES, now, backend).blocked_until
         if blocked_until is None and previous_address_key is not None:
             blocked_until = self._ledger.address_blocked_until(previous_address_key, now)
         if blocked_until is not None:
-            raise self._refused_by_abuse_limit(blocked_until, now)
-        self._hold_open_slot(owner, token, expires_at, now, address_key)
+            raise self._admission.refused_by_abuse_limit(blocked_until, now)
+        self._admission.hold_open_slot(owner, token, expires_at, now, address_key)
         try:
             session_id = self._liveness.create_session(
                 SessionRequest(
@@ -187,7 +167,7 @@ class LivenessSessions:
         )
 
     def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
-        self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
+        self._admission.admit(owner, CallerLimit.READS, self._clock(), backend=backend)
         response = self._decided(self._owned_session(owner, session_id))
         tracer.put_annotation("Decision", response.decision)
         return response
@@ -242,7 +222,7 @@ class LivenessSessions:
         once. Never asks Rekognition (results decides), so the route shares no Rekognition quota. Refused, in this
         order: no verdict recorded yet, consumed already, stale; the refusals leave the verdict as it was."""
         now = self._clock()
-        self._admit(owner, CallerLimit.READS, now, backend=backend)
+        self._admission.admit(owner, CallerLimit.READS, now, backend=backend)
         record = self._owned_session(owner, session_id)
         if record.verdict is None:
             raise self._refused(VerdictNotDecided())
@@ -261,7 +241,7 @@ class LivenessSessions:
         return response
 
     def erase(self, owner: str, session_id: str, backend: str | None = None) -> None:
-        self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
+        self._admission.admit(owner, CallerLimit.READS, self._clock(), backend=backend)
         self._owned_session(owner, session_id)
         deleted = self._images().erase_session_images(session_id)
         self._ledger.delete_session(session_id)
@@ -282,7 +262,7 @@ class LivenessSessions:
 
     def admit(self, owner: str, limit: CallerLimit, backend: str | None = None) -> None:
         """Count a request about the caller (enrolment) against `limit`, or refuse it."""
-        self._admit(owner, limit, self._clock(), backend)
+        self._admission.admit(owner, limit, self._clock(), backend)
 
     def _recorded(self, record: SessionRecord, now: datetime) -> SessionResultsResponse:
         """The recorded verdict as the API answers it at `now`: its document, with what each read adds. A document
@@ -307,81 +287,6 @@ class LivenessSessions:
     def _refused(error: VerdictNotConsumable) -> VerdictNotConsumable:
         record_metric(VERDICT_CONSUME_REFUSED, 1, error.reason)
         return error
-
-    def _hold_open_slot(
-        self, owner: str, slot: str, expires_at: datetime, now: datetime, address_key: str | None
-    ) -> None:
-        """Hold one of the caller's open-session slots (and, in guest mode, one of its address's, counting the
-        address's creates this minute), or refuse the create. What bounds attempts whose verdicts nobody reads."""
-        cap = self._limits.max_open_sessions
-        claim = self._ledger.reserve_open_session(owner, slot, expires_at, now, cap)
-        if not claim.held:
-            raise self._too_many_open(claim.frees_at, now)
-        if address_key is None:
-            return
-        admission = self._ledger.admit_address_create(
-            address_key, slot, expires_at, now, cap, self._limits.address_creates_per_minute
-        )
-        if admission.slot.held:
-            return
-        self._ledger.release_open_session(owner, slot)  # the caller's slot, taken for a create that will not happen
-        if admission.blocked_until is not None:
-            raise self._refused_by_abuse_limit(admission.blocked_until, now)
-        if admission.creates_in_window >= self._limits.address_creates_per_minute:
-            record_metric(CALLER_RATE_LIMITED, 1, CallerLimit.CREATES)
-            wait = retry_after_seconds(admission.window_ends, now)
-            raise CallerRateLimited(
-                f"This address sent more than {self._limits.address_creates_per_minute} session creates this "
-                f"minute. Retry after {wait} seconds.",
-                retry_after_seconds=wait,
-            )
-        raise self._too_many_open(admission.slot.frees_at, now)
-
-    def _too_many_open(self, frees_at: datetime, now: datetime) -> TooManyOpenSessions:
-        record_metric(SESSION_REFUSED_BY_OPEN_SESSION_CAP)
-        wait = retry_after_seconds(frees_at, now)
-        return TooManyOpenSessions(
-            f"At most {self._limits.max_open_sessions} sessions may be open at once. Finish one (read its verdict) "
-            f"or retry after {wait} seconds, when the oldest expires.",
-            retry_after_seconds=wait,
-        )
-
-    @staticmethod
-    def _refused_by_abuse_limit(blocked_until: datetime, now: datetime) -> TooManyFailedChecks:
-        record_metric(SESSION_REFUSED_BY_ABUSE_LIMIT)
-        wait = retry_after_seconds(blocked_until, now)
-        return TooManyFailedChecks(
-            f"Too many liveness checks failed recently. New sessions are refused for {wait} more seconds.",
-            retry_after_seconds=wait,
-        )
-
-    def _address_keys_of(self, address: str | None) -> tuple[str | None, str | None]:
-        """The address's hash under the current key, and under the previous one during a key rotation."""
-        if address is None:
-            return None, None
-        if self._address_keys is None:
-            raise RuntimeError("a client address to count, but no address key: the caller mode and settings disagree")
-        return self._address_keys.key(address), self._address_keys.previous_key(address)
-
-    def _admit(self, owner: str, limit: CallerLimit, now: datetime, backend: str | None = None) -> Admission:
-        """Count the request against `owner`'s limit and, for an end user of `backend`, against the backend's
-        too: one more DynamoDB update, so that naming end users never multiplies what the backend may send. The
-        backend's own cool-down (from sessions it created without naming an end user) holds back none of them."""
-        admission = self._within_limit(self._ledger.admit(owner, limit, now), limit, now)
-        if backend is not None:
-            self._within_limit(self._ledger.admit(backend, limit, now), limit, now)
-        return admission
-
-    def _within_limit(self, admission: Admission, limit: CallerLimit, now: datetime) -> Admission:
-        per_minute = self._limits.per_minute[limit]
-        if admission.requests_in_window > per_minute:
-            record_metric(CALLER_RATE_LIMITED, 1, limit)
-            wait = retry_after_seconds(admission.window_ends, now)
-            raise CallerRateLimited(
-                f"This caller sent more than {per_minute} such requests this minute. Retry after {wait} seconds.",
-                retry_after_seconds=wait,
-            )
-        return admission
 
     def _owned_session(self, owner: str, session_id: str) -> SessionRecord:
         record = self._ledger.get_session(session_id)
