@@ -1,6 +1,7 @@
-"""The one catalogue of every CloudWatch metric the handler emits.
+"""The one catalogue of every CloudWatch metric the stack's functions emit: the API's handler and the background
+functions of settlement and events.
 
-The handler emits only metrics defined here, and the stack's dashboard and alarms are built from the same
+They emit only metrics defined here, and the stack's dashboard and alarms are built from the same
 definitions, so a metric cannot exist on one side only. Dimension values are closed sets: no dimension ever
 carries a session id, an owner or any other per-user value.
 """
@@ -34,6 +35,8 @@ class Dimension:
     REASON: Final = "Reason"
     TARGET: Final = "Target"
     OUTCOME: Final = "Outcome"
+    TRIGGER: Final = "Trigger"
+    EVENT_TYPE: Final = "EventType"
 
 
 class ErrorType:
@@ -211,34 +214,9 @@ FACE_MATCH_ERROR: Final = MetricDef(
 PERSON_ENROLLED: Final = MetricDef("PersonEnrolled", "Count", "A LIVE session's face was enrolled for its person.")
 ENROLMENT_ERASED: Final = MetricDef("EnrolmentErased", "Count", "An enrolled person and its faces were erased.")
 
-ALL_METRICS: Final = (
-    SESSION_CREATED,
-    SESSION_CREATE_REPLAYED,
-    SESSION_CREATE_FAILED,
-    REKOGNITION_LATENCY,
-    REKOGNITION_ERROR,
-    LIVENESS_CHECK_COMPLETED,
-    LIVENESS_CONFIDENCE,
-    RESULTS_FETCHED,
-    SESSION_ERASED,
-    SESSION_REFUSED_BY_ABUSE_LIMIT,
-    SESSION_REFUSED_BY_OPEN_SESSION_CAP,
-    DEPENDENCY_ERROR,
-    STREAMING_CREDENTIALS_FAILED,
-    REQUEST_DEADLINE_EXCEEDED,
-    CALLER_RATE_LIMITED,
-    VERDICT_CONSUMED,
-    VERDICT_CONSUME_REFUSED,
-    FACE_MATCH_COMPLETED,
-    FACE_MATCH_SIMILARITY,
-    FACE_MATCH_ERROR,
-    PERSON_ENROLLED,
-    ENROLMENT_ERASED,
-)
 
-
-# Settlement and events: emitted by the settlement worker, the outbox forwarder and the webhook sender, not by
-# the API's handler; listed apart so that the API's walk and dashboard stay what they describe.
+# Settlement and events: emitted by the stack's background functions (the settlement worker, the outbox forwarder
+# and the webhook sender), under the same namespace and service as the API's handler.
 class SettlementTrigger:
     """What put a session on the settlement queue; the closed set of Trigger values."""
 
@@ -271,19 +249,19 @@ SESSION_SETTLED: Final = MetricDef(
     "SessionSettled",
     "Count",
     "A settlement message found its session decided (by this message, or earlier by a client), by trigger.",
-    (("Trigger", SettlementTrigger.ALL),),
+    ((Dimension.TRIGGER, SettlementTrigger.ALL),),
 )
 SETTLEMENT_DEFERRED: Final = MetricDef(
     "SettlementDeferred",
     "Count",
     "A settlement message found its session still PENDING and was left for redelivery, by trigger.",
-    (("Trigger", SettlementTrigger.ALL),),
+    ((Dimension.TRIGGER, SettlementTrigger.ALL),),
 )
 EVENT_PUBLISHED: Final = MetricDef(
     "EventPublished",
     "Count",
     "The outbox put one event on the stack's bus, by event type.",
-    (("EventType", EventType.ALL),),
+    ((Dimension.EVENT_TYPE, EventType.ALL),),
 )
 WEBHOOK_DELIVERY: Final = MetricDef(
     "WebhookDelivery",
@@ -291,4 +269,32 @@ WEBHOOK_DELIVERY: Final = MetricDef(
     "One webhook delivery attempt, by outcome; failed ones are retried with backoff, then dead-lettered.",
     ((Dimension.OUTCOME, DeliveryOutcome.ALL),),
 )
-SETTLEMENT_AND_EVENT_METRICS: Final = (SESSION_SETTLED, SETTLEMENT_DEFERRED, EVENT_PUBLISHED, WEBHOOK_DELIVERY)
+
+ALL_METRICS: Final = (
+    SESSION_CREATED,
+    SESSION_CREATE_REPLAYED,
+    SESSION_CREATE_FAILED,
+    REKOGNITION_LATENCY,
+    REKOGNITION_ERROR,
+    LIVENESS_CHECK_COMPLETED,
+    LIVENESS_CONFIDENCE,
+    RESULTS_FETCHED,
+    SESSION_ERASED,
+    SESSION_REFUSED_BY_ABUSE_LIMIT,
+    SESSION_REFUSED_BY_OPEN_SESSION_CAP,
+    DEPENDENCY_ERROR,
+    STREAMING_CREDENTIALS_FAILED,
+    REQUEST_DEADLINE_EXCEEDED,
+    CALLER_RATE_LIMITED,
+    VERDICT_CONSUMED,
+    VERDICT_CONSUME_REFUSED,
+    FACE_MATCH_COMPLETED,
+    FACE_MATCH_SIMILARITY,
+    FACE_MATCH_ERROR,
+    PERSON_ENROLLED,
+    ENROLMENT_ERASED,
+    SESSION_SETTLED,
+    SETTLEMENT_DEFERRED,
+    EVENT_PUBLISHED,
+    WEBHOOK_DELIVERY,
+)

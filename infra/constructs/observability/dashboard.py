@@ -28,6 +28,7 @@ from infra.constructs.observability.metrics import (
     rekognition_throttles,
 )
 from infra.constructs.observability.queries import INIT_DURATION_QUERY
+from infra.constructs.observability.settlement_events import settlement_events_row
 from infra.constructs.observability.widgets import CONFIDENCE, COUNT, MILLISECONDS, PERCENT, WIDGET_HEIGHT, graph
 from liveness_api import contract
 from liveness_api import metrics_catalogue as catalogue
@@ -255,6 +256,11 @@ ROWS: Final = (
         "Face match",
         "ID-photo and enrolled-person matches: outcomes, similarity, errors and their rate, enrolments, latency",
         lambda inputs: face_match_row(inputs.thresholds),
+    ),
+    Row(
+        "Settlement and events",
+        "Sessions settled without a client, events published on the bus, webhook deliveries",
+        lambda _inputs: settlement_events_row(),
     ),
     Row("Compute", "The Lambda function", compute_row),
 )
