@@ -28,14 +28,15 @@ class Delivery:
 
 @dataclass
 class Receiver:
-    """A webhook receiver: records each POST and answers with the next scripted status (200 once none is left)."""
+    """A webhook receiver: records each POST and answers with the next scripted status (200 once none is left);
+    a scripted None closes the connection without any answer, as a receiver that crashed mid-request."""
 
     url: str = ""
     deliveries: list[Delivery] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
+    statuses: list[int | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def answer(self, headers: dict[str, str], body: bytes) -> int:
+    def answer(self, headers: dict[str, str], body: bytes) -> int | None:
         with self.lock:
             self.deliveries.append(Delivery(headers, body))
             return self.statuses.pop(0) if self.statuses else 200
@@ -57,6 +58,9 @@ def _serve_receiver() -> Receiver:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status = state.answer(dict(self.headers.items()), body)
+            if status is None:
+                self.close_connection = True
+                return
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

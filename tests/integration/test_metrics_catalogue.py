@@ -1,5 +1,6 @@
-"""One source of truth for metrics: drive every code path of the handler, collect what it really emits, and compare
-with the catalogue and with the metrics the synthesized dashboard plots. Also checks the tracing the handler sets up.
+"""One source of truth for metrics: drive every code path of the handler and of the background functions (settlement,
+outbox, webhook), collect what they really emit, and compare with the catalogue and with the metrics the synthesized
+dashboard plots. Also checks the tracing the handler sets up.
 
 The whole walk runs once per module (one fixture), because the dashboard comparison needs the complete set.
 """
@@ -21,12 +22,16 @@ from infra.constructs.observability import COLD_START_DIMENSIONS, COLD_START_MET
 from liveness_api import metrics_catalogue as catalogue
 from liveness_api.contract import SERVICE_NAME, SESSION_LIFETIME_SECONDS
 from liveness_api.vocabulary import Verdict
+from liveness_local.event_pipeline import LocalEventPipeline
 from liveness_local.events import CallerIdentity
 from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics
+from tests.integration.event_fixtures import Receiver, pipeline, receiver
 from tests.integration.face_match_world import walk_every_face_match_path
+from tests.integration.settlement_world import walk_every_settlement_and_event_path
 from tools.dashboard_picture import dashboard_body, dashboard_metrics
 
+__all__ = ["pipeline", "receiver"]  # fixtures, used by name
 Key = tuple[str, tuple[tuple[str, str], ...]]
 FUNCTION = "<function>"  # the function_name dimension: a CloudFormation Ref on the dashboard, a fake name here
 
@@ -81,7 +86,9 @@ def fail_streaming_credentials(backend: Any) -> None:
     assert response.status == 500, response.body
 
 
-def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> None:
+def walk_every_path(
+    api: Api, other_api: Api, emulator: Any, backend: Any, pipeline: LocalEventPipeline, receiver: Receiver
+) -> None:
     # A cold start: Powertools adds ColdStart on the first invocation of a container.
     cold_start.is_cold_start = True
     # Created; then a verdict of every kind (NOT_LIVE and FAILED also count towards the abuse limit).
@@ -160,6 +167,8 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     assert rate_limited.results(limited).status == 429
     # The face match, enrolment and their faults.
     walk_every_face_match_path(backend, emulator)
+    # The background functions: the settlement worker, the outbox forwarder and the webhook sender.
+    walk_every_settlement_and_event_path(backend, emulator, pipeline, receiver)
 
 
 @pytest.fixture(scope="module")
@@ -184,10 +193,12 @@ def test_every_path_emits_exactly_the_catalogue_and_the_dashboard_plots_exactly_
     capfd: pytest.CaptureFixture[str],
     dashboard: set[Key],
     monkeypatch: pytest.MonkeyPatch,
+    pipeline: LocalEventPipeline,
+    receiver: Receiver,
 ) -> None:
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=lambda _seconds: None))
     capfd.readouterr()
-    walk_every_path(api, other_api, emulator, backend)
+    walk_every_path(api, other_api, emulator, backend, pipeline, receiver)
     metrics = emitted_metrics(capfd.readouterr().out)
     emitted = {key(m.name, m.dimensions) for m in metrics}
     cold = key(COLD_START_METRIC, {"function_name": "x", catalogue.SERVICE_DIMENSION: SERVICE_NAME})
