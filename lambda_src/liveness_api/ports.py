@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from liveness_api.contract import DocumentContentType
-from liveness_api.models import Challenge, ChallengePreference, DocumentUpload, ImageReference
+from liveness_api.models import Challenge, ChallengePreference, DocumentUpload, Feedback, ImageReference
 from liveness_api.vocabulary import CallerLimit, MatchTarget, SessionStatus
 
 
@@ -25,6 +25,10 @@ class LivenessResult:
     challenge: Challenge | None = None
     reference_image: ImageReference | None = None
     audit_images: tuple[ImageReference, ...] = ()
+    feedback: tuple[Feedback, ...] = ()
+    # Metadata.SDKType: the streaming client's own claim, which Rekognition does not verify. Recorded for operators,
+    # never decided on.
+    sdk_type: str | None = None
 
 
 @dataclass(frozen=True)
