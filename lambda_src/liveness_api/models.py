@@ -170,7 +170,7 @@ class SessionResultsResponse(ApiModel):
         None,
         description="NOT_LIVE and FAILED only: what Rekognition saw that the person can change before retrying; "
         "empty when it reported nothing (it reports feedback for checks that ran to the end, so a FAILED check's "
-        "is empty). Absent for other decisions.",
+        "is empty). null for other decisions.",
     )
     created_at: datetime = Field(alias="createdAt", description="ISO-8601 UTC; when the session was created.")
     decided_at: datetime | None = Field(
