@@ -20,8 +20,8 @@ from liveness_local.vocabulary import CHALLENGE_VERSIONS, DEFAULT_CHALLENGE
 SUCCESS: Final = "Success"
 # The statuses in which the end user may still finish (or abandon) the check.
 OPEN: Final = frozenset({SessionStatus.CREATED, SessionStatus.IN_PROGRESS})
-# The statuses of a session a client streamed to, whose results carry the SDK type it claimed (`Metadata`).
-STREAMED: Final = frozenset({SessionStatus.IN_PROGRESS, SessionStatus.SUCCEEDED, SessionStatus.FAILED})
+# The statuses of a check a client streamed to its end, whose results carry the SDK type it claimed (`Metadata`).
+STREAMED: Final = frozenset({SessionStatus.SUCCEEDED, SessionStatus.FAILED})
 
 
 class UnknownSessionError(KeyError):

@@ -16,8 +16,9 @@ Where the service's behaviour is not documented, the emulator assumes (each in o
 - objects are written under `{S3KeyPrefix}{SessionId}/reference.jpg` and
   `{S3KeyPrefix}{SessionId}/audit_images/{n}.jpg`, SSE-KMS with the session's key;
 - the challenge is the first one asked for, at the version in `liveness_local.vocabulary.CHALLENGE_VERSIONS`;
-- `Metadata` (the client's self-reported SDK type) is answered once a client streamed: IN_PROGRESS, SUCCEEDED
-  and FAILED; `Feedback` (scripted with `script_feedback`, else empty) only once SUCCEEDED, as the model says.
+- `Metadata` (the client's self-reported SDK type) is answered once a client streamed the check to its end:
+  SUCCEEDED and FAILED; `Feedback` (scripted with `script_feedback`, else empty) only once SUCCEEDED, as the
+  model says.
 
 The same hook answers Rekognition's face-matching operations (CompareFaces, collections, faces and users) from
 `liveness_local.faces`, exposed as `faces`: one attachment, one lock, one record of calls for both.
@@ -126,7 +127,7 @@ class FaceLivenessEmulator:
 
     def start(self, session_id: str) -> None:
         """The end user's client began streaming: CREATED -> IN_PROGRESS."""
-        self._move(session_id, frozenset({SessionStatus.CREATED}), SessionStatus.IN_PROGRESS, streamed=True)
+        self._move(session_id, frozenset({SessionStatus.CREATED}), SessionStatus.IN_PROGRESS)
 
     def script_feedback(
         self, session_id: str, feedback: tuple[Feedback, ...], sdk_type: str = EMULATED_SDK_TYPE
