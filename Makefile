@@ -23,7 +23,7 @@ PYTEST := $(PY) -m pytest -n 2 --dist loadfile
 CHROMIUM_HINT := install it with: sudo apt-get install -y chromium
 
 .PHONY: install synth test test-unit test-integration test-infra test-e2e test-browser lint typecheck local deploy destroy \
-	bench openapi clean web preflight diff
+	bench openapi clean web preflight diff demo-config
 
 install: $(STAMP) $(PATHS) node_modules/.package-lock.json
 
@@ -96,7 +96,8 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@echo "make: installing the demo page's pinned npm packages into web/node_modules/ (first run: about a minute)"
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 
-$(WEB_BUILT): web/node_modules/.package-lock.json web/build.mjs web/index.html $(wildcard web/src/*)
+$(WEB_BUILT): web/node_modules/.package-lock.json web/build.mjs web/markdown.mjs web/index.html $(wildcard web/src/*) \
+		docs/troubleshooting.md
 	@echo "make: building the demo page into web/dist/ (a few seconds)"
 	cd web && node build.mjs
 
@@ -119,6 +120,11 @@ deploy: install
 
 destroy: install
 	$(CDK) destroy
+
+## demo-config: the demo page (web/dist) pointed at the deployed stack: config.json from cdk-outputs.json (which
+## make deploy writes), with the sign-in and credentials its caller mode gives. ARGS: e.g. --outputs stack.json.
+demo-config: install web
+	$(PY) -m tools.demo_config $(ARGS)
 
 ## bench: cold start and warm overhead of the handler beside a bare boto3 baseline, judged against the targets in
 ## bench/targets.py (docs/performance.md). BENCH_ARGS passes options, e.g. BENCH_ARGS=--publish.

@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from infra.constructs.api import STAGE_NAME
+from infra.nag_events import event_acknowledgements
 from infra.stack import FaceLivenessStack
 from liveness_api.contract import DOCUMENT_OBJECT_NAME, REFERENCE_OBJECT_NAME, Route, Routes
 
@@ -47,12 +48,18 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
             "authorization reference (it reads two S3 images, which the role's S3 statements bound), so `*` is the "
             "narrowest resource",
         ),
+        # Both roles that decide face matches: the API's function, and the settlement worker (the same code).
         *(
             Acknowledgement(
-                stack.function.policy,
+                policy,
                 f"AwsSolutions-IAM5[Resource::{images}/{name}]",
-                f"Face matching reads each session's `{name}` by Rekognition with the role's permissions; the session "
-                "id is chosen at run time, so `*` stands for it alone, and no other object of the bucket is readable",
+                f"Face matching ({who}) reads each session's `{name}` by Rekognition with the role's permissions; the "
+                "session id is chosen at run time, so `*` stands for it alone, and no other object of the bucket is "
+                "readable",
+            )
+            for policy, who in (
+                (stack.function.policy, "the API's results"),
+                (stack.settlement.worker.policy, "the settlement worker, deciding the same match"),
             )
             for name in (REFERENCE_OBJECT_NAME, DOCUMENT_OBJECT_NAME)
         ),
@@ -129,6 +136,15 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
                 "give every address in cool-down a free reset",
             )
         )
+    if stack.streaming is not None:
+        acks.append(
+            Acknowledgement(
+                stack.streaming.policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "The streaming role may call rekognition:StartFaceLivenessSession, which supports no resource-level "
+                "permissions, so `*` is the narrowest resource for that one action",
+            )
+        )
     if stack.identity_pool is not None:
         ids = stack.identity_pool
         if config.identity_pool == "guest":
@@ -160,7 +176,7 @@ def acknowledgements(stack: FaceLivenessStack) -> list[Acknowledgement]:
                             "only; `*` stands for the session id path parameter, which is chosen per request",
                         )
                     )
-    return acks
+    return acks + event_acknowledgements(stack)
 
 
 def _wildcard_routes() -> list[Route]:

@@ -12,12 +12,18 @@ from constructs import Construct
 from infra.config import StackConfig, function_environment
 from infra.constructs.api import ApiProps, LivenessApi
 from infra.constructs.auth import GuestAddressKey, IdentityPool, IdentityPoolProps, UserPoolAuth, UserPoolProps
+from infra.constructs.background import BackgroundSettings
+from infra.constructs.events import Events, EventsProps
 from infra.constructs.faces import FaceCollection, FaceCollectionProps
 from infra.constructs.function import FunctionProps, LivenessFunction
 from infra.constructs.observability import AlarmThresholds, Observability, ObservabilityProps
+from infra.constructs.observability.alarms import notify
+from infra.constructs.settlement import Settlement, SettlementProps
 from infra.constructs.storage import Retention, Storage, StorageProps
+from infra.constructs.streaming import StreamingCredentialsRole
 from infra.constructs.waf import ApiFirewall, FirewallProps
 from liveness_api.contract import DOCUMENT_OBJECT_NAME
+from liveness_api.environment import EnvVar
 
 
 def alarm_thresholds(config: StackConfig) -> AlarmThresholds:
@@ -61,6 +67,13 @@ class FaceLivenessStack(Stack):
             config.cors_allowed_origins if config.browser_mode else (),
         )
         self.faces = FaceCollection(self, "Faces", props=FaceCollectionProps(name=name, retention=retention))
+        environment = function_environment(
+            config,
+            bucket=self.storage.image_bucket.bucket_name,
+            key_arn=self.storage.key.key_arn,
+            table=self.storage.table.table_name,
+            collection=self.faces.collection_id,
+        )
         # The construct id stays "Backend": it is part of every logical id under it (role, function, log group).
         self.function = LivenessFunction(
             self,
@@ -73,16 +86,37 @@ class FaceLivenessStack(Stack):
                 snap_start=config.snap_start,
                 reserved_concurrency=capacity.reserved_concurrent_executions,
                 image_key_prefix=config.image_key_prefix,
-                environment=function_environment(
-                    config,
-                    bucket=self.storage.image_bucket.bucket_name,
-                    key_arn=self.storage.key.key_arn,
-                    table=self.storage.table.table_name,
-                    collection=self.faces.collection_id,
-                ),
+                environment=environment,
             ),
             storage=self.storage,
             collection=self.faces,
+        )
+        # Every session settled without a client, and the ledger's changes published: both run the API's code.
+        background = BackgroundSettings(
+            name=name,
+            retention=retention,
+            timeout_seconds=config.lambda_timeout_seconds,
+            memory_mb=config.lambda_memory_mb,
+            environment=environment,
+        )
+        self.settlement = Settlement(
+            self,
+            "Settlement",
+            props=SettlementProps(background=background, image_key_prefix=config.image_key_prefix),
+            storage=self.storage,
+            collection=self.faces,
+        )
+        self.events = Events(
+            self,
+            "Events",
+            props=EventsProps(
+                background=background,
+                archive_retention_days=config.event_archive_retention_days,
+                webhook_url=config.webhook_url,
+                webhook_secret_arn=config.webhook_secret_arn,
+            ),
+            storage=self.storage,
+            settlement=self.settlement,
         )
         self.user_pool = (
             UserPoolAuth(
@@ -128,10 +162,21 @@ class FaceLivenessStack(Stack):
         )
         if self.identity_pool is not None and config.caller_mode.identity_pool_callers:
             self.function.accept_identity_pool(self.identity_pool.identity_pool_id)
+            for consumer in (self.settlement, self.events):
+                consumer.add_environment(EnvVar.IDENTITY_POOL_ID, self.identity_pool.identity_pool_id)
         # Only where the handler counts client addresses (guests in IAM mode): the key of their HMACs.
         self.address_key = (
             GuestAddressKey(self, "AddressKey", name=name, retention=retention, function=self.function)
             if config.caller_mode.limits_addresses
+            else None
+        )
+        if self.address_key is not None:
+            self.settlement.accept_address_key(self.address_key)
+            self.events.add_environment(EnvVar.ADDRESS_KEY_SECRET, self.address_key.secret.secret_arn)
+        # Only where creates hand apps with their own sign-in credentials to stream with.
+        self.streaming = (
+            StreamingCredentialsRole(self, "Streaming", name=name, function=self.function)
+            if config.streaming_credentials
             else None
         )
         self.firewall = (
@@ -159,6 +204,7 @@ class FaceLivenessStack(Stack):
             api=self.api,
             waf_blocked=self.firewall.blocked_requests() if self.firewall else None,
         )
+        notify(self.observability.topic, [self.settlement.alarm, *self.events.alarms])
         self._export(cognito_api)
 
     def _export(self, cognito_api: bool) -> None:
@@ -170,7 +216,13 @@ class FaceLivenessStack(Stack):
                 if cognito_api
                 else "Base URL of the API; sign every request with SigV4 (service execute-api)",
             ),
+            # Which credentials a client brings (tools/demo_config.py reads it to configure the demo page).
+            "Authorization": (
+                self.config.authorization,
+                "How the API authorizes callers: IAM (SigV4) or COGNITO (a user-pool ID token)",
+            ),
             "DashboardName": (self.observability.dashboard.dashboard_name, "CloudWatch dashboard of the service"),
+            "EventBusName": (self.events.bus.event_bus_name, "EventBridge bus of verdict, match and erasure events"),
             "ImageBucketName": (self.storage.image_bucket.bucket_name, "Bucket holding reference and audit images"),
             "ImageKeyArn": (self.storage.key.key_arn, "KMS key encrypting the images and the session ledger"),
             # The client's FaceLivenessDetector must stream to the region the session was created in.

@@ -3,10 +3,12 @@ the integration tests. Names differ from a deployment's; settings do not."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from infra.config import StackConfig, function_environment
+from liveness_api.adapters.streaming_credentials import SESSION_POLICY
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.settings import Settings
 from liveness_local.events import local_identity_pool_id
@@ -15,6 +17,8 @@ LOCAL_BUCKET = "face-liveness-images-local"
 LOCAL_TABLE = "face-liveness-sessions-local"
 LOCAL_COLLECTION = "face-liveness-faces-local"
 LOCAL_ADDRESS_KEY_SECRET = "face-liveness-address-key-local"  # noqa: S105 - the secret's name
+LOCAL_FUNCTION_ROLE = "face-liveness-function-local"
+LOCAL_STREAMING_ROLE = "face-liveness-streaming-local"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -34,6 +38,8 @@ class LocalResources:
     address_key_secret: str = ""
     # The identity pool the local callers' identities belong to (passed on only where callers are its identities).
     identity_pool_id: str = ""
+    # The role streaming credentials are assumed from (always made locally; passed on only with the knob on).
+    streaming_role_arn: str = ""
 
 
 def provision(config: StackConfig, session: Any) -> LocalResources:
@@ -118,7 +124,28 @@ def provision(config: StackConfig, session: Any) -> LocalResources:
         table=LOCAL_TABLE,
         address_key_secret=secret_arn,
         identity_pool_id=local_identity_pool_id(config.region),
+        streaming_role_arn=_streaming_role(session),
     )
+
+
+def _streaming_role(session: Any) -> str:
+    """The stack's streaming role: only StartFaceLivenessSession, trusted by the function's role alone."""
+    iam = session.client("iam")
+    function_role = iam.create_role(
+        RoleName=LOCAL_FUNCTION_ROLE, AssumeRolePolicyDocument=_trust("Service", "lambda.amazonaws.com")
+    )
+    role = iam.create_role(
+        RoleName=LOCAL_STREAMING_ROLE, AssumeRolePolicyDocument=_trust("AWS", function_role["Role"]["Arn"])
+    )
+    iam.put_role_policy(
+        RoleName=LOCAL_STREAMING_ROLE, PolicyName="StartFaceLivenessStreams", PolicyDocument=SESSION_POLICY
+    )
+    return str(role["Role"]["Arn"])
+
+
+def _trust(kind: str, principal: str) -> str:
+    statement = {"Effect": "Allow", "Principal": {kind: principal}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def provision_collection(rekognition: Any, collection_id: str) -> None:
@@ -141,6 +168,7 @@ def handler_environment(config: StackConfig, resources: LocalResources) -> dict[
             collection=resources.collection,
             address_key_secret=resources.address_key_secret if config.caller_mode.limits_addresses else "",
             identity_pool_id=resources.identity_pool_id if config.caller_mode.identity_pool_callers else "",
+            streaming_role_arn=resources.streaming_role_arn if config.streaming_credentials else "",
         ),
     }
 

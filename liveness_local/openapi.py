@@ -29,6 +29,7 @@ from liveness_api.ports import (
     Admission,
     LivenessResult,
     Person,
+    RecordedSession,
     SessionRecord,
     SessionRequest,
     SlotClaim,
@@ -87,7 +88,7 @@ class _Unserved:
     def get_results(self, session_id: str) -> LivenessResult:
         _refuse()
 
-    def record_session(self, record: SessionRecord) -> SessionRecord:
+    def record_session(self, record: SessionRecord) -> RecordedSession:
         _refuse()
 
     def get_session(self, session_id: str) -> SessionRecord | None:

@@ -32,6 +32,7 @@ from liveness_api.problems import GATEWAY_ERRORS
 from liveness_local.backend import LocalBackend
 from liveness_local.control import LocalControl, is_control_path
 from liveness_local.demo_site import DemoSite
+from liveness_local.event_pipeline import EVENTS_PATH, LocalEventPipeline, events_banner, published_events_response
 from liveness_local.events import CallerIdentity
 from liveness_local.gateway import (
     REQUEST_TOO_LARGE,
@@ -80,6 +81,8 @@ class LocalServer(ThreadingHTTPServer):
         self.outcomes = ScriptedOutcomes()
         self.control = LocalControl(backend.emulator, self.outcomes, s3=backend.s3, faults=backend.faults)
         self.streaming: StreamingEndpoint | None = None
+        # Settlement and events (`main` starts them): served at EVENTS_PATH.
+        self.events: LocalEventPipeline | None = None
         self.demo = DemoSite()
         self._openapi: bytes | None = None
         # The twin's bucket CORS rule: the demo page, served here, uploads the ID photo to the twin's S3 (another
@@ -110,6 +113,8 @@ class LocalServer(ThreadingHTTPServer):
     def respond(self, request: HttpRequest) -> HttpResponse:
         if request.method == "GET" and request.target.split("?", 1)[0] == "/openapi.json":
             return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_bytes())
+        if self.events is not None and request.target.split("?", 1)[0] == EVENTS_PATH:
+            return published_events_response(request, self.events)
         if is_control_path(request.target):
             return self.control.handle(request)
         if self.demo.handles(request):
@@ -273,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--streaming-port", type=int, help="port of the wss:// streaming endpoint (default: --port + 1; 0 picks one)"
     )
+    parser.add_argument("--webhook-url", help="deliver every published event, signed, to this URL (docs/events.md)")
     args = parser.parse_args(argv)
     if args.context:
         config = config_with_context(args.context, args.port)
@@ -295,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         server.server_close()
         raise bind_problem(error, streaming_port, "--streaming-port") from None
+    server.events = LocalEventPipeline(server.backend, webhook_url=args.webhook_url).start()
     # SIGTERM stops the server the way Ctrl-C does; SIGINT too when started with it ignored (`cmd &` in a script).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
@@ -303,12 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     print(streaming_banner(server.streaming), flush=True)
     print(f"S3 POST Object for ID-photo uploads (presigned POSTs point here): {server.backend.uploads.url}", flush=True)
     print(curl_example(server.base_url), flush=True)
+    print(events_banner(server.base_url, server.events), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
         server.streaming.stop()
+        server.events.stop()
         server.server_close()
         if server.backend is not None:
             server.backend.stop()

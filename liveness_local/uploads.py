@@ -237,8 +237,6 @@ class S3PostObject:
                 arguments.setdefault("Metadata", {})[lowered.removeprefix("x-amz-meta-")] = value
             elif lowered == "x-amz-server-side-encryption-bucket-key-enabled":
                 arguments["BucketKeyEnabled"] = value.lower() == "true"
-        if "ServerSideEncryption" not in arguments:
-            arguments.update(self._default_encryption())
         try:
             stored = self._s3.put_object(**arguments)
         except ClientError as error:
@@ -246,17 +244,6 @@ class S3PostObject:
             status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
             raise S3Refusal(status, str(details.get("Code")), str(details.get("Message"))) from None
         return _success(form, self.bucket, key, stored, location=f"{self.base_url}/{self.bucket}/{quote(key, safe='')}")
-
-    def _default_encryption(self) -> dict[str, Any]:
-        """The bucket's default encryption, which S3 applies to an object whose request names none."""
-        rules = self._s3.get_bucket_encryption(Bucket=self.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-        default = rules[0]["ApplyServerSideEncryptionByDefault"]
-        applied: dict[str, Any] = {"ServerSideEncryption": default["SSEAlgorithm"]}
-        if default.get("KMSMasterKeyID"):
-            applied["SSEKMSKeyId"] = default["KMSMasterKeyID"]
-        if rules[0].get("BucketKeyEnabled"):
-            applied["BucketKeyEnabled"] = True
-        return applied
 
 
 def _read_form(request: HttpRequest) -> PostForm:

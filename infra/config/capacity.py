@@ -136,6 +136,13 @@ class Capacity:
                     config.secretsmanager_read_timeout_seconds,
                     config.secretsmanager_max_attempts,
                 ),
+                AwsClientLimits(
+                    "STS",
+                    "sts",
+                    config.sts_connect_timeout_seconds,
+                    config.sts_read_timeout_seconds,
+                    config.sts_max_attempts,
+                ),
             ),
         )
 

@@ -17,12 +17,15 @@ def function_environment(
     collection: str,
     address_key_secret: str = "",
     identity_pool_id: str = "",
+    streaming_role_arn: str = "",
 ) -> dict[str, str]:
     """The Lambda function's environment: built here once for the stack and for the local server alike.
     `collection`: the stack's Rekognition collection id;
     `address_key_secret`: the ARN of the secret keying client-address hashes, where the caller mode counts
     addresses (`CallerMode.limits_addresses`); `identity_pool_id`: the stack's identity pool, where callers are its
-    identities (`CallerMode.identity_pool_callers`). The function refuses to start in such a mode without it."""
+    identities (`CallerMode.identity_pool_callers`). The function refuses to start in such a mode without it.
+    `streaming_role_arn`: the role whose credentials creates hand out (`streamingCredentials`); the stack sets it
+    once the role exists (`StreamingCredentialsRole`)."""
     return {
         EnvVar.IMAGE_BUCKET: bucket,
         EnvVar.IMAGE_KEY_PREFIX: config.image_key_prefix,
@@ -49,6 +52,9 @@ def function_environment(
         EnvVar.SECRETSMANAGER_CONNECT_TIMEOUT: str(config.secretsmanager_connect_timeout_seconds),
         EnvVar.SECRETSMANAGER_READ_TIMEOUT: str(config.secretsmanager_read_timeout_seconds),
         EnvVar.SECRETSMANAGER_MAX_ATTEMPTS: str(config.secretsmanager_max_attempts),
+        EnvVar.STS_CONNECT_TIMEOUT: str(config.sts_connect_timeout_seconds),
+        EnvVar.STS_READ_TIMEOUT: str(config.sts_read_timeout_seconds),
+        EnvVar.STS_MAX_ATTEMPTS: str(config.sts_max_attempts),
         EnvVar.CALLER_CREATES_PER_MINUTE: str(config.caller_creates_per_minute),
         EnvVar.CALLER_READS_PER_MINUTE: str(config.caller_reads_per_minute),
         EnvVar.VERDICT_MAX_AGE_SECONDS: str(config.verdict_max_age_seconds),
@@ -60,6 +66,7 @@ def function_environment(
         EnvVar.CALLER_MODE: config.caller_mode.value,
         EnvVar.ADDRESS_KEY_SECRET: address_key_secret,
         EnvVar.IDENTITY_POOL_ID: identity_pool_id,
+        EnvVar.STREAMING_ROLE_ARN: streaming_role_arn,
         EnvVar.SERVICE_NAME: SERVICE_NAME,
         EnvVar.METRICS_NAMESPACE: NAMESPACE,
         EnvVar.LOG_LEVEL: "INFO",

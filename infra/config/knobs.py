@@ -15,6 +15,7 @@ from infra.config.capacity import Capacity, Throttle
 from infra.config.knobs_access import AccessKnobs
 from infra.config.knobs_alarms import AlarmKnobs
 from infra.config.knobs_capacity import CapacityKnobs
+from infra.config.knobs_events import EventKnobs
 from infra.config.knobs_match import MatchKnobs
 from infra.config.knobs_service import ServiceKnobs
 from infra.config.knobs_stack import StackKnobs
@@ -22,19 +23,20 @@ from infra.config.platform import FACE_LIVENESS_REGIONS
 from liveness_api.contract import Route
 from liveness_api.identity import CallerMode
 
-KNOB_GROUPS: Final = (StackKnobs, AccessKnobs, CapacityKnobs, ServiceKnobs, MatchKnobs, AlarmKnobs)
+KNOB_GROUPS: Final = (StackKnobs, AccessKnobs, CapacityKnobs, ServiceKnobs, MatchKnobs, EventKnobs, AlarmKnobs)
 
 
 # Bases last group first: Pydantic puts the fields of later bases first, so the fields keep KNOB_GROUPS' order.
-class StackConfig(AlarmKnobs, MatchKnobs, ServiceKnobs, CapacityKnobs, AccessKnobs, StackKnobs):
+class StackConfig(AlarmKnobs, EventKnobs, MatchKnobs, ServiceKnobs, CapacityKnobs, AccessKnobs, StackKnobs):
     """Every knob of the stack, validated together."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
-    @field_validator("user_pool_arn", "alarm_email", mode="before")
+    @field_validator("user_pool_arn", "alarm_email", "webhook_secret_arn", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
-        # `cdk synth -c alarmEmail=` (or an empty string in cdk.json) means no subscription; `-c userPoolArn=`, none.
+        # `cdk synth -c alarmEmail=` (or an empty string in cdk.json) means no subscription; `-c userPoolArn=`, none;
+        # `-c webhookSecretArn=`, a generated secret.
         return None if value == "" else value
 
     @model_validator(mode="after")
@@ -56,6 +58,11 @@ class StackConfig(AlarmKnobs, MatchKnobs, ServiceKnobs, CapacityKnobs, AccessKno
             raise ValueError(
                 f"authorization={self.authorization} with identityPool={self.identity_pool} serves browsers: "
                 "corsAllowedOrigins must list your web app's exact origins (e.g. https://app.example.com)"
+            )
+        if self.streaming_credentials and self.identity_pool != "off":
+            raise ValueError(
+                f"streamingCredentials=true with identityPool={self.identity_pool}: the identity pool already gives "
+                "the app credentials to stream with; set identityPool=off or streamingCredentials=false"
             )
         if self.authorization == "COGNITO" and self.allowed_principal_arns:
             raise ValueError(

@@ -67,6 +67,13 @@ class AccessKnobs(BaseModel):
     cors_allowed_origins: tuple[str, ...] = Field(
         (), alias="corsAllowedOrigins", description="exact browser origins allowed by CORS; none by default"
     )
+    streaming_credentials: Flag = Field(
+        False,
+        alias="streamingCredentials",
+        description="`POST /sessions` also answers 15-minute AWS credentials that may only start Face Liveness "
+        "streams, for apps with their own sign-in to hand their detector (see [web-and-mobile.md](web-and-mobile.md)"
+        "); not with an identity pool, whose credentials already do this",
+    )
     waf: Flag | Literal["auto"] = Field(
         "auto",
         description="AWS WAF web ACL on the stage: `true`, `false`, or `auto` (on with `COGNITO` or an identity pool, "

@@ -180,3 +180,13 @@ class CapacityKnobs(BaseModel):
     secretsmanager_max_attempts: int = Field(
         3, alias="secretsmanagerMaxAttempts", ge=1, le=5, description=f"total attempts for Secrets Manager; {FITS}"
     )
+    sts_connect_timeout_seconds: float = Field(
+        1.0,
+        alias="stsConnectTimeoutSeconds",
+        gt=0,
+        description="botocore connect timeout for STS (streaming credentials)",
+    )
+    sts_read_timeout_seconds: float = Field(
+        2.0, alias="stsReadTimeoutSeconds", gt=0, description="botocore read timeout for STS"
+    )
+    sts_max_attempts: int = Field(3, alias="stsMaxAttempts", ge=1, le=5, description=f"total attempts for STS; {FITS}")

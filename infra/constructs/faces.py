@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import CfnTag
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct
 
 from infra.constructs.storage import Retention
-from liveness_api.contract import SERVICE_NAME
+from liveness_api.contract import DOCUMENT_OBJECT_NAME, REFERENCE_OBJECT_NAME, SERVICE_NAME
 from liveness_api.vocabulary import FaceOperation
 
 # The collection operations the handler calls: enrolment (CreateUser, IndexFaces, AssociateFaces), the match against
@@ -73,3 +74,36 @@ class FaceCollection(Construct):
     @property
     def actions(self) -> list[str]:
         return [f"rekognition:{operation}" for operation in COLLECTION_OPERATIONS]
+
+
+def face_match_statements(images_arn: str, search: FaceCollection | None = None) -> list[iam.PolicyStatement]:
+    """What deciding a face match takes, for every role that decides one (the API's function, the settlement
+    worker): CompareFaces, and the session's faces as S3 objects, which Rekognition fetches with the caller's
+    permissions (and HeadObject of the ID photo). `images_arn`: the bucket's ARN and the images' key prefix;
+    `search`: the collection, for a role that may only search it (the function has every collection operation)."""
+    statements = [
+        iam.PolicyStatement(
+            sid="CompareSessionFaces",
+            actions=[f"rekognition:{FaceOperation.COMPARE_FACES}"],
+            # CompareFaces has no resource type in the service authorization reference
+            # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html):
+            # what it may read is bounded by ReadSessionFaces below.
+            resources=["*"],
+        ),
+        # Each session's reference image and its uploaded ID photo, and nothing else of the bucket (no audit image).
+        # GetObjectVersion: the version read is pinned.
+        iam.PolicyStatement(
+            sid="ReadSessionFaces",
+            actions=["s3:GetObject", "s3:GetObjectVersion"],
+            resources=[f"{images_arn}/{REFERENCE_OBJECT_NAME}", f"{images_arn}/{DOCUMENT_OBJECT_NAME}"],
+        ),
+    ]
+    if search is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid="SearchEnrolledPersons",
+                actions=[f"rekognition:{FaceOperation.SEARCH_USERS_BY_IMAGE}"],
+                resources=[search.collection_arn],
+            )
+        )
+    return statements

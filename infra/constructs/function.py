@@ -14,11 +14,10 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config.platform import LAMBDA_PYTHON_VERSION, powertools_layer_parameter
-from infra.constructs.faces import FaceCollection
+from infra.constructs.faces import FaceCollection, face_match_statements
 from infra.constructs.storage import Retention, Storage, log_group
-from liveness_api.contract import DOCUMENT_OBJECT_NAME, LAMBDA_HANDLER, REFERENCE_OBJECT_NAME
+from liveness_api.contract import LAMBDA_HANDLER
 from liveness_api.environment import EnvVar
-from liveness_api.vocabulary import FaceOperation
 
 LAMBDA_SRC: Final = Path(__file__).resolve().parents[2] / "lambda_src"
 # Nothing that only serves development may reach the deployment package.
@@ -145,25 +144,9 @@ class LivenessFunction(Construct):
                 resources=["*"],
             ),
             iam.PolicyStatement(
-                sid="CompareSessionFaces",
-                actions=[f"rekognition:{FaceOperation.COMPARE_FACES}"],
-                # CompareFaces has no resource type in the service authorization reference
-                # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html):
-                # what it may read is bounded by ReadSessionFaces below, since Rekognition reads the S3 images with
-                # this role's permissions.
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
                 sid="UseFaceCollection", actions=collection.actions, resources=[collection.collection_arn]
             ),
-            # The faces a match or an enrolment reads, as S3 objects that Rekognition fetches with this role's
-            # permissions (and HeadObject of the ID photo): each session's reference image and its uploaded ID
-            # photo, and nothing else of the bucket (no audit image). GetObjectVersion: the version read is pinned.
-            iam.PolicyStatement(
-                sid="ReadSessionFaces",
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[f"{images}/{REFERENCE_OBJECT_NAME}", f"{images}/{DOCUMENT_OBJECT_NAME}"],
-            ),
+            *face_match_statements(images),
             # Rekognition writes the reference and audit images with the caller's (this role's) credentials, and
             # the ID photo's presigned POST is signed with them too (its key, `<prefix><sessionId>/document`, is
             # under the same prefix; the bucket policy insists on the stack's key for it).

@@ -115,6 +115,7 @@ class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: StorageProps) -> None:
         super().__init__(scope, construct_id)
         self._region = Stack.of(self).region
+        self._key_use: iam.PolicyStatement | None = None
         removal = props.retention.removal_policy
 
         self.key = kms.Key(
@@ -160,6 +161,8 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
             time_to_live_attribute=LEDGER_TTL_ATTRIBUTE,
+            # The outbox (infra.constructs.events) publishes the ledger's changes from its stream.
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             deletion_protection=props.retention.retain,
             removal_policy=removal,
         )
@@ -241,7 +244,12 @@ class Storage(Construct):
         """Let `role` use the key through S3 and DynamoDB: adds the key-policy statement and returns the identity
         statement the role's own policy needs (both are required, since the key policy does not delegate usage to
         IAM)."""
-        self.key.add_to_resource_policy(self._key_use_statement(principal=role, resource="*"))
+        # One key-policy statement lists every such role: a key policy's statement ids must be unique.
+        if self._key_use is None:
+            self._key_use = self._key_use_statement(principal=role, resource="*")
+            self.key.add_to_resource_policy(self._key_use)
+        else:
+            self._key_use.add_principals(role)
         return self._key_use_statement(principal=None, resource=self.key.key_arn)
 
     def _key_use_statement(self, *, principal: iam.IPrincipal | None, resource: str) -> iam.PolicyStatement:

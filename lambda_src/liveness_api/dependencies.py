@@ -25,6 +25,7 @@ from liveness_api.adapters.faces import RekognitionFaces
 from liveness_api.adapters.images import S3ImageStore
 from liveness_api.adapters.ledger import DynamoSessionLedger
 from liveness_api.adapters.rekognition import RekognitionLiveness
+from liveness_api.adapters.streaming_credentials import StsStreamingCredentials
 from liveness_api.enrolment import PersonEnrolment
 from liveness_api.face_match import FaceMatches
 from liveness_api.ports import DocumentUploads, Enrolments, FaceMatching
@@ -66,7 +67,7 @@ def _config(connect_timeout: float, read_timeout: float, max_attempts: int) -> C
 
 
 # Every AWS service this function calls.
-SERVICES = ("dynamodb", "rekognition", "s3", "secretsmanager")
+SERVICES = ("dynamodb", "rekognition", "s3", "secretsmanager", "sts")
 
 
 class KnownServicesLoader(Loader):  # type: ignore[misc]  # botocore ships no type hints
@@ -118,6 +119,8 @@ def client_config(settings: Settings, service: str) -> Config:
             settings.secretsmanager_read_timeout,
             settings.secretsmanager_max_attempts,
         )
+    if service == "sts":
+        return _config(settings.sts_connect_timeout, settings.sts_read_timeout, settings.sts_max_attempts)
     if service != "dynamodb":
         raise ValueError(f"the function uses no {service} client")
     return _config(settings.dynamodb_connect_timeout, settings.dynamodb_read_timeout, settings.dynamodb_max_attempts)
@@ -200,6 +203,10 @@ def build_dependencies(
         # Only where addresses count (guest mode): one GetSecretValue at init, none per request.
         address_keys=HmacAddressKeys.from_secret(client("secretsmanager"), settings.address_key_secret)
         if settings.caller_mode.limits_addresses
+        else None,
+        # Only where the stack hands out streaming credentials: no STS client otherwise.
+        streaming_credentials=StsStreamingCredentials(client("sts"), settings.streaming_role_arn)
+        if settings.streaming_role_arn
         else None,
         limits=Limits(
             per_minute={

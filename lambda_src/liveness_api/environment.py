@@ -38,6 +38,9 @@ class EnvVar:
     SECRETSMANAGER_CONNECT_TIMEOUT: Final = "SECRETSMANAGER_CONNECT_TIMEOUT_SECONDS"
     SECRETSMANAGER_READ_TIMEOUT: Final = "SECRETSMANAGER_READ_TIMEOUT_SECONDS"
     SECRETSMANAGER_MAX_ATTEMPTS: Final = "SECRETSMANAGER_MAX_ATTEMPTS"
+    STS_CONNECT_TIMEOUT: Final = "STS_CONNECT_TIMEOUT_SECONDS"
+    STS_READ_TIMEOUT: Final = "STS_READ_TIMEOUT_SECONDS"
+    STS_MAX_ATTEMPTS: Final = "STS_MAX_ATTEMPTS"
     CALLER_CREATES_PER_MINUTE: Final = "CALLER_CREATES_PER_MINUTE"
     CALLER_READS_PER_MINUTE: Final = "CALLER_READS_PER_MINUTE"
     VERDICT_MAX_AGE_SECONDS: Final = "VERDICT_MAX_AGE_SECONDS"
@@ -47,12 +50,23 @@ class EnvVar:
     ADDRESS_KEY_SECRET: Final = "ADDRESS_KEY_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
     # The stack's identity pool, whose identities alone may call; empty unless callers are identity-pool identities.
     IDENTITY_POOL_ID: Final = "IDENTITY_POOL_ID"
+    # The role the function assumes to hand out streaming credentials; empty unless the stack hands them out.
+    STREAMING_ROLE_ARN: Final = "STREAMING_ROLE_ARN"
     # Face matching: the stack's Rekognition collection, the similarity a match needs, and the ID photo's upload.
     FACE_COLLECTION_ID: Final = "FACE_COLLECTION_ID"
     MATCH_THRESHOLD: Final = "MATCH_THRESHOLD"
     DOCUMENT_MAX_BYTES: Final = "DOCUMENT_MAX_BYTES"
     DOCUMENT_UPLOAD_SECONDS: Final = "DOCUMENT_UPLOAD_SECONDS"
     ENROLMENT_DUPLICATE_CHECK: Final = "ENROLMENT_DUPLICATE_CHECK"
+    # Settlement and events (the settlement worker, the outbox forwarder and the webhook sender only; the API's
+    # function has none of them): the settlement queue, the stack's bus, the secret keying owners' pseudonyms, and
+    # the webhook's URL (empty: off), signing secret and queue.
+    SETTLEMENT_QUEUE_URL: Final = "SETTLEMENT_QUEUE_URL"
+    EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"
+    PSEUDONYM_KEY_SECRET: Final = "PSEUDONYM_KEY_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
+    WEBHOOK_URL: Final = "WEBHOOK_URL"
+    WEBHOOK_SECRET: Final = "WEBHOOK_SECRET_ARN"  # noqa: S105 - the secret's name, not a secret
+    WEBHOOK_QUEUE_URL: Final = "WEBHOOK_QUEUE_URL"
     # Read by Powertools itself.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

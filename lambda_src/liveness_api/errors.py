@@ -144,8 +144,8 @@ class MalformedJson(DomainError):
 
 
 class DependencyFailed(DomainError):
-    """A DynamoDB or S3 call (or KMS behind it) failed after botocore's retries. Counted and logged once, where it
-    failed, with `dependency` and `error_type` as the DependencyError metric's dimensions."""
+    """A DynamoDB, S3 or STS call (or KMS behind it) failed after botocore's retries. Counted and logged once, where
+    it failed, with `dependency` and `error_type` (DependencyError's dimensions; STS's has a metric of its own)."""
 
     dependency: str = ""
     error_type: str = ErrorType.UNEXPECTED

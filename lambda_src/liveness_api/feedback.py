@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from liveness_api.decision import FAILURES
 from liveness_api.metrics_catalogue import LIVENESS_FEEDBACK, OTHER_FEEDBACK
@@ -36,6 +36,13 @@ def with_client_sdk(document: str, result: LivenessResult) -> str:
     if result.sdk_type is None:
         return document
     return json.dumps({**json.loads(document), CLIENT_SDK_FIELD: result.sdk_type}, separators=(",", ":"))
+
+
+def answered_document(recorded: str) -> dict[str, Any]:
+    """A recorded verdict document as the API answers it: without what only operators read."""
+    document: dict[str, Any] = json.loads(recorded)
+    document.pop(CLIENT_SDK_FIELD, None)
+    return document
 
 
 def record_feedback(feedback: Sequence[Feedback] | None) -> None:

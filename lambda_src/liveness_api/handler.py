@@ -17,6 +17,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.event_handler.util import extract_origin_header
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from liveness_api import deadline
@@ -65,16 +67,23 @@ def _resolver_path(route: Route) -> str:
     return route.path.replace("{", "<").replace("}", ">")
 
 
-def create_app(dependencies: Dependencies) -> APIGatewayRestResolver:
+class LivenessResolver(APIGatewayRestResolver):
+    """The API's resolver, keeping the CORS configuration it was built with, so that the one answer given before it
+    resolves (the 415, `lambda_handler_for`) carries the same CORS headers as every other."""
+
+    def __init__(self, cors: CORSConfig | None) -> None:
+        super().__init__(enable_validation=True, json_body_deserializer=read_json_body, cors=cors)
+        self.cors_config = cors
+
+
+def create_app(dependencies: Dependencies) -> LivenessResolver:
     """The API's resolver: its routes over `dependencies.sessions`, and every error mapped to problem+json."""
     settings, sessions, enrolment = dependencies.settings, dependencies.sessions, dependencies.enrolment
     cors = settings.cors_allowed_origins
-    app = APIGatewayRestResolver(
-        enable_validation=True,
-        json_body_deserializer=read_json_body,
-        cors=CORSConfig(allow_origin=cors[0], extra_origins=list(cors[1:]), allow_headers=[IDEMPOTENCY_HEADER])
+    app = LivenessResolver(
+        CORSConfig(allow_origin=cors[0], extra_origins=list(cors[1:]), allow_headers=[IDEMPOTENCY_HEADER])
         if cors
-        else None,
+        else None
     )
 
     def caller(end_user: str | None) -> Caller:
@@ -309,7 +318,7 @@ def _map_errors(app: APIGatewayRestResolver) -> None:
 # The invocation ---------------------------------------------------------------------------------------------
 
 
-def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
+def lambda_handler_for(app: LivenessResolver) -> LambdaHandler:
     """The Lambda handler serving `app`: one event at a time, as Lambda gives a container one at a time. (Powertools
     keeps the current event on the resolver class, shared by every resolver in the process.)"""
 
@@ -323,7 +332,7 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
         if _carries_non_json_body(event):
-            return _unsupported_media_type(event)
+            return _unsupported_media_type(event, app.cors_config)
         with deadline.invocation(context.get_remaining_time_in_millis()):
             return app.resolve(event, context)
 
@@ -345,11 +354,17 @@ def _carries_non_json_body(event: dict[str, Any]) -> bool:
     return any(value and value.split(";")[0].strip() != "application/json" for value in content_types)
 
 
-def _unsupported_media_type(event: dict[str, Any]) -> dict[str, Any]:
+def _unsupported_media_type(event: dict[str, Any], cors: CORSConfig | None) -> dict[str, Any]:
     response = _problem(415, *_UNSUPPORTED_MEDIA_TYPE, (event.get("requestContext") or {}).get("requestId", ""))
+    headers = dict(response.headers)
+    if cors is not None:
+        # As the resolver adds them to each of its answers (an allowed Origin only), or a browser would show a CORS
+        # error in place of the problem.
+        origin = cors.allowed_origin(extract_origin_header(APIGatewayProxyEvent(event).resolved_headers_field))
+        headers.update(cors.to_dict(origin))
     return {
         "statusCode": response.status_code,
-        "headers": response.headers,
+        "headers": headers,
         "body": response.body,
         "isBase64Encoded": False,
     }

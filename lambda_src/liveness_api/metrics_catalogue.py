@@ -110,6 +110,11 @@ class MetricDef:
 
 
 SESSION_CREATED: Final = MetricDef("SessionCreated", "Count", "A Face Liveness session was created.")
+SESSION_CREATE_REPLAYED: Final = MetricDef(
+    "SessionCreateReplayed",
+    "Count",
+    "POST /sessions repeated with the same Idempotency-Key, answered with the session the first one created.",
+)
 SESSION_CREATE_FAILED: Final = MetricDef(
     "SessionCreateFailed",
     "Count",
@@ -167,6 +172,12 @@ DEPENDENCY_ERROR: Final = MetricDef(
         (Dimension.ERROR_TYPE, ErrorType.DEPENDENCY_FAULTS),
     ),
 )
+STREAMING_CREDENTIALS_FAILED: Final = MetricDef(
+    "StreamingCredentialsFailed",
+    "Count",
+    "POST /sessions could not hand out streaming credentials: STS's AssumeRole failed after botocore's retries (the "
+    "log line names the cause).",
+)
 REQUEST_DEADLINE_EXCEEDED: Final = MetricDef(
     "RequestDeadlineExceeded",
     "Count",
@@ -215,6 +226,7 @@ ENROLMENT_ERASED: Final = MetricDef("EnrolmentErased", "Count", "An enrolled per
 
 ALL_METRICS: Final = (
     SESSION_CREATED,
+    SESSION_CREATE_REPLAYED,
     SESSION_CREATE_FAILED,
     REKOGNITION_LATENCY,
     REKOGNITION_ERROR,
@@ -226,6 +238,7 @@ ALL_METRICS: Final = (
     SESSION_REFUSED_BY_ABUSE_LIMIT,
     SESSION_REFUSED_BY_OPEN_SESSION_CAP,
     DEPENDENCY_ERROR,
+    STREAMING_CREDENTIALS_FAILED,
     REQUEST_DEADLINE_EXCEEDED,
     CALLER_RATE_LIMITED,
     VERDICT_CONSUMED,
@@ -236,3 +249,60 @@ ALL_METRICS: Final = (
     PERSON_ENROLLED,
     ENROLMENT_ERASED,
 )
+
+
+# Settlement and events: emitted by the settlement worker, the outbox forwarder and the webhook sender, not by
+# the API's handler; listed apart so that the API's walk and dashboard stay what they describe.
+class SettlementTrigger:
+    """What put a session on the settlement queue; the closed set of Trigger values."""
+
+    IMAGE_STORED: Final = "ImageStored"
+    EXPIRY: Final = "Expiry"
+    ALL: Final = (IMAGE_STORED, EXPIRY)
+
+
+class EventType:
+    """The events the stack publishes on its bus (their EventBridge detail types); the closed set of EventType."""
+
+    VERDICT_RECORDED: Final = "Liveness Verdict Recorded"
+    MATCH_DECIDED: Final = "Face Match Decided"
+    SESSION_ERASED: Final = "Session Erased"
+    ALL: Final = (VERDICT_RECORDED, MATCH_DECIDED, SESSION_ERASED)
+    # The version of their details' schemas (events/schemas/*.v<version>.json), carried in each as schemaVersion.
+    SCHEMA_VERSION: Final = "1"
+
+
+class DeliveryOutcome:
+    """How one webhook delivery attempt ended; the closed set of Outcome values for deliveries."""
+
+    DELIVERED: Final = "Delivered"
+    REJECTED: Final = "Rejected"  # the receiver answered, but not with a 2xx
+    UNREACHABLE: Final = "Unreachable"  # no answer: connection refused, reset or timed out
+    ALL: Final = (DELIVERED, REJECTED, UNREACHABLE)
+
+
+SESSION_SETTLED: Final = MetricDef(
+    "SessionSettled",
+    "Count",
+    "A settlement message found its session decided (by this message, or earlier by a client), by trigger.",
+    (("Trigger", SettlementTrigger.ALL),),
+)
+SETTLEMENT_DEFERRED: Final = MetricDef(
+    "SettlementDeferred",
+    "Count",
+    "A settlement message found its session still PENDING and was left for redelivery, by trigger.",
+    (("Trigger", SettlementTrigger.ALL),),
+)
+EVENT_PUBLISHED: Final = MetricDef(
+    "EventPublished",
+    "Count",
+    "The outbox put one event on the stack's bus, by event type.",
+    (("EventType", EventType.ALL),),
+)
+WEBHOOK_DELIVERY: Final = MetricDef(
+    "WebhookDelivery",
+    "Count",
+    "One webhook delivery attempt, by outcome; failed ones are retried with backoff, then dead-lettered.",
+    ((Dimension.OUTCOME, DeliveryOutcome.ALL),),
+)
+SETTLEMENT_AND_EVENT_METRICS: Final = (SESSION_SETTLED, SETTLEMENT_DEFERRED, EVENT_PUBLISHED, WEBHOOK_DELIVERY)

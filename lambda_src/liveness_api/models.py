@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from liveness_api.contract import DocumentContentType
 from liveness_api.vocabulary import ChallengeType, FeedbackCode, MatchOutcome, MatchTarget, SessionStatus, Verdict
@@ -100,6 +109,17 @@ class DocumentUpload(ApiModel):
     content_type: DocumentContentType = Field(alias="contentType")
 
 
+class StreamingCredentials(ApiModel):
+    """AWS credentials for the app's detector (its credentials provider), named as Amplify's `AwsCredentials`: they
+    allow `rekognition:StartFaceLivenessSession` and nothing else, and expire after 15 minutes. Never logged."""
+
+    access_key_id: str = Field(alias="accessKeyId")
+    # Kept out of reprs, so that no log line or traceback can carry them.
+    secret_access_key: str = Field(alias="secretAccessKey", repr=False)
+    session_token: str = Field(alias="sessionToken", repr=False)
+    expiration: datetime = Field(description="ISO-8601 UTC; the credentials stop working then.")
+
+
 class CreateSessionResponse(ApiModel):
     session_id: SessionId = Field(alias="sessionId")
     region: str = Field(description="Pass this to FaceLivenessDetector: the session exists only in this region.")
@@ -107,6 +127,22 @@ class CreateSessionResponse(ApiModel):
     document_upload: DocumentUpload | None = Field(
         None, alias="documentUpload", description="Present when the create asked for a DOCUMENT match."
     )
+    streaming_credentials: StreamingCredentials | None = Field(
+        None,
+        alias="streamingCredentials",
+        description="Present only where the deployment hands out streaming credentials (`streamingCredentials=true`):"
+        " for the app's detector, which may stream with them to any session until they expire.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _credentials_only_where_handed_out(self, serialize: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # Absent, not null, where the deployment hands none out: a client sees the field only where it has a use.
+        # (No return annotation: the document's schema stays the model's own.)
+        document = serialize(self)
+        if self.streaming_credentials is None:
+            for name in ("streamingCredentials", "streaming_credentials"):
+                document.pop(name, None)
+        return document
 
 
 class BoundingBox(ApiModel):

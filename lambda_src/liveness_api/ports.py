@@ -12,7 +12,14 @@ from datetime import datetime
 from typing import Protocol
 
 from liveness_api.contract import DocumentContentType
-from liveness_api.models import Challenge, ChallengePreference, DocumentUpload, Feedback, ImageReference
+from liveness_api.models import (
+    Challenge,
+    ChallengePreference,
+    DocumentUpload,
+    Feedback,
+    ImageReference,
+    StreamingCredentials,
+)
 from liveness_api.vocabulary import CallerLimit, MatchTarget, SessionStatus
 
 
@@ -66,6 +73,15 @@ class SessionRecord:
 
 
 @dataclass(frozen=True)
+class RecordedSession:
+    """A session as the ledger holds it after a create: `replayed` when an earlier create (the same owner's same
+    Idempotency-Key, so Rekognition's same session) had recorded it already, and `record` is then that one."""
+
+    record: SessionRecord
+    replayed: bool
+
+
+@dataclass(frozen=True)
 class Admission:
     """One request counted against a per-caller limit, and the caller's cool-down, read in the same call."""
 
@@ -94,7 +110,7 @@ class AddressAdmission:
 
 
 class SessionLedger(Protocol):
-    def record_session(self, record: SessionRecord) -> SessionRecord:
+    def record_session(self, record: SessionRecord) -> RecordedSession:
         """Store a new session; for a session already stored (an idempotent replay) return the stored one."""
         ...
 
@@ -260,3 +276,10 @@ class Enrolments(Protocol):
     def forget_face(self, owner: str, session_id: str) -> None: ...
 
     def delete_person(self, owner: str) -> None: ...
+
+
+class StreamingCredentialsIssuer(Protocol):
+    def issue(self, session_id: str) -> StreamingCredentials:
+        """Short-lived credentials that may only start Face Liveness streams, handed out with `session_id`: fresh ones
+        on every create, a replay's too (the client retrying may never have received the first)."""
+        ...

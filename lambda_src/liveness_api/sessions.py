@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from liveness_api.errors import (
     VerdictStale,
 )
 from liveness_api.face_match import FaceMatches
-from liveness_api.feedback import CLIENT_SDK_FIELD, answered_feedback, record_feedback, with_client_sdk
+from liveness_api.feedback import answered_document, answered_feedback, record_feedback, with_client_sdk
 from liveness_api.metrics_catalogue import (
     CALLER_RATE_LIMITED,
     FACE_MATCH_COMPLETED,
@@ -33,6 +32,7 @@ from liveness_api.metrics_catalogue import (
     LIVENESS_CHECK_COMPLETED,
     LIVENESS_CONFIDENCE,
     SESSION_CREATE_FAILED,
+    SESSION_CREATE_REPLAYED,
     SESSION_CREATED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,
@@ -51,6 +51,7 @@ from liveness_api.ports import (
     SessionLedger,
     SessionRecord,
     SessionRequest,
+    StreamingCredentialsIssuer,
 )
 from liveness_api.vocabulary import CallerLimit, SessionStatus, Verdict
 from liveness_api.windows import retry_after_seconds
@@ -97,6 +98,7 @@ class LivenessSessions:
         verdict_max_age: timedelta,
         matches: FaceMatches,
         address_keys: AddressKeys | None = None,
+        streaming_credentials: StreamingCredentialsIssuer | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._region = region
@@ -111,6 +113,7 @@ class LivenessSessions:
         self._matches = matches
         # Where the abuse limit also counts client addresses (guest mode): their keyed hashes.
         self._address_keys = address_keys
+        self._streaming_credentials = streaming_credentials
         self._clock = clock
 
     def create(
@@ -158,7 +161,7 @@ class LivenessSessions:
             # of; it expires unused with the slot.)
             self._ledger.release_open_session(owner, token, address_key)
             raise
-        record = self._ledger.record_session(
+        kept = self._ledger.record_session(  # on a replay, what the first create recorded
             SessionRecord(
                 session_id=session_id,
                 owner=owner,
@@ -169,18 +172,36 @@ class LivenessSessions:
                 match=match,
             )
         )
-        if record.verdict is not None:  # a replay of a session already decided: its slot was released then
+        if kept.record.verdict is not None:  # a replay of a session already decided: its slot was released then
             self._ledger.release_open_session(owner, token, address_key)
-        record_metric(SESSION_CREATED)
-        logger.info("Session created", extra={"session_id": session_id})
+        record_metric(SESSION_CREATE_REPLAYED if kept.replayed else SESSION_CREATED)
+        logger.info("Session create replayed" if kept.replayed else "Session created", extra={"session_id": session_id})
         upload = self._matches.upload_target(session_id, request.match, now) if request.match else None
+        credentials = None if self._streaming_credentials is None else self._streaming_credentials.issue(session_id)
         return CreateSessionResponse(
-            session_id=session_id, region=self._region, expires_at=record.expires_at, document_upload=upload
+            session_id=session_id,
+            region=self._region,
+            expires_at=kept.record.expires_at,
+            document_upload=upload,
+            streaming_credentials=credentials,
         )
 
     def results(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
         self._admit(owner, CallerLimit.READS, self._clock(), backend=backend)
-        record = self._owned_session(owner, session_id)
+        response = self._decided(self._owned_session(owner, session_id))
+        tracer.put_annotation("Decision", response.decision)
+        return response
+
+    def settle(self, session_id: str) -> SessionResultsResponse | None:
+        """Decide and record the session's verdict on the server, for its owner, as `results` would: the same code
+        path (the first terminal verdict stands, counted exactly once), but no request counted against a caller's
+        limit, since no caller asked. None when no session with this id is recorded (erased, or never recorded)."""
+        record = self._ledger.get_session(session_id)
+        return None if record is None else self._decided(record)
+
+    def _decided(self, record: SessionRecord) -> SessionResultsResponse:
+        """The session's verdict: the recorded one, or Rekognition's answer decided now and recorded if terminal."""
+        owner, session_id = record.owner, record.session_id
         if record.verdict is not None:
             # Decided once, never again: no Rekognition call, even long after its 3-minute expiry.
             response = self._recorded(record, self._clock())
@@ -215,7 +236,6 @@ class LivenessSessions:
             response = self._recorded(stored, self._clock())
             if not stored.counted:
                 self._settle(owner, stored, response)
-        tracer.put_annotation("Decision", response.decision)
         return response
 
     def consume(self, owner: str, session_id: str, backend: str | None = None) -> SessionResultsResponse:
@@ -270,8 +290,7 @@ class LivenessSessions:
         recorded before `decidedAt` was kept reads without one; staleness never depends on it."""
         if record.verdict is None:
             raise ValueError("the session has no recorded verdict")
-        document = json.loads(record.verdict)
-        document.pop(CLIENT_SDK_FIELD, None)  # for operators only
+        document = answered_document(record.verdict)
         document.update(
             createdAt=record.created_at,
             stale=self._is_stale(record, now),

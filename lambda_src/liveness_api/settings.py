@@ -50,6 +50,9 @@ class Settings(BaseModel):
     secretsmanager_connect_timeout: float = Field(alias=EnvVar.SECRETSMANAGER_CONNECT_TIMEOUT)
     secretsmanager_read_timeout: float = Field(alias=EnvVar.SECRETSMANAGER_READ_TIMEOUT)
     secretsmanager_max_attempts: int = Field(alias=EnvVar.SECRETSMANAGER_MAX_ATTEMPTS)
+    sts_connect_timeout: float = Field(alias=EnvVar.STS_CONNECT_TIMEOUT)
+    sts_read_timeout: float = Field(alias=EnvVar.STS_READ_TIMEOUT)
+    sts_max_attempts: int = Field(alias=EnvVar.STS_MAX_ATTEMPTS)
     caller_creates_per_minute: int = Field(alias=EnvVar.CALLER_CREATES_PER_MINUTE)
     caller_reads_per_minute: int = Field(alias=EnvVar.CALLER_READS_PER_MINUTE)
     verdict_max_age_seconds: int = Field(alias=EnvVar.VERDICT_MAX_AGE_SECONDS)
@@ -63,6 +66,8 @@ class Settings(BaseModel):
     address_key_secret: str = Field(alias=EnvVar.ADDRESS_KEY_SECRET)
     # Empty unless `caller_mode` has identity-pool callers.
     identity_pool_id: str = Field(alias=EnvVar.IDENTITY_POOL_ID)
+    # Empty unless creates hand out streaming credentials.
+    streaming_role_arn: str = Field(alias=EnvVar.STREAMING_ROLE_ARN)
 
     @model_validator(mode="after")
     def _mode_has_what_it_checks(self) -> Settings:

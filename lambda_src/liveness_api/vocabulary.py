@@ -129,6 +129,8 @@ class Dependency(StrEnum):
     REKOGNITION = "Rekognition"
     DYNAMODB = "DynamoDB"
     S3 = "S3"
+    # The streaming credentials' AssumeRole, where the stack hands them out.
+    STS = "STS"
     # Rekognition's face-matching operations (FaceOperation): their faults are counted and answered apart from
     # Face Liveness's.
     FACE_MATCHING = "RekognitionFaces"

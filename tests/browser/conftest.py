@@ -5,15 +5,19 @@
 - Chromium is driven by Python Playwright pointed at the system binary (`CHROMIUM`, default /usr/bin/chromium);
   Playwright never downloads a browser here. Its camera is a Y4M made from tests/browser/data/face.jpg (see
   data/README.md for the picture's licence): a person who moves closer until the face fills the endpoint's default
-  (strict) oval. The streaming endpoint's self-signed certificate is trusted by its SPKI hash, for this browser only.
+  (strict) oval. The streaming endpoint's self-signed certificate is trusted by its SPKI hash, for this browser only
+  (`untrusting_page`: not trusted, as in a browser where the person skipped accepting it).
 - Without Chromium, the built demo or Playwright, every test here skips, saying what to install.
 - A failing test leaves a screenshot and the page's console in test-artifacts/browser/.
+- docs/demo.png (the verdict) and docs/detector.png (the detector mid-check) are taken by the live tests, when
+  missing or with UPDATE_DEMO_SCREENSHOT=1 (`UPDATE_DEMO_SCREENSHOT=1 make test-browser`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Generator, Iterator
@@ -60,6 +64,16 @@ def why_skip() -> str | None:
 
 
 VERDICT_TIMEOUT_MS = 90_000
+DOCS = ROOT / "docs"
+# The detector's own hints while its oval is on screen (amplify-ui's displayText): the check is under way.
+MID_CHECK_HINT = re.compile(r"Move closer|Keep moving closer|Hold still")
+
+
+def picture_for_docs(page: Any, name: str, height: int) -> None:
+    """Keep docs/<name> in step with the page: written when missing, or when UPDATE_DEMO_SCREENSHOT is set."""
+    path = DOCS / name
+    if os.environ.get("UPDATE_DEMO_SCREENSHOT") or not path.exists():
+        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 900, "height": height})
 
 
 def events(page: Any) -> list[dict[str, Any]]:
@@ -144,16 +158,22 @@ def still_page(local_stack: LocalStack, still_camera: Path, request: pytest.Fixt
     yield from _browser_page(local_stack, still_camera, request)
 
 
-def _browser_page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+@pytest.fixture
+def untrusting_page(local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The demo in a browser that was never told to accept the streaming endpoint's certificate."""
+    yield from _browser_page(local_stack, fake_camera, request, trust_certificate=False)
+
+
+def _browser_page(
+    local_stack: LocalStack, fake_camera: Path, request: pytest.FixtureRequest, *, trust_certificate: bool = True
+) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     console: list[str] = []
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    flags = [
-        *CHROMIUM_FLAGS,
-        f"--use-file-for-fake-video-capture={fake_camera}",
-        f"--ignore-certificate-errors-spki-list={local_stack.spki}",
-    ]
+    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={fake_camera}"]
+    if trust_certificate:
+        flags.append(f"--ignore-certificate-errors-spki-list={local_stack.spki}")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=flags, viewport={"width": 900, "height": 820}

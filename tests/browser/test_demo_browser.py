@@ -17,12 +17,23 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.conftest import LocalStack, created_session, events, wait_for_event
+from tests.browser.conftest import (
+    MID_CHECK_HINT,
+    VERDICT_TIMEOUT_MS,
+    LocalStack,
+    created_session,
+    events,
+    picture_for_docs,
+    wait_for_event,
+)
 
 
 def test_a_live_check_shows_live_and_erasing_removes_the_images(page: Any, local_stack: LocalStack) -> None:
     page.get_by_role("button", name="Start the check").click()
 
+    # Mid-check: the detector's oval and its hint, as a person sees them.
+    page.get_by_text(MID_CHECK_HINT).first.wait_for(timeout=VERDICT_TIMEOUT_MS)
+    picture_for_docs(page, "detector.png", height=820)
     wait_for_event(page, "verdict")
     assert "analysisComplete" in [event["event"] for event in events(page)]
     verdict = page.get_by_test_id("verdict")
@@ -201,3 +212,6 @@ def test_a_cool_down_says_how_long_to_wait(page: Any) -> None:
     alert.wait_for(timeout=30_000)
     assert "new checks are paused" in alert.inner_text()
     assert "30 minutes" in alert.inner_text()
+    # Every error links to the troubleshooting page, at the section that explains it.
+    help_link = page.get_by_role("link", name=re.compile("Troubleshooting")).get_attribute("href")
+    assert help_link.endswith("/assets/troubleshooting.html#429-too-many-failed-checks-a-cool-down"), help_link

@@ -8,13 +8,10 @@ choice "Someone else" scripts the session's document face through `POST /_local/
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
-from tests.browser.conftest import FACE, ROOT, LocalStack, created_session, events, wait_for_event
-
-DEMO_SCREENSHOT = ROOT / "docs" / "demo.png"
+from tests.browser.conftest import FACE, LocalStack, created_session, events, picture_for_docs, wait_for_event
 
 
 def _start_with_the_id_photo(page: Any, whose_face: str | None = None) -> None:
@@ -48,8 +45,7 @@ def test_an_id_photo_of_the_live_face_matches_and_erasing_removes_it(page: Any, 
     assert results["match"]["similarity"] >= results["match"]["threshold"]
     stored = [item["key"] for item in local_stack.images(session_id) if not item["deleteMarker"]]
     assert any(key.endswith(f"{session_id}/document") for key in stored), stored
-    if os.environ.get("UPDATE_DEMO_SCREENSHOT") or not DEMO_SCREENSHOT.exists():
-        page.screenshot(path=str(DEMO_SCREENSHOT), clip={"x": 0, "y": 0, "width": 900, "height": 560})
+    picture_for_docs(page, "demo.png", height=560)
 
     page.get_by_role("button", name="Erase my data").click()
 

@@ -39,6 +39,8 @@ VARIANT_CONTEXT: dict[str, Any] = {
     "lambdaMemoryMb": 1024,
 }
 ORIGIN = "https://app.example.com"
+# The constructs whose resources `Synth.only` leaves out (construct ids in infra/stack.py).
+BACKGROUND_CONSTRUCTS = ("Settlement", "Events")
 AUTHORIZATIONS = ("IAM", "COGNITO")
 IDENTITY_POOLS = ("off", "authenticated", "guest")
 Combo = tuple[str, str, bool]
@@ -64,8 +66,20 @@ class Synth:
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {key: dict(value) for key, value in self.template.find_resources(resource_type).items()}
 
+    def api_resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """The resources of the type that serve the API, without settlement's and events' (tested in
+        test_infra_events.py), which have functions, roles, queues and secrets of their own."""
+        background = {
+            self.stack.get_logical_id(element)
+            for part in BACKGROUND_CONSTRUCTS
+            for element in self.stack.node.find_child(part).node.find_all()
+            if isinstance(element, CfnElement)
+        }
+        return {key: value for key, value in self.resources(resource_type).items() if key not in background}
+
     def only(self, resource_type: str) -> dict[str, Any]:
-        found = list(self.resources(resource_type).values())
+        """The API's one resource of the type (`api_resources`)."""
+        found = list(self.api_resources(resource_type).values())
         assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
         return found[0]
 

@@ -70,7 +70,7 @@ def test_the_key_policy_administers_through_iam_and_is_used_only_through_secrets
 
 def test_the_function_may_decrypt_exactly_this_secret_through_secrets_manager(guests: Synth) -> None:
     key_id, _ = address_key(guests)
-    (secret_id,) = guests.resources("AWS::SecretsManager::Secret")
+    (secret_id,) = guests.api_resources("AWS::SecretsManager::Secret")
     on_key = [s for s in function_statements(guests) if key_id in json.dumps(s)]
     assert on_key == [
         {

@@ -67,7 +67,7 @@ def test_api_is_regional_without_account_level_logging_role(synth: Synth) -> Non
         "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}}
     )
     synth.template.resource_count_is("AWS::ApiGateway::Account", 0)
-    assert len(synth.resources("AWS::IAM::Role")) == 1  # the function's only
+    assert len(synth.api_resources("AWS::IAM::Role")) == 1  # the function's only
 
 
 def test_routes_are_exactly_the_contract(synth: Synth) -> None:

@@ -139,6 +139,8 @@ def test_outputs_name_what_the_app_needs(
     if "IdentityPoolId" in expected:
         (pool_id,) = built.resources("AWS::Cognito::IdentityPool")
         assert built.json["Outputs"]["IdentityPoolId"]["Value"] == {"Ref": pool_id}
+    # A client (the demo's config writer) learns from the outputs alone which credentials the API wants.
+    assert built.json["Outputs"]["Authorization"]["Value"] == authorization
 
 
 @pytest.mark.parametrize("authorization", AUTHORIZATIONS)
@@ -163,7 +165,8 @@ def test_the_function_knows_its_caller_mode_and_only_iam_guests_get_an_address_k
     built = combos[(authorization, identity_pool, True)]
     environment = built.only("AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
     assert environment[EnvVar.CALLER_MODE] == mode
-    secrets = built.resources("AWS::SecretsManager::Secret")
+    # The API's secrets: the events' pseudonym key is tested in test_infra_events.py.
+    secrets = built.api_resources("AWS::SecretsManager::Secret")
     policy = built.json["Resources"][built.logical_id(built.stack.function.policy)]["Properties"]["PolicyDocument"]
     reads = [s for s in policy["Statement"] if s.get("Sid") == "ReadTheAddressKey"]
     if not counts_addresses:

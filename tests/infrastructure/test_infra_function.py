@@ -130,7 +130,6 @@ def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
             "Effect": "Allow",
             "Resource": "*",
         },
-        {"Sid": "CompareSessionFaces", "Action": "rekognition:CompareFaces", "Effect": "Allow", "Resource": "*"},
         {
             "Sid": "UseFaceCollection",
             "Action": [
@@ -144,6 +143,7 @@ def test_role_policy_is_exactly_what_the_handler_needs(synth: Synth) -> None:
             "Effect": "Allow",
             "Resource": synth.arn(synth.stack.faces.collection),
         },
+        {"Sid": "CompareSessionFaces", "Action": "rekognition:CompareFaces", "Effect": "Allow", "Resource": "*"},
         {
             "Sid": "ReadSessionFaces",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],

@@ -40,7 +40,8 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 def alarms(synth: Synth) -> dict[str, dict[str, Any]]:
-    found = synth.resources("AWS::CloudWatch::Alarm").values()
+    # The service's alarms; the dead-letter alarms of settlement and events are tested in test_infra_events.py.
+    found = synth.api_resources("AWS::CloudWatch::Alarm").values()
     return {
         alarm["Properties"]["AlarmName"].removeprefix(f"{synth.config.stack_name}-"): alarm["Properties"]
         for alarm in found
@@ -271,7 +272,7 @@ def test_every_alarm_and_the_composite_notify_the_topic(synth: Synth) -> None:
     watched = [part["Fn::GetAtt"][0] for part in rule if isinstance(part, dict)]
     # Every alarm but the spend one: the service can be healthy while it costs (test_infra_spend_alarm.py).
     spend = synth.logical_id(synth.stack.observability.estimated_spend)
-    assert sorted(watched) == sorted(set(synth.resources("AWS::CloudWatch::Alarm")) - {spend})
+    assert sorted(watched) == sorted(set(synth.api_resources("AWS::CloudWatch::Alarm")) - {spend})
     assert all(part in {'(ALARM("', '") OR ALARM("', '"))'} for part in rule if isinstance(part, str))
     assert composite["AlarmName"] == f"{synth.config.stack_name}-ServiceUnhealthy"
 

@@ -8,19 +8,31 @@ from typing import TYPE_CHECKING
 from aws_cdk import CfnResource
 
 from infra.constructs.api import LivenessApi
+from infra.constructs.events import Events
 from infra.constructs.faces import FaceCollection
 from infra.constructs.function import LivenessFunction
 from infra.constructs.observability import Observability
+from infra.constructs.settlement import Settlement
 from infra.constructs.storage import Storage
 
 if TYPE_CHECKING:
     from tests.infrastructure.conftest import Synth
 
-OUTPUTS = {"ApiUrl", "ImageBucketName", "ImageKeyArn", "Region", "SessionTableName", "AlarmTopicArn", "DashboardName"}
+OUTPUTS = {
+    "ApiUrl",
+    "Authorization",
+    "ImageBucketName",
+    "ImageKeyArn",
+    "Region",
+    "SessionTableName",
+    "AlarmTopicArn",
+    "DashboardName",
+    "EventBusName",
+}
 
 
 def test_stack_only_composes_constructs(default: Synth) -> None:
-    composed = (Storage, FaceCollection, LivenessFunction, LivenessApi, Observability)
+    composed = (Storage, FaceCollection, LivenessFunction, Settlement, Events, LivenessApi, Observability)
     children = default.stack.node.children
     # Outside the constructs there are only outputs, parameters and CDK's references (such as the SSM import).
     built_directly = [
@@ -70,7 +82,8 @@ def test_summary_names_the_mode_region_and_both_checks_and_counts_resources(defa
     acknowledged = len(acknowledgements(default.stack))
     assert f"cdk-nag (AwsSolutions): no unacknowledged findings; {acknowledged} acknowledged" in text
     assert "cfn-lint: no findings" in lines
-    assert any(line.split() == ["AWS::Lambda::Function", "1"] for line in lines)
+    functions = len(default.resources("AWS::Lambda::Function"))
+    assert any(line.split() == ["AWS::Lambda::Function", str(functions)] for line in lines)
     assert f"Resources: {len(default.json['Resources'])}" in lines
 
 

@@ -72,7 +72,9 @@ def test_account_may_only_create_grants_for_dynamodb(synth: Synth) -> None:
 def test_function_role_uses_the_key_only_through_s3_dynamodb_and_rekognition(synth: Synth) -> None:
     use = key_statements(synth)["UseImageKeyThroughS3AndDynamoDb"]
     region = synth.config.region
-    assert use["Principal"] == {"AWS": synth.arn(synth.stack.function.role)}
+    # The API function's role, and the roles of the functions that read the ledger too (settlement, the outbox).
+    roles = [synth.stack.function.role, synth.stack.settlement.worker.role, synth.stack.events.forwarder.role]
+    assert sorted(use["Principal"]["AWS"], key=str) == sorted((synth.arn(role) for role in roles), key=str)
     assert sorted(as_list(use["Action"])) == sorted(KEY_USE_ACTIONS)
     assert {"kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"} == set(KEY_USE_ACTIONS)
     assert use["Resource"] == "*"
@@ -116,8 +118,9 @@ def test_removal_policy_follows_config(
 def test_no_custom_resources_and_no_auto_delete(synth: Synth) -> None:
     types = {resource["Type"] for resource in synth.json["Resources"].values()}
     assert not [t for t in types if t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource"]
-    # The handler is the only function: no auto-delete-objects or log-retention helper Lambdas.
-    assert len(synth.resources("AWS::Lambda::Function")) == 1
+    # The handler is the API's only function: no auto-delete-objects or log-retention helper Lambdas (settlement's
+    # and events' functions are counted in test_infra_events.py).
+    assert len(synth.api_resources("AWS::Lambda::Function")) == 1
 
 
 def test_image_bucket(synth: Synth) -> None:

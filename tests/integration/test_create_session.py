@@ -132,6 +132,26 @@ def test_idempotency_key_returns_the_same_session(api: Api) -> None:
     assert first.body == second.body
 
 
+def test_a_replayed_create_is_counted_and_logged_as_a_replay_not_a_session(api: Api, capfd, log_output) -> None:
+    capfd.readouterr()
+    first = api.create(headers={"Idempotency-Key": "order-43"})
+    created = capfd.readouterr().out
+    created_log = log_output.getvalue()
+    replayed = api.create(headers={"Idempotency-Key": "order-43"})
+
+    assert replayed.body["sessionId"] == first.body["sessionId"]
+    counts = [
+        [m.name for m in emitted_metrics(out) if m.name.startswith("SessionCreate")]
+        for out in (created, capfd.readouterr().out)
+    ]
+    assert counts == [["SessionCreated"], ["SessionCreateReplayed"]]
+    messages = [
+        [r["message"] for r in log_records(log) if r["message"].startswith("Session create")]
+        for log in (created_log, log_output.getvalue()[len(created_log) :])
+    ]
+    assert messages == [["Session created"], ["Session create replayed"]]
+
+
 def test_idempotency_keys_are_scoped_to_the_caller(api: Api, other_api: Api) -> None:
     mine = api.create(headers={"Idempotency-Key": "shared-key"})
     theirs = other_api.create(headers={"Idempotency-Key": "shared-key"})

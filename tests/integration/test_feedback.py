@@ -13,10 +13,14 @@ from liveness_api.feedback import CLIENT_SDK_FIELD
 from liveness_api.models import Feedback
 from liveness_api.vocabulary import FeedbackCode, Verdict
 from liveness_local.control import LocalControl
+from liveness_local.event_pipeline import LocalEventPipeline
 from liveness_local.gateway import HttpRequest
 from liveness_local.vocabulary import EMULATED_SDK_TYPE, FEEDBACK_MESSAGES
 from tests.integration.conftest import Api, emitted_metrics
+from tests.integration.event_fixtures import pipeline, receiver
 from tests.integration.feedback_world import FUTURE_CODE, future_results, service_answers
+
+__all__ = ["pipeline", "receiver"]  # fixtures, used by name
 
 LOW_LIGHT = Feedback(code=FeedbackCode.LOW_LIGHTING_DETECTED, message="Too dark.")
 EYES_CLOSED = Feedback(code=FeedbackCode.EYES_CLOSED_DETECTED, message="Eyes closed.")
@@ -160,3 +164,23 @@ def test_the_control_route_scripts_only_a_session_that_can_still_finish(api: Api
 
     assert control_post(control, finished, script).status == 409
     assert control_post(control, "0f0e0d0c-0b0a-4908-8706-050403020100", script).status == 404
+
+
+def test_a_check_settled_on_the_server_publishes_its_feedback_codes_and_not_the_sdk(
+    api: Api, emulator: Any, pipeline: LocalEventPipeline, capfd: pytest.CaptureFixture[str]
+) -> None:
+    session_id = api.create().body["sessionId"]
+    emulator.script_feedback(session_id, (EYES_CLOSED, LOW_LIGHT), sdk_type="AmplifyUI-React")
+    emulator.complete(session_id, confidence=8.0)
+    capfd.readouterr()
+
+    pipeline.pump()  # no client reads the verdict: the images landing settle it
+
+    (event,) = [e for e in pipeline.published if e["detail"]["sessionId"] == session_id]
+    assert event["detail"]["feedbackCodes"] == ["EYES_CLOSED_DETECTED", "LOW_LIGHTING_DETECTED"]
+    assert "AmplifyUI-React" not in json.dumps(event)
+    assert feedback_metrics(capfd.readouterr().out) == ["EYES_CLOSED_DETECTED", "LOW_LIGHTING_DETECTED"]
+    assert [item["code"] for item in api.results(session_id).body["feedback"]] == [
+        "EYES_CLOSED_DETECTED",
+        "LOW_LIGHTING_DETECTED",
+    ]

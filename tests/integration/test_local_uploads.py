@@ -99,6 +99,20 @@ def test_a_presigned_post_stores_the_photo_encrypted_with_the_stack_s_key(
     assert head["SSEKMSKeyId"] == backend.resources.key_arn
 
 
+def test_a_form_that_names_no_encryption_gets_the_bucket_s_default_the_stack_s_key(
+    backend: LocalBackend, presigner: Any, http: requests.Session, key: str
+) -> None:
+    post = presigner.generate_presigned_post(backend.resources.bucket, key, ExpiresIn=60)
+
+    response = upload(http, post)
+
+    assert response.status_code == 204, response.text
+    head = stored(backend, key)
+    assert head is not None
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", backend.resources.key_arn)
+    assert head["ContentType"] == "binary/octet-stream"
+
+
 def test_success_action_status_201_answers_s3_s_post_response(
     backend: LocalBackend, presigner: Any, http: requests.Session, key: str
 ) -> None:

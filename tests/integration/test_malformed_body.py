@@ -3,15 +3,18 @@ ERROR or traceback (nothing for the 5xx alarms to count), the body never in the 
 
 import io
 import json
+import uuid
 from typing import Any
 
 import pytest
 
 from liveness_api.contract import IDEMPOTENCY_HEADER
+from liveness_api.identity import CallerMode
 from liveness_api.json_body import MAX_DEPTH, Refusal
 from liveness_api.vocabulary import LivenessOperation
+from liveness_local.backend import LocalBackend, LocalFunction
 from liveness_local.emulator import FaceLivenessEmulator
-from liveness_local.events import api_gateway_event
+from liveness_local.events import CallerIdentity, api_gateway_event
 from tests.integration.conftest import Api, ApiResponse, log_records
 
 # In every body, so a test can tell whether the body reached the log.
@@ -165,3 +168,31 @@ def test_an_idempotency_key_that_breaks_its_pattern_is_422(api: Api, emulator: F
     assert response.status == 422
     assert [error["field"] for error in response.problem["errors"]] == [IDEMPOTENCY_HEADER.lower()]
     assert not emulator.calls
+
+
+ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="module")
+def browser_function(backend: LocalBackend) -> LocalFunction:
+    """A COGNITO deployment, whose answers reach browsers at ORIGIN."""
+    update = {"caller_mode": CallerMode.USER_POOL, "cors_allowed_origins": (ORIGIN,)}
+    return backend.deploy(backend.settings.model_copy(update=update))
+
+
+@pytest.mark.parametrize("origin", [ORIGIN, "https://elsewhere.example"])
+def test_the_415_carries_the_cors_headers_every_other_answer_does(
+    browser_function: LocalFunction, emulator: FaceLivenessEmulator, origin: str
+) -> None:
+    browser = Api(browser_function, CallerIdentity.user_pool(f"ann-{uuid.uuid4().hex[:8]}"))
+    headers = {"Origin": origin}
+
+    refused = browser.create(raw="auditImagesLimit=1", headers={**headers, "Content-Type": "text/plain"})
+    invalid = browser.create({"auditImagesLimit": -1}, headers=headers)
+
+    assert (refused.status, invalid.status) == (415, 422)
+    cors = {name: value for name, value in invalid.headers.items() if name.startswith("Access-Control-")}
+    # Only an allowed origin is answered with CORS headers, by either path.
+    assert bool(cors) is (origin == ORIGIN)
+    assert {name: refused.headers[name] for name in cors} == cors
+    assert not [name for name in refused.headers if name.startswith("Access-Control-") and name not in cors]

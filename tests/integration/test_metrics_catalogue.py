@@ -71,6 +71,17 @@ def fail_create_with(api: Api, backend: Any, code: str, status: int) -> None:
     assert response.status >= 400, response.body
 
 
+def fail_streaming_credentials(backend: Any) -> None:
+    """A create whose AssumeRole STS refuses, on a function that hands out streaming credentials."""
+    streaming = backend.deploy(
+        backend.settings.model_copy(update={"streaming_role_arn": backend.resources.streaming_role_arn})
+    )
+    with Stubber(streaming.client("sts")) as stubber:
+        stubber.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
+        response = Api(streaming, CallerIdentity.iam(f"sts-{uuid.uuid4().hex[:8]}")).create()
+    assert response.status == 500, response.body
+
+
 def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> None:
     # A cold start: Powertools adds ColdStart on the first invocation of a container.
     cold_start.is_cold_start = True
@@ -134,6 +145,9 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
         assert api.erase(session_id).status >= 500
         backend.faults.reset()
         backend.clock.advance(SESSION_LIFETIME_SECONDS + 1)  # its open-session slot expires with it
+    # A create replayed with its Idempotency-Key, and streaming credentials STS would not issue.
+    assert api.create(headers={"Idempotency-Key": "walk"}).body == api.create(headers={"Idempotency-Key": "walk"}).body
+    fail_streaming_credentials(backend)
     # A request out of time.
     assert backend.invoke(api.event("POST", "/sessions", "{}"), remaining_ms=1000)["statusCode"] == 503
     # The per-caller limits, each exceeded once.

@@ -1,4 +1,6 @@
 // The demo's calls to the Face Liveness API, and its problem+json errors in words a person understands.
+import type { Access, StackAuth } from './access';
+import type { TroubleshootingTopic } from './streaming';
 
 export interface DemoConfig {
   /** Base URL of the API, e.g. http://127.0.0.1:3000 (no trailing slash needed). */
@@ -9,6 +11,10 @@ export interface DemoConfig {
   streamingEndpoint?: string;
   /** True on `make local`: the demo may script the emulated outcome (local control routes). */
   localControls?: boolean;
+  /** A deployed stack's caller mode and Cognito resources (`make demo-config`); absent on `make local`. */
+  auth?: StackAuth;
+  /** Where the troubleshooting page is (the repository's docs/troubleshooting.md, say); default: the build's copy. */
+  troubleshootingUrl?: string;
 }
 
 /** The ID photo's media types: the image formats CompareFaces reads. */
@@ -83,6 +89,14 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+
+  /** The troubleshooting section that explains this problem, when one does. */
+  get topic(): TroubleshootingTopic | undefined {
+    if (this.slug === 'too-many-failed-checks') return 'coolDown';
+    if (this.slug === 'session-not-found') return 'sessionNotFound';
+    if (this.status === 401 || this.status === 403) return 'credentials';
+    return undefined;
+  }
 }
 
 const PROBLEM_PREFIX = 'urn:face-liveness-api:problem:';
@@ -104,6 +118,8 @@ export function explain(status: number, slug: string | undefined, retryAfter: nu
     case 'caller-rate-limited':
     case 'quota-exceeded':
       return `The service is busy right now. Please wait ${wait} and try again.`;
+    case 'too-many-open-sessions':
+      return `You already have several checks open. Please wait ${wait} (an unfinished check lapses after 3 minutes) and try again.`;
     case 'session-not-found':
       return 'This check has expired or no longer exists. Start a new check.';
     case 'temporarily-unavailable':
@@ -128,18 +144,23 @@ export function explain(status: number, slug: string | undefined, retryAfter: nu
 export class Api {
   private readonly base: string;
 
-  constructor(readonly config: DemoConfig) {
+  constructor(
+    readonly config: DemoConfig,
+    private readonly access: Access,
+  ) {
     this.base = config.apiUrl.replace(/\/+$/, '');
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T | undefined> {
+    const url = new URL(this.base + path, window.location.href);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers = {
+      ...(text === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(await this.access.headers(method, url, text)),
+    };
     let response: Response;
     try {
-      response = await fetch(this.base + path, {
-        method,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      response = await fetch(url, { method, headers, body: text });
     } catch {
       throw new ApiError('The service cannot be reached. Check your connection and try again.', 0, undefined, undefined, undefined);
     }

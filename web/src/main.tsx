@@ -1,6 +1,7 @@
 // The demo page: start a check (optionally with an ID photo to match, uploaded straight to S3), run the real Amplify
 // detector against the streaming endpoint, show the server's verdict and match, erase the data. Settings come from
-// config.json beside the page (make local serves it).
+// config.json beside the page: `make local` serves it; `make demo-config` writes one for a deployed stack, whose
+// caller mode decides how the page signs in and gets credentials (access.ts).
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FaceLivenessDetectorCore } from '@aws-amplify/ui-react-liveness';
@@ -8,13 +9,19 @@ import '@aws-amplify/ui-react/styles.css';
 import '@aws-amplify/ui-react-liveness/styles.css';
 import './styles.css';
 
+import { localAccess, StackAccess } from './access';
+import type { Access } from './access';
 import { Api, ApiError, loadConfig } from './api';
 import type { DemoConfig, Results, Session } from './api';
+import { CertificateNotice, ErrorView } from './ErrorView';
+import type { Failure } from './ErrorView';
 import { ResultView } from './ResultView';
+import { SignIn } from './SignIn';
 import { StartForm } from './StartForm';
 import type { StartChoices } from './StartForm';
+import { certificateAccepted, isConnectionFailure, localCertificatePage } from './streaming';
 import { isDocumentType, photoProblem, uploadDocument, UploadError } from './upload';
-import { describeDetectorError } from './words';
+import { describeDetectorError, detectorTopic } from './words';
 
 type Phase =
   | { kind: 'idle' }
@@ -24,18 +31,28 @@ type Phase =
   | { kind: 'fetching'; session: Session }
   | { kind: 'verdict'; session: Session; results: Results }
   | { kind: 'erased'; sessionId: string }
-  | { kind: 'error'; message: string; session?: Session };
+  | { kind: 'error'; failure: Failure; session?: Session };
 
-function messageOf(error: unknown): string {
-  return error instanceof ApiError || error instanceof UploadError ? error.message : String(error);
+function failureOf(error: unknown): Failure {
+  if (error instanceof ApiError) return { message: error.message, topic: error.topic };
+  return { message: error instanceof UploadError || error instanceof Error ? error.message : String(error) };
 }
 
-// Local mode signs with dummy credentials: the local streaming endpoint checks no signature.
-const localCredentials = async () => ({
-  accessKeyId: 'LOCALDEMOACCESSKEY',
-  secretAccessKey: 'local-demo-secret-access-key',
-  sessionToken: 'local-demo-session-token',
-});
+/** The detector's failure in words; a socket that never opened to a local endpoint whose certificate the browser
+ * refuses is the certificate step, skipped. */
+async function detectorFailure(state: string, error: Error | undefined, streamingEndpoint?: string): Promise<Failure> {
+  const certificatePage = localCertificatePage(streamingEndpoint);
+  if (certificatePage && isConnectionFailure(state, error) && !(await certificateAccepted(certificatePage))) {
+    record('certificateNotAccepted', certificatePage);
+    return {
+      message:
+        "The detector could not connect to the local streaming endpoint: this browser has not accepted its certificate yet.",
+      topic: 'certificate',
+      certificatePage,
+    };
+  }
+  return { message: describeDetectorError(state, error), topic: detectorTopic(state, error) };
+}
 
 function record(event: string, detail?: unknown): void {
   // For the browser test and the curious: what the detector did, in order.
@@ -44,8 +61,9 @@ function record(event: string, detail?: unknown): void {
   document.body.dataset[event] = 'true';
 }
 
-function App({ config }: { config: DemoConfig }) {
-  const api = useMemo(() => new Api(config), [config]);
+function App({ config, access }: { config: DemoConfig; access: Access }) {
+  const api = useMemo(() => new Api(config, access), [config, access]);
+  const [signedIn, setSignedIn] = useState(!access.needsSignIn);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [choices, setChoices] = useState<StartChoices>({
     outcome: 'live',
@@ -55,11 +73,27 @@ function App({ config }: { config: DemoConfig }) {
   });
   const [problem, setProblem] = useState<string | undefined>();
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const certificatePage = localCertificatePage(config.streamingEndpoint);
+  const [certificateMissing, setCertificateMissing] = useState(false);
+
+  // Before a check, not after its 10-second connection timeout: is the local endpoint's certificate accepted yet?
+  // Checked again when the person comes back from the tab where they accepted it.
+  useEffect(() => {
+    if (!certificatePage) return undefined;
+    const check = () =>
+      void certificateAccepted(certificatePage).then((accepted) => {
+        record('certificateChecked', accepted);
+        setCertificateMissing(!accepted);
+      });
+    check();
+    window.addEventListener('focus', check);
+    return () => window.removeEventListener('focus', check);
+  }, [certificatePage]);
 
   // Move focus to the new step's heading so keyboard and screen-reader users follow along.
   useEffect(() => {
     headingRef.current?.focus();
-  }, [phase.kind]);
+  }, [phase.kind, signedIn]);
 
   const start = useCallback(async () => {
     const photo = choices.withPhoto ? choices.photo : null;
@@ -90,8 +124,8 @@ function App({ config }: { config: DemoConfig }) {
       }
       setPhase({ kind: 'detecting', session });
     } catch (error) {
-      record('startError', messageOf(error));
-      setPhase({ kind: 'error', session, message: messageOf(error) });
+      record('startError', failureOf(error).message);
+      setPhase({ kind: 'error', session, failure: failureOf(error) });
     }
   }, [api, config.localControls, choices]);
 
@@ -108,7 +142,7 @@ function App({ config }: { config: DemoConfig }) {
         if (results.match) record('match', results.match.outcome);
         setPhase({ kind: 'verdict', session, results });
       } catch (error) {
-        setPhase({ kind: 'error', session, message: messageOf(error) });
+        setPhase({ kind: 'error', session, failure: failureOf(error) });
       }
     },
     [api],
@@ -121,7 +155,7 @@ function App({ config }: { config: DemoConfig }) {
         record('erased', sessionId);
         setPhase({ kind: 'erased', sessionId });
       } catch (error) {
-        setPhase({ kind: 'error', session, message: messageOf(error) });
+        setPhase({ kind: 'error', session, failure: failureOf(error) });
       }
     },
     [api],
@@ -129,12 +163,12 @@ function App({ config }: { config: DemoConfig }) {
 
   const detectorConfig = useMemo(
     () => ({
-      credentialProvider: localCredentials,
+      credentialProvider: () => access.streamingCredentials(),
       endpointOverride: config.streamingEndpoint,
       faceModelUrl: new URL('assets/model/model.json', window.location.href).href,
       binaryPath: new URL('assets/tfjs/', window.location.href).href,
     }),
-    [config.streamingEndpoint],
+    [access, config.streamingEndpoint],
   );
 
   let body: React.ReactNode;
@@ -142,15 +176,20 @@ function App({ config }: { config: DemoConfig }) {
     case 'idle':
     case 'creating':
       body = (
-        <StartForm
-          choices={choices}
-          onChange={setChoices}
-          onStart={start}
-          busy={phase.kind === 'creating'}
-          localControls={Boolean(config.localControls)}
-          problem={problem}
-          headingRef={headingRef}
-        />
+        <>
+          {certificateMissing && certificatePage && (
+            <CertificateNotice certificatePage={certificatePage} troubleshootingUrl={config.troubleshootingUrl} />
+          )}
+          <StartForm
+            choices={choices}
+            onChange={setChoices}
+            onStart={start}
+            busy={phase.kind === 'creating'}
+            localControls={Boolean(config.localControls)}
+            problem={problem}
+            headingRef={headingRef}
+          />
+        </>
       );
       break;
     case 'uploading':
@@ -178,10 +217,11 @@ function App({ config }: { config: DemoConfig }) {
               await fetchVerdict(phase.session);
             }}
             onUserCancel={() => setPhase({ kind: 'idle' })}
-            onError={(livenessError) => {
+            onError={async (livenessError) => {
               const { state, error } = livenessError as { state: string; error?: Error };
               record('detectorError', { state, name: error?.name, message: error?.message });
-              setPhase({ kind: 'error', session: phase.session, message: describeDetectorError(state, error) });
+              const failure = await detectorFailure(state, error, config.streamingEndpoint);
+              setPhase({ kind: 'error', session: phase.session, failure });
             }}
           />
         </section>
@@ -232,27 +272,17 @@ function App({ config }: { config: DemoConfig }) {
       break;
     case 'error':
       body = (
-        <section aria-labelledby="step-heading">
-          <h2 id="step-heading" tabIndex={-1} ref={headingRef}>
-            The check could not be completed
-          </h2>
-          <p role="alert" className="error" data-testid="error">
-            {phase.message}
-          </p>
-          <div className="actions">
-            <button type="button" className="primary" onClick={() => setPhase({ kind: 'idle' })}>
-              Start a new check
-            </button>
-            {phase.session && (
-              <button type="button" className="danger" onClick={() => erase(phase.session!.sessionId, phase.session)}>
-                Erase my data
-              </button>
-            )}
-          </div>
-        </section>
+        <ErrorView
+          failure={phase.failure}
+          troubleshootingUrl={config.troubleshootingUrl}
+          headingRef={headingRef}
+          onRestart={() => setPhase({ kind: 'idle' })}
+          onErase={phase.session && (() => erase(phase.session!.sessionId, phase.session))}
+        />
       );
       break;
   }
+  if (!signedIn) body = <SignIn access={access} onSignedIn={() => setSignedIn(true)} headingRef={headingRef} />;
 
   return (
     <>
@@ -273,7 +303,8 @@ async function boot(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
   try {
     const config = await loadConfig();
-    root.render(<App config={config} />);
+    const access = config.auth ? new StackAccess(config.auth, config.region) : localAccess;
+    root.render(<App config={config} access={access} />);
   } catch (error) {
     root.render(
       <main>

@@ -1,5 +1,6 @@
 // What the page tells a person: the verdict, the face match and the detector's errors, each in plain words.
 import type { Feedback, MatchOutcome, Verdict } from './api';
+import type { TroubleshootingTopic } from './streaming';
 
 export const VERDICT_WORDS: Record<Verdict, { title: string; text: string }> = {
   LIVE: { title: 'LIVE', text: 'A live person was in front of the camera.' },
@@ -83,4 +84,13 @@ export function describeDetectorError(state: string, error: Error | undefined): 
     return 'The liveness service is busy right now. Please wait a moment and start a new check.';
   }
   return DETECTOR_ERRORS[state] ?? 'The check stopped because of an error. Please start a new one.';
+}
+
+/** The troubleshooting section for a detector error, when one explains it. */
+export function detectorTopic(state: string, error: Error | undefined): TroubleshootingTopic | undefined {
+  const name = error?.name ?? '';
+  if (name === 'SessionNotFoundException') return 'sessionNotFound';
+  if (name === 'AccessDeniedException' || /credential/i.test(error?.message ?? '')) return 'credentials';
+  if (['CAMERA_ACCESS_ERROR', 'CAMERA_FRAMERATE_ERROR', 'DEFAULT_CAMERA_NOT_FOUND_ERROR'].includes(state)) return 'camera';
+  return undefined;
 }

@@ -99,6 +99,7 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         "Sessions (count per 5 min)",
         [
             catalogue_metric(catalogue.SESSION_CREATED, label="Created"),
+            catalogue_metric(catalogue.SESSION_CREATE_REPLAYED, label="Create replayed"),
             catalogue_metric(catalogue.RESULTS_FETCHED, label="Results fetched"),
             catalogue_metric(catalogue.SESSION_ERASED, label="Erased"),
             *(
@@ -177,10 +178,13 @@ def dependency_row(inputs: DashboardInputs) -> list[cw.IWidget]:
         stacked=True,
     )
     faults = graph(
-        "DynamoDB and S3 faults by cause (count per 5 min)",
+        "DynamoDB and S3 faults by cause, STS's streaming credentials (count per 5 min)",
         [
-            catalogue_metric(catalogue.DEPENDENCY_ERROR, *dimensions.values())
-            for dimensions in catalogue.DEPENDENCY_ERROR.every_dimension_map()
+            *(
+                catalogue_metric(catalogue.DEPENDENCY_ERROR, *dimensions.values())
+                for dimensions in catalogue.DEPENDENCY_ERROR.every_dimension_map()
+            ),
+            catalogue_metric(catalogue.STREAMING_CREDENTIALS_FAILED, label="Streaming credentials failed"),
         ],
         COUNT,
         4,

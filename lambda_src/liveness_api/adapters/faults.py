@@ -5,7 +5,7 @@ botocore has already retried what it retries (throttling, 5xx, timeouts) when an
 transient fault here has outlasted those retries and the client is asked to come back later (Retry-After).
 Access denied, a missing table or bucket, or a KMS key that cannot be used (errors that DynamoDB and S3 pass on
 from KMS) mean a misconfigured deployment: a 500, logged once with what to check. Rekognition's failures keep
-their own answers (429 when throttled) and metric; DynamoDB's and S3's share theirs.
+their own answers (429 when throttled) and metric; DynamoDB's, S3's and STS's share theirs.
 
 An error code means the same whichever service sends it, as far as that service's metric counts its cause. Secrets
 Manager is not classified here: it is read once, at init, where a failure fails the init and Lambda retries it, so
@@ -35,7 +35,14 @@ from liveness_api.errors import (
     LivenessUnavailable,
     UnexpectedServiceError,
 )
-from liveness_api.metrics_catalogue import DEPENDENCY_ERROR, FACE_MATCH_ERROR, REKOGNITION_ERROR, Dimension, ErrorType
+from liveness_api.metrics_catalogue import (
+    DEPENDENCY_ERROR,
+    FACE_MATCH_ERROR,
+    REKOGNITION_ERROR,
+    STREAMING_CREDENTIALS_FAILED,
+    Dimension,
+    ErrorType,
+)
 from liveness_api.observability import logger, record_metric
 from liveness_api.vocabulary import Dependency, RekognitionErrorCode
 
@@ -87,7 +94,9 @@ _CAUSES: Final[Mapping[Dependency, frozenset[str]]] = MappingProxyType(
         Dependency.REKOGNITION: frozenset(dict(REKOGNITION_ERROR.dimensions)[Dimension.ERROR_TYPE]),
         Dependency.FACE_MATCHING: frozenset(dict(FACE_MATCH_ERROR.dimensions)[Dimension.ERROR_TYPE]),
         **dict.fromkeys(
-            (Dependency.DYNAMODB, Dependency.S3), frozenset(dict(DEPENDENCY_ERROR.dimensions)[Dimension.ERROR_TYPE])
+            (Dependency.DYNAMODB, Dependency.S3, Dependency.STS),
+            # STS's are counted by StreamingCredentialsFailed, and its log line names the cause.
+            frozenset(dict(DEPENDENCY_ERROR.dimensions)[Dimension.ERROR_TYPE]),
         ),
     }
 )
@@ -119,6 +128,7 @@ _HINTS: Final = {
 _RESOURCE: Final = {
     Dependency.DYNAMODB: "DynamoDB session table",
     Dependency.S3: "S3 image bucket",
+    Dependency.STS: "streaming-credentials role (whose trust policy must name the function's role)",
     Dependency.FACE_MATCHING: "Rekognition face collection (and, for images, the S3 image bucket and its KMS key)",
 }
 
@@ -170,7 +180,10 @@ def failure_of(dependency: Dependency, operation: str, error_type: str, code: st
         return _liveness_failure(operation, error_type, code)
     if dependency is Dependency.FACE_MATCHING:
         return _face_failure(operation, error_type, code)
-    record_metric(DEPENDENCY_ERROR, 1, dependency, error_type)
+    if dependency is Dependency.STS:
+        record_metric(STREAMING_CREDENTIALS_FAILED)
+    else:
+        record_metric(DEPENDENCY_ERROR, 1, dependency, error_type)
     where = {"dependency": dependency, "operation": operation, "error_type": error_type, "error_code": code}
     retry_after = RETRY_AFTER_SECONDS.get(error_type)
     if retry_after is not None:

@@ -29,7 +29,7 @@ from liveness_api.adapters.faults import dynamodb_calls, is_condition_failure
 from liveness_api.adapters.open_slots import Gate
 from liveness_api.contract import LEDGER_PARTITION_KEY, LEDGER_TTL_ATTRIBUTE
 from liveness_api.errors import SessionNotFound
-from liveness_api.ports import AddressAdmission, Admission, SessionRecord, SlotClaim
+from liveness_api.ports import AddressAdmission, Admission, RecordedSession, SessionRecord, SlotClaim
 from liveness_api.vocabulary import CallerLimit, MatchTarget
 from liveness_api.windows import failures_in_window, numbers, stale_failures
 
@@ -66,7 +66,7 @@ class DynamoSessionLedger:
     # Sessions ------------------------------------------------------------------------------------------
 
     @dynamodb_calls
-    def record_session(self, record: SessionRecord) -> SessionRecord:
+    def record_session(self, record: SessionRecord) -> RecordedSession:
         item = {
             LEDGER_PARTITION_KEY: {"S": _session_key(record.session_id)},
             "owner": {"S": record.owner},
@@ -91,8 +91,8 @@ class DynamoSessionLedger:
             if stored is None or stored.owner != record.owner:
                 # Tokens are scoped to the owner, so this means a token collision; refuse to hand it out.
                 raise RuntimeError("Rekognition returned a session recorded for another caller") from None
-            return stored
-        return record
+            return RecordedSession(stored, replayed=True)
+        return RecordedSession(record, replayed=False)
 
     @dynamodb_calls
     def get_session(self, session_id: str) -> SessionRecord | None:
