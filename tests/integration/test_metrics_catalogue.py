@@ -25,6 +25,7 @@ from liveness_local.events import CallerIdentity
 from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics
 from tests.integration.face_match_world import walk_every_face_match_path
+from tests.integration.feedback_world import walk_every_feedback_code
 from tools.dashboard_picture import dashboard_body, dashboard_metrics
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
@@ -160,6 +161,8 @@ def walk_every_path(api: Api, other_api: Api, emulator: Any, backend: Any) -> No
     assert rate_limited.results(limited).status == 429
     # The face match, enrolment and their faults.
     walk_every_face_match_path(backend, emulator)
+    # Feedback: every known code, and Other.
+    walk_every_feedback_code(backend, emulator)
 
 
 @pytest.fixture(scope="module")
