@@ -13,6 +13,10 @@ local gateway's routing, throttling or caller identity:
     POST /_local/sessions/{id}/faces      {"face": "alice", "documentFace": "alice"|null, "similarity": 0-100}: what
                                           the session's images show to face matching (liveness_local.face_scripts);
                                           each field optional, the body replaces the session's previous script
+    POST /_local/sessions/{id}/feedback   {"feedback": [{"code": "LOW_LIGHTING_DETECTED", "message": "..."}],
+                                          "sdkType": "..."}: what the results report once the session SUCCEEDS
+                                          (up to 10 of the service model's codes, message optional) and the SDK
+                                          type its client claims; the body replaces the previous script
     POST /_local/faults                   {"code": "ThrottlingException", "times": 1, "operation": null}
     GET  /_local/sessions/{id}/images     the session's objects in the image bucket, every version (200 JSON)
 
@@ -29,20 +33,21 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from liveness_api.models import Feedback
 from liveness_api.problems import ProblemKind
-from liveness_api.vocabulary import ChallengeType, SessionStatus
+from liveness_api.vocabulary import ChallengeType, FeedbackCode, SessionStatus
 from liveness_local.emulated_session import InvalidTransitionError, UnknownSessionError
 from liveness_local.emulator import FaceLivenessEmulator
 from liveness_local.face_scripts import DEFAULT_FACE, FACE_LABEL_PATTERN, SAME_AS_FACE
 from liveness_local.faults import DependencyFaults
 from liveness_local.gateway import HttpRequest, HttpResponse, problem_response
 from liveness_local.outcomes import LIVE_CONFIDENCE, SPOOF_CONFIDENCE, Outcome, ScriptedOutcome, ScriptedOutcomes
-from liveness_local.vocabulary import FAULTABLE_OPERATIONS, FaultCode
+from liveness_local.vocabulary import EMULATED_SDK_TYPE, FAULTABLE_OPERATIONS, FEEDBACK_MESSAGES, FaultCode
 
 PREFIX: Final = "/_local/"
 
 _SESSION_ACTION: Final = re.compile(
-    r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire|outcome|faces)$"
+    r"^/_local/sessions/(?P<session_id>[^/]+)/(?P<action>start|complete|fail|expire|outcome|faces|feedback)$"
 )
 _SESSION_IMAGES: Final = re.compile(r"^/_local/sessions/(?P<session_id>[^/]+)/images$")
 _UNKNOWN_SESSION: Final = ProblemKind(404, "local-session-not-found", "Session not found")
@@ -95,6 +100,24 @@ class FacesRequest(_Input):
     # Absent: the session's own face; null: the document shows no face.
     document_face: FaceLabel | None = Field(None, alias="documentFace")
     similarity: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+
+
+class FeedbackItem(_Input):
+    # The service model's codes only: the emulator answers as the service may (a code it adds later is a test of
+    # the backend's own, through botocore's Stubber).
+    code: FeedbackCode = Field(strict=False)
+    message: str | None = Field(None, min_length=1, max_length=512)
+
+
+class FeedbackRequest(_Input):
+    # The service model's bounds: FeedbackList has at most 10 items, SDKTypeString 1-64 characters.
+    feedback: list[FeedbackItem] = Field(max_length=10)
+    sdk_type: str = Field(EMULATED_SDK_TYPE, alias="sdkType", min_length=1, max_length=64)
+
+    def scripted(self) -> tuple[Feedback, ...]:
+        return tuple(
+            Feedback(code=item.code, message=item.message or FEEDBACK_MESSAGES[item.code]) for item in self.feedback
+        )
 
 
 def is_control_path(target: str) -> bool:
@@ -160,6 +183,10 @@ class LocalControl:
             self.emulator.faces.script(
                 session_id, face=faces.face, document_face=document_face, similarity=faces.similarity
             )
+            return
+        if action == "feedback":
+            script = FeedbackRequest.model_validate(payload)
+            self.emulator.script_feedback(session_id, script.scripted(), script.sdk_type)
             return
         if action == "outcome":
             scripted = OutcomeRequest.model_validate(payload)

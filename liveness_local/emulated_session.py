@@ -1,7 +1,7 @@
 """What the Face Liveness emulator knows about a session, and the choices it makes for it where the service decides:
 its challenge, and its images' bounding boxes.
 
-The result's parts (bounding box, challenge) are the backend's own models (`liveness_api.models`); only their
+The result's parts (bounding box, challenge, feedback) are the backend's own models (`liveness_api.models`); only their
 PascalCase wire form is written here, as the service writes it.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from liveness_api.models import BoundingBox, Challenge
+from liveness_api.models import BoundingBox, Challenge, Feedback
 from liveness_api.vocabulary import ChallengeType, SessionStatus
 from liveness_local.vocabulary import CHALLENGE_VERSIONS, DEFAULT_CHALLENGE
 
@@ -20,6 +20,8 @@ from liveness_local.vocabulary import CHALLENGE_VERSIONS, DEFAULT_CHALLENGE
 SUCCESS: Final = "Success"
 # The statuses in which the end user may still finish (or abandon) the check.
 OPEN: Final = frozenset({SessionStatus.CREATED, SessionStatus.IN_PROGRESS})
+# The statuses of a check a client streamed to its end, whose results carry the SDK type it claimed (`Metadata`).
+STREAMED: Final = frozenset({SessionStatus.SUCCEEDED, SessionStatus.FAILED})
 
 
 class UnknownSessionError(KeyError):
@@ -79,10 +81,18 @@ class EmulatedSession:
     challenge: Challenge | None = None
     reference_image: LivenessImage | None = None
     audit_images: tuple[LivenessImage, ...] = ()
+    # What the session's results report once SUCCEEDED (scripted; none unless it is) and the SDK type its client
+    # claims once it streams.
+    feedback: tuple[Feedback, ...] = ()
+    sdk_type: str | None = None
 
     def results(self) -> dict[str, Any]:
-        """GetFaceLivenessSessionResults' answer for the session: its status, and once SUCCEEDED what it found."""
+        """GetFaceLivenessSessionResults' answer for the session: its status, once SUCCEEDED what it found, and once
+        streamed the client's metadata. Feedback "is returned only for sessions with a Status of SUCCEEDED, and the
+        list is empty when no such conditions were detected" (botocore's service model)."""
         results: dict[str, Any] = {"SessionId": self.session_id, "Status": self.status.value}
+        if self.status in STREAMED and self.sdk_type is not None:
+            results["Metadata"] = {"SDKType": self.sdk_type}
         if self.status is SessionStatus.SUCCEEDED:
             assert self.reference_image is not None
             assert self.challenge is not None
@@ -91,6 +101,7 @@ class EmulatedSession:
                 "ReferenceImage": self.reference_image.to_wire(),
                 "AuditImages": [image.to_wire() for image in self.audit_images],
                 "Challenge": {"Type": self.challenge.type.value, "Version": self.challenge.version},
+                "Feedback": [{"Code": item.code, "Message": item.message} for item in self.feedback],
             }
         return results
 

@@ -15,7 +15,10 @@ Where the service's behaviour is not documented, the emulator assumes (each in o
 - an output bucket the service cannot reach (missing, or in another region) gives AccessDeniedException;
 - objects are written under `{S3KeyPrefix}{SessionId}/reference.jpg` and
   `{S3KeyPrefix}{SessionId}/audit_images/{n}.jpg`, SSE-KMS with the session's key;
-- the challenge is the first one asked for, at the version in `liveness_local.vocabulary.CHALLENGE_VERSIONS`.
+- the challenge is the first one asked for, at the version in `liveness_local.vocabulary.CHALLENGE_VERSIONS`;
+- `Metadata` (the client's self-reported SDK type) is answered once a client streamed the check to its end:
+  SUCCEEDED and FAILED; `Feedback` (scripted with `script_feedback`, else empty) only once SUCCEEDED, as the
+  model says.
 
 The same hook answers Rekognition's face-matching operations (CompareFaces, collections, faces and users) from
 `liveness_local.faces`, exposed as `faces`: one attachment, one lock, one record of calls for both.
@@ -38,6 +41,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from liveness_api.contract import SESSION_LIFETIME_SECONDS
+from liveness_api.models import Feedback
 from liveness_api.vocabulary import ChallengeType, LivenessOperation, RekognitionErrorCode, SessionStatus
 from liveness_local.emulated_session import (
     OPEN,
@@ -55,7 +59,7 @@ from liveness_local.faces import FaceMatchEmulator
 from liveness_local.jpeg import reference_jpeg
 from liveness_local.refusal import Refused
 from liveness_local.service_model import from_wire, operation_model, to_wire, validate
-from liveness_local.vocabulary import CHALLENGE_VERSIONS
+from liveness_local.vocabulary import CHALLENGE_VERSIONS, EMULATED_SDK_TYPE
 from liveness_local.wire import error_response, fault_code, json_response
 
 if TYPE_CHECKING:
@@ -125,6 +129,15 @@ class FaceLivenessEmulator:
         """The end user's client began streaming: CREATED -> IN_PROGRESS."""
         self._move(session_id, frozenset({SessionStatus.CREATED}), SessionStatus.IN_PROGRESS)
 
+    def script_feedback(
+        self, session_id: str, feedback: tuple[Feedback, ...], sdk_type: str = EMULATED_SDK_TYPE
+    ) -> None:
+        """What the session's results will report once it SUCCEEDS, and the SDK type its client claims; the script
+        replaces any earlier one. Only while the check can still finish."""
+        with self._lock:
+            session = self._open_session(session_id, OPEN)
+            self._sessions[session_id] = dataclasses.replace(session, feedback=feedback, sdk_type=sdk_type)
+
     def complete(
         self,
         session_id: str,
@@ -153,11 +166,12 @@ class FaceLivenessEmulator:
                 challenge=choose_challenge(session.settings, challenge_type),
                 reference_image=reference,
                 audit_images=tuple(audit),
+                sdk_type=session.sdk_type or EMULATED_SDK_TYPE,
             )
 
     def fail(self, session_id: str) -> None:
         """The check finished and the service could not decide: FAILED, with no confidence and no images."""
-        self._move(session_id, OPEN, SessionStatus.FAILED)
+        self._move(session_id, OPEN, SessionStatus.FAILED, streamed=True)
 
     def expire(self, session_id: str) -> None:
         """Nobody finished the check: EXPIRED, as the service reports an abandoned session."""
@@ -253,10 +267,13 @@ class FaceLivenessEmulator:
         if bucket_region != self._region:
             raise Refused(RekognitionErrorCode.ACCESS_DENIED, f"S3 bucket {bucket} is not in {self._region}")
 
-    def _move(self, session_id: str, allowed: frozenset[SessionStatus], status: SessionStatus) -> None:
+    def _move(
+        self, session_id: str, allowed: frozenset[SessionStatus], status: SessionStatus, *, streamed: bool = False
+    ) -> None:
         with self._lock:
             session = self._open_session(session_id, allowed)
-            self._sessions[session_id] = dataclasses.replace(session, status=status)
+            sdk_type = session.sdk_type or (EMULATED_SDK_TYPE if streamed else None)
+            self._sessions[session_id] = dataclasses.replace(session, status=status, sdk_type=sdk_type)
 
     def _open_session(self, session_id: str, allowed: frozenset[SessionStatus]) -> EmulatedSession:
         session = self._sessions.get(session_id)

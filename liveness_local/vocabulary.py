@@ -10,7 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from liveness_api.vocabulary import ChallengeType, FaceOperation, LivenessOperation, RekognitionErrorCode
+from liveness_api.vocabulary import ChallengeType, FaceOperation, FeedbackCode, LivenessOperation, RekognitionErrorCode
 
 # What a session without ChallengePreferences runs: "if no parameter is provided, then the
 # 'FaceMovementAndLightChallenge' settings is applied by default"
@@ -39,3 +39,22 @@ class FaultCode(StrEnum):
     PROVISIONED_THROUGHPUT_EXCEEDED = RekognitionErrorCode.PROVISIONED_THROUGHPUT_EXCEEDED.value
     INTERNAL_SERVER_ERROR = RekognitionErrorCode.INTERNAL_SERVER_ERROR.value
     ACCESS_DENIED = RekognitionErrorCode.ACCESS_DENIED.value
+
+
+# What the emulator says a streaming client claims to be (`Metadata.SDKType`) unless a script says otherwise. The
+# service reports what the client says of itself, unverified; this value says it came from the twin.
+EMULATED_SDK_TYPE: Final = "FaceLivenessEmulator"
+# The emulator's message for each feedback code. AWS documents the codes, not the service's wording ("the message
+# text can change": https://docs.aws.amazon.com/rekognition/latest/APIReference/API_FeedbackItem.html), so these are
+# the twin's own; a script may give others.
+FEEDBACK_MESSAGES: Final[Mapping[FeedbackCode, str]] = MappingProxyType(
+    {
+        FeedbackCode.FACE_NOT_VISIBLE: "Your face was not visible in the video.",
+        FeedbackCode.FACE_OBSTRUCTION_DETECTED: "Something covered part of your face.",
+        FeedbackCode.LOW_VIDEO_QUALITY_DETECTED: "The video quality was too low.",
+        FeedbackCode.FACE_NOT_ALIGNED: "Your face was not centred in the oval.",
+        FeedbackCode.EYES_CLOSED_DETECTED: "Your eyes were closed.",
+        FeedbackCode.LOW_LIGHTING_DETECTED: "The lighting was too dark.",
+        FeedbackCode.HIGH_LIGHTING_DETECTED: "The lighting was too bright.",
+    }
+)

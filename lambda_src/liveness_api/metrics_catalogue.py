@@ -16,6 +16,7 @@ from liveness_api.vocabulary import (
     TERMINAL_VERDICTS,
     CallerLimit,
     Dependency,
+    FeedbackCode,
     LivenessOperation,
     MatchOutcome,
     MatchTarget,
@@ -37,6 +38,11 @@ class Dimension:
     OUTCOME: Final = "Outcome"
     TRIGGER: Final = "Trigger"
     EVENT_TYPE: Final = "EventType"
+    FEEDBACK: Final = "Feedback"
+
+
+# The Feedback value of every code Rekognition adds after this version: the dimension stays a closed set.
+OTHER_FEEDBACK: Final = "Other"
 
 
 class ErrorType:
@@ -140,6 +146,13 @@ LIVENESS_CONFIDENCE: Final = MetricDef(
     "LivenessConfidence",
     "None",
     "Rekognition's confidence (0-100) of each completed check; read it as percentiles.",
+)
+LIVENESS_FEEDBACK: Final = MetricDef(
+    "LivenessCheckFeedback",
+    "Count",
+    "A condition Rekognition reported for a NOT_LIVE or FAILED check (once per code per check, with its verdict), "
+    "by code; Other counts codes the service added after this version.",
+    ((Dimension.FEEDBACK, (*FeedbackCode, OTHER_FEEDBACK)),),
 )
 RESULTS_FETCHED: Final = MetricDef("ResultsFetched", "Count", "GET /sessions/{sessionId}/results answered.")
 SESSION_ERASED: Final = MetricDef("SessionErased", "Count", "A session's images and ledger item were erased.")
@@ -278,6 +291,7 @@ ALL_METRICS: Final = (
     REKOGNITION_ERROR,
     LIVENESS_CHECK_COMPLETED,
     LIVENESS_CONFIDENCE,
+    LIVENESS_FEEDBACK,
     RESULTS_FETCHED,
     SESSION_ERASED,
     SESSION_REFUSED_BY_ABUSE_LIMIT,

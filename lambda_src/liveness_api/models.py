@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from liveness_api.contract import DocumentContentType
-from liveness_api.vocabulary import ChallengeType, MatchOutcome, MatchTarget, SessionStatus, Verdict
+from liveness_api.vocabulary import ChallengeType, FeedbackCode, MatchOutcome, MatchTarget, SessionStatus, Verdict
 
 # Rekognition's `Version` shape: 5-11 characters, three dot-separated numbers without leading zeros.
 ChallengeVersion = Annotated[
@@ -168,6 +168,21 @@ class Challenge(ApiModel):
     version: ChallengeVersion
 
 
+class Feedback(ApiModel):
+    """A condition Rekognition detected in the video that lowered its confidence: something the person can change
+    before trying again (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_FeedbackItem.html)."""
+
+    # A code the service adds after this version is no FeedbackCode, yet passes through as a string: the verdict
+    # never depends on feedback, so a new code must not break it.
+    code: FeedbackCode | str = Field(
+        description="One of FeedbackCode's values, or a code Rekognition added later: show `message` for a code "
+        "you do not know."
+    )
+    message: str = Field(
+        description="Rekognition's description of the condition, for the person. Its text can change: decide on `code`."
+    )
+
+
 class MatchResult(ApiModel):
     """The face match, decided once with the liveness verdict and recorded with it."""
 
@@ -187,6 +202,12 @@ class SessionResultsResponse(ApiModel):
     reference_image: ImageReference | None = Field(None, alias="referenceImage")
     audit_images: list[ImageReference] = Field(default_factory=list, alias="auditImages")
     match: MatchResult | None = Field(None, description="Present when the create asked for a match.")
+    feedback: list[Feedback] | None = Field(
+        None,
+        description="NOT_LIVE and FAILED only: what Rekognition saw that the person can change before retrying; "
+        "empty when it reported nothing (it reports feedback for checks that ran to the end, so a FAILED check's "
+        "is empty). null for other decisions.",
+    )
     created_at: datetime = Field(alias="createdAt", description="ISO-8601 UTC; when the session was created.")
     decided_at: datetime | None = Field(
         None,

@@ -12,7 +12,14 @@ from datetime import datetime
 from typing import Protocol
 
 from liveness_api.contract import DocumentContentType
-from liveness_api.models import Challenge, ChallengePreference, DocumentUpload, ImageReference, StreamingCredentials
+from liveness_api.models import (
+    Challenge,
+    ChallengePreference,
+    DocumentUpload,
+    Feedback,
+    ImageReference,
+    StreamingCredentials,
+)
 from liveness_api.vocabulary import CallerLimit, MatchTarget, SessionStatus
 
 
@@ -25,6 +32,10 @@ class LivenessResult:
     challenge: Challenge | None = None
     reference_image: ImageReference | None = None
     audit_images: tuple[ImageReference, ...] = ()
+    feedback: tuple[Feedback, ...] = ()
+    # Metadata.SDKType: the streaming client's own claim, which Rekognition does not verify. Recorded for operators,
+    # never decided on.
+    sdk_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from liveness_api.errors import (
     VerdictStale,
 )
 from liveness_api.face_match import FaceMatches
+from liveness_api.feedback import answered_document, answered_feedback, record_feedback, with_client_sdk
 from liveness_api.metrics_catalogue import (
     FACE_MATCH_COMPLETED,
     FACE_MATCH_SIMILARITY,
@@ -202,6 +202,7 @@ class LivenessSessions:
             challenge=result.challenge,
             reference_image=result.reference_image,
             audit_images=list(result.audit_images),
+            feedback=answered_feedback(verdict, result),
             created_at=record.created_at,
         )
         if verdict != Verdict.PENDING:
@@ -209,7 +210,7 @@ class LivenessSessions:
             if record.match is not None:  # decided with the verdict, before anything is recorded
                 match = self._matches.decide(owner, session_id, record.match, verdict, result.reference_image)
             decided = response.model_copy(update={"decided_at": self._clock(), "match": match})
-            document = decided.model_dump_json(by_alias=True, exclude=set(_PER_READ_FIELDS))
+            document = with_client_sdk(decided.model_dump_json(by_alias=True, exclude=set(_PER_READ_FIELDS)), result)
             stored = self._ledger.record_verdict(session_id, document)
             # This verdict, or the one another request recorded first, which stands.
             response = self._recorded(stored, self._clock())
@@ -269,7 +270,7 @@ class LivenessSessions:
         recorded before `decidedAt` was kept reads without one; staleness never depends on it."""
         if record.verdict is None:
             raise ValueError("the session has no recorded verdict")
-        document = json.loads(record.verdict)
+        document = answered_document(record.verdict)
         document.update(
             createdAt=record.created_at,
             stale=self._is_stale(record, now),
@@ -310,6 +311,7 @@ class LivenessSessions:
         record_metric(LIVENESS_CHECK_COMPLETED, 1, response.decision)
         if response.confidence is not None:
             record_metric(LIVENESS_CONFIDENCE, response.confidence)
+        record_feedback(response.feedback)
         if match is not None:
             record_metric(FACE_MATCH_COMPLETED, 1, match.against, match.outcome)
             if match.similarity is not None:

@@ -36,6 +36,27 @@ class SessionStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+class FeedbackCode(StrEnum):
+    """Rekognition's `FeedbackCode`: a condition it detected in the video that lowered its confidence, which the
+    person can change before retrying. The service may add codes: the API answers those too, as plain strings."""
+
+    FACE_NOT_VISIBLE = "FACE_NOT_VISIBLE"
+    FACE_OBSTRUCTION_DETECTED = "FACE_OBSTRUCTION_DETECTED"
+    LOW_VIDEO_QUALITY_DETECTED = "LOW_VIDEO_QUALITY_DETECTED"
+    FACE_NOT_ALIGNED = "FACE_NOT_ALIGNED"
+    EYES_CLOSED_DETECTED = "EYES_CLOSED_DETECTED"
+    LOW_LIGHTING_DETECTED = "LOW_LIGHTING_DETECTED"
+    HIGH_LIGHTING_DETECTED = "HIGH_LIGHTING_DETECTED"
+
+
+def known_feedback_code(code: str) -> FeedbackCode | None:
+    """The FeedbackCode `code` names, or None for a code the service added after this version."""
+    try:
+        return FeedbackCode(code)
+    except ValueError:
+        return None
+
+
 class ChallengeType(StrEnum):
     """Rekognition's `ChallengeType`. FaceMovementAndLightChallenge is the service's default."""
 

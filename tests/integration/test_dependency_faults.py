@@ -20,10 +20,12 @@ from typing import Any
 import botocore.endpoint
 import pytest
 
+from liveness_api.feedback import CLIENT_SDK_FIELD
 from liveness_api.identity import CallerMode, resolve_caller
 from liveness_api.vocabulary import LivenessOperation, Verdict
 from liveness_local.emulated_session import SUCCESS
 from liveness_local.faults import Fault
+from liveness_local.vocabulary import EMULATED_SDK_TYPE
 from tests.integration.conftest import Api, emitted_metrics, log_records
 
 FAULTS = (Fault.THROTTLED, Fault.UNAVAILABLE, Fault.ACCESS_DENIED, Fault.TIMEOUT)
@@ -200,9 +202,11 @@ def scenario(route: str, api: Api, emulator: Any, backend: Any) -> Scenario:
         item = session_item(backend, session_id)
         assert item is not None
         assert item["counted"] == {"BOOL": True}
-        # The recorded document is the answer without what each read adds (the session's and the moment's).
+        # The recorded document is the answer without what each read adds (the session's and the moment's), with
+        # the client's SDK type that only operators read.
         per_read = {"createdAt", "stale", "consumed", "consumedAt"}
-        assert json.loads(item["verdict"]["S"]) == {k: v for k, v in repeated.body.items() if k not in per_read}
+        answered = {k: v for k, v in repeated.body.items() if k not in per_read}
+        assert json.loads(item["verdict"]["S"]) == {**answered, CLIENT_SDK_FIELD: EMULATED_SDK_TYPE}
         if not live:
             assert list(caller_item(backend, api)["failures"]["M"]) == [session_id]
 

@@ -28,6 +28,7 @@ from liveness_local.faults import Fault
 from tests.integration.conftest import Api, emitted_metrics
 from tests.integration.event_fixtures import Receiver, pipeline, receiver
 from tests.integration.face_match_world import walk_every_face_match_path
+from tests.integration.feedback_world import walk_every_feedback_code
 from tests.integration.settlement_world import walk_every_settlement_and_event_path
 from tools.dashboard_picture import dashboard_body, dashboard_metrics
 
@@ -167,6 +168,8 @@ def walk_every_path(
     assert rate_limited.results(limited).status == 429
     # The face match, enrolment and their faults.
     walk_every_face_match_path(backend, emulator)
+    # Feedback: every known code, and Other.
+    walk_every_feedback_code(backend, emulator)
     # The background functions: the settlement worker, the outbox forwarder and the webhook sender.
     walk_every_settlement_and_event_path(backend, emulator, pipeline, receiver)
 

@@ -1,8 +1,8 @@
 // The server's result: the liveness verdict and, when one was asked for, the face match, each in words.
 import React from 'react';
 
-import type { MatchResult, Results } from './api';
-import { MATCH_WORDS, VERDICT_WORDS } from './words';
+import type { Feedback, MatchResult, Results } from './api';
+import { describeFeedback, MATCH_WORDS, VERDICT_WORDS } from './words';
 
 function MatchView({ match }: { match: MatchResult }) {
   const compared = match.similarity != null;
@@ -19,6 +19,22 @@ function MatchView({ match }: { match: MatchResult }) {
   );
 }
 
+// Each condition Rekognition reported for a failed check, with what to do about it.
+function FeedbackView({ feedback }: { feedback: Feedback[] }) {
+  return (
+    <ul className="feedback" data-testid="feedback">
+      {feedback.map((item, index) => {
+        const words = describeFeedback(item);
+        return (
+          <li key={index} data-code={item.code}>
+            {words.text} <span className="hint">{words.hint}</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 export function ResultView({ results }: { results: Results }) {
   const words = VERDICT_WORDS[results.decision];
   return (
@@ -31,6 +47,7 @@ export function ResultView({ results }: { results: Results }) {
             Confidence {results.confidence.toFixed(1)} (threshold {results.threshold})
           </span>
         )}
+        {results.feedback && results.feedback.length > 0 && <FeedbackView feedback={results.feedback} />}
       </div>
       {results.match && <MatchView match={results.match} />}
     </>

@@ -50,6 +50,12 @@ export interface MatchResult {
   threshold: number;
 }
 
+/** What Rekognition saw that the person can change before retrying: one of FeedbackCode, or a newer code. */
+export interface Feedback {
+  code: string;
+  message: string;
+}
+
 export interface Results {
   sessionId: string;
   status: string;
@@ -57,6 +63,7 @@ export interface Results {
   confidence?: number | null;
   threshold: number;
   match?: MatchResult | null;
+  feedback?: Feedback[] | null;
 }
 
 /** Local only: whose face the emulator shows on the session's ID photo. */

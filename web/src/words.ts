@@ -1,5 +1,5 @@
 // What the page tells a person: the verdict, the face match and the detector's errors, each in plain words.
-import type { MatchOutcome, Verdict } from './api';
+import type { Feedback, MatchOutcome, Verdict } from './api';
 import type { TroubleshootingTopic } from './streaming';
 
 export const VERDICT_WORDS: Record<Verdict, { title: string; text: string }> = {
@@ -19,6 +19,43 @@ export const MATCH_WORDS: Record<MatchOutcome, string> = {
   NOT_ENROLLED: 'There is no enrolled face to compare the live face with.',
   NOT_ATTEMPTED: 'The faces were not compared, because the liveness check did not pass.',
 };
+
+// Why a check failed (the results' feedback codes): what happened, and what to do about it next time.
+const FEEDBACK_WORDS: Record<string, { text: string; hint: string }> = {
+  FACE_NOT_VISIBLE: {
+    text: 'Your face could not be seen clearly.',
+    hint: 'Keep your whole face in the oval and try again.',
+  },
+  FACE_OBSTRUCTION_DETECTED: {
+    text: 'Something was covering part of your face.',
+    hint: 'Take off anything covering your face (a mask, sunglasses, a hand or hair) and try again.',
+  },
+  LOW_VIDEO_QUALITY_DETECTED: {
+    text: 'The video was not clear enough.',
+    hint: 'Wipe the camera lens, hold the device still and try again.',
+  },
+  FACE_NOT_ALIGNED: {
+    text: 'Your face was not in the middle of the oval.',
+    hint: 'Look straight at the camera with your face in the oval and try again.',
+  },
+  EYES_CLOSED_DETECTED: {
+    text: 'Your eyes seemed to be closed.',
+    hint: 'Keep your eyes open and look at the screen, then try again.',
+  },
+  LOW_LIGHTING_DETECTED: {
+    text: 'It was too dark to see your face well.',
+    hint: 'Find better lighting and try again.',
+  },
+  HIGH_LIGHTING_DETECTED: {
+    text: 'There was too much light on your face, or behind you.',
+    hint: 'Move away from bright light or a window behind you and try again.',
+  },
+};
+
+// A code the service added after this page was written: its own message, and a plain retry.
+export function describeFeedback(feedback: Feedback): { text: string; hint: string } {
+  return FEEDBACK_WORDS[feedback.code] ?? { text: feedback.message, hint: 'Please try again.' };
+}
 
 // The detector's error states (LivenessErrorState) in plain words.
 const DETECTOR_ERRORS: Record<string, string> = {

@@ -32,6 +32,7 @@ from infra.constructs.observability.settlement_events import settlement_events_r
 from infra.constructs.observability.widgets import CONFIDENCE, COUNT, MILLISECONDS, PERCENT, WIDGET_HEIGHT, graph
 from liveness_api import contract
 from liveness_api import metrics_catalogue as catalogue
+from liveness_api.decision import FAILURES
 from liveness_api.metrics_catalogue import ErrorType
 from liveness_api.vocabulary import TERMINAL_VERDICTS, CallerLimit, LivenessOperation
 
@@ -147,6 +148,28 @@ def business_row(inputs: DashboardInputs) -> list[cw.IWidget]:
     return [sessions, verdicts, live_share, confidence, refused]
 
 
+def feedback_row(_inputs: DashboardInputs) -> list[cw.IWidget]:
+    # Every catalogued value, Other included: a code the service adds shows there before this version knows it.
+    by_code = graph(
+        "Feedback on failed checks by code (count per 5 min; a check may report several)",
+        [
+            catalogue_metric(catalogue.LIVENESS_FEEDBACK, *dimensions.values())
+            for dimensions in catalogue.LIVENESS_FEEDBACK.every_dimension_map()
+        ],
+        COUNT,
+        16,
+        stacked=True,
+    )
+    failed = graph(
+        "Failed checks (count per 5 min)",
+        [catalogue_metric(catalogue.LIVENESS_CHECK_COMPLETED, verdict) for verdict in sorted(FAILURES)],
+        COUNT,
+        8,
+        stacked=True,
+    )
+    return [by_code, failed]
+
+
 def dependency_row(inputs: DashboardInputs) -> list[cw.IWidget]:
     errors = graph(
         "Rekognition errors by type (count per 5 min)",
@@ -251,6 +274,7 @@ class Row(NamedTuple):
 ROWS: Final = (
     Row("Traffic", "API Gateway: requests, errors and latency by route", traffic_row),
     Row("Business", "Sessions and liveness verdicts", business_row),
+    Row("Why checks fail", "What Rekognition saw in NOT_LIVE and FAILED checks that a person can change", feedback_row),
     Row("Dependency", "Rekognition Face Liveness, DynamoDB and S3 faults, throttling, deadlines", dependency_row),
     Row(
         "Face match",

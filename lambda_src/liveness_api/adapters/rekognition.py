@@ -12,10 +12,10 @@ from typing import Any
 from liveness_api.adapters.faults import RETRY_AFTER_SECONDS, guarded
 from liveness_api.errors import UnknownSessionStatus
 from liveness_api.metrics_catalogue import REKOGNITION_ERROR, REKOGNITION_LATENCY, ErrorType
-from liveness_api.models import BoundingBox, Challenge, ChallengePreference, ImageReference
+from liveness_api.models import BoundingBox, Challenge, ChallengePreference, Feedback, ImageReference
 from liveness_api.observability import logger, record_metric
 from liveness_api.ports import LivenessResult, SessionRequest
-from liveness_api.vocabulary import ChallengeType, Dependency, LivenessOperation, SessionStatus
+from liveness_api.vocabulary import ChallengeType, Dependency, LivenessOperation, SessionStatus, known_feedback_code
 
 
 class RekognitionLiveness:
@@ -49,6 +49,8 @@ class RekognitionLiveness:
             audit_images=tuple(
                 image for image in map(_image_reference, response.get("AuditImages", [])) if image is not None
             ),
+            feedback=tuple(map(_feedback, response.get("Feedback", []))),
+            sdk_type=response.get("Metadata", {}).get("SDKType"),
         )
 
     def _status(self, status: str) -> SessionStatus:
@@ -98,6 +100,14 @@ def _challenge(challenge: dict[str, Any] | None) -> Challenge | None:
         logger.warning("Rekognition reported an unknown challenge type", extra={"challenge_type": challenge["Type"]})
         return None
     return Challenge(type=challenge_type, version=challenge["Version"])
+
+
+def _feedback(item: dict[str, Any]) -> Feedback:
+    code = item["Code"]
+    if known_feedback_code(code) is None:
+        # A code the service added later: passed through as it came, the verdict untouched; counted as Other.
+        logger.warning("Rekognition reported an unknown feedback code", extra={"feedback_code": code})
+    return Feedback(code=code, message=item["Message"])
 
 
 def _image_reference(image: dict[str, Any]) -> ImageReference | None:

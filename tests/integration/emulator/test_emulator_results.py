@@ -11,6 +11,7 @@ from liveness_api.vocabulary import ChallengeType
 from liveness_local import emulated_session
 from liveness_local.emulator import FaceLivenessEmulator
 from liveness_local.jpeg import reference_jpeg
+from liveness_local.vocabulary import EMULATED_SDK_TYPE
 from tests.integration.emulator.conftest import FakeClock, create, error_of, results
 
 
@@ -131,15 +132,25 @@ def test_the_challenge_is_the_first_one_asked_for_unless_overridden(
     assert results(rekognition, session_id)["Challenge"] == expected
 
 
-@pytest.mark.parametrize(("finish", "status"), [("fail", "FAILED"), ("expire", "EXPIRED")])
-def test_an_unsuccessful_session_reports_only_its_status(
-    rekognition: Any, liveness: FaceLivenessEmulator, bucket: str, s3: Any, finish: str, status: str
+# A FAILED check was streamed to its end, so the service knows the client's claimed SDK type; an EXPIRED one was not.
+@pytest.mark.parametrize(
+    ("finish", "status", "metadata"),
+    [("fail", "FAILED", {"Metadata": {"SDKType": EMULATED_SDK_TYPE}}), ("expire", "EXPIRED", {})],
+)
+def test_an_unsuccessful_session_reports_only_its_status_and_client(
+    rekognition: Any,
+    liveness: FaceLivenessEmulator,
+    bucket: str,
+    s3: Any,
+    finish: str,
+    status: str,
+    metadata: dict[str, Any],
 ) -> None:
     session_id = create(rekognition, Settings={"OutputConfig": {"S3Bucket": bucket}, "AuditImagesLimit": 2})
     liveness.start(session_id)
     getattr(liveness, finish)(session_id)
 
-    assert results(rekognition, session_id) == {"SessionId": session_id, "Status": status}
+    assert results(rekognition, session_id) == {"SessionId": session_id, "Status": status, **metadata}
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
