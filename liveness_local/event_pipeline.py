@@ -265,12 +265,15 @@ class LocalEventPipeline:
         )
 
     def _pump_observed(self) -> None:
-        for record in self._receive(self._observed_url):
-            event = json.loads(record["body"])
-            self.published.append(event)
-            del self.published[:-KEPT_EVENTS]
-            print(json.dumps({"local_event": event["detail-type"], "detail": event["detail"]}), flush=True)
-            self._sqs.delete_message(QueueUrl=self._observed_url, ReceiptHandle=record["receiptHandle"])
+        # Until the queue is empty: one receive returns at most a batch, and a burst (a test's, or many checks
+        # settling at once) must all be observable after one pump, not trickle in over the next ones.
+        while records := self._receive(self._observed_url):
+            for record in records:
+                event = json.loads(record["body"])
+                self.published.append(event)
+                del self.published[:-KEPT_EVENTS]
+                print(json.dumps({"local_event": event["detail-type"], "detail": event["detail"]}), flush=True)
+                self._sqs.delete_message(QueueUrl=self._observed_url, ReceiptHandle=record["receiptHandle"])
 
     # make local ------------------------------------------------------------------------------------------------
 
