@@ -17,7 +17,6 @@ from infra.constructs.events import Events, EventsProps
 from infra.constructs.faces import FaceCollection, FaceCollectionProps
 from infra.constructs.function import FunctionProps, LivenessFunction
 from infra.constructs.observability import AlarmThresholds, Observability, ObservabilityProps
-from infra.constructs.observability.alarms import notify
 from infra.constructs.settlement import Settlement, SettlementProps
 from infra.constructs.storage import Retention, Storage, StorageProps
 from infra.constructs.streaming import StreamingCredentialsRole
@@ -203,8 +202,8 @@ class FaceLivenessStack(Stack):
             function=self.function,
             api=self.api,
             waf_blocked=self.firewall.blocked_requests() if self.firewall else None,
+            background_alarms=[self.settlement.alarm, *self.events.alarms],
         )
-        notify(self.observability.topic, [self.settlement.alarm, *self.events.alarms])
         self._export(cognito_api)
 
     def _export(self, cognito_api: bool) -> None:

@@ -270,9 +270,12 @@ def test_every_alarm_and_the_composite_notify_the_topic(synth: Synth) -> None:
         assert alarm["OKActions"] == [topic]
     rule = composite["AlarmRule"]["Fn::Join"][1]
     watched = [part["Fn::GetAtt"][0] for part in rule if isinstance(part, dict)]
-    # Every alarm but the spend one: the service can be healthy while it costs (test_infra_spend_alarm.py).
+    # Every alarm but the spend one, the dead-letter alarms of settlement and events included: the service can be
+    # healthy while it costs (test_infra_spend_alarm.py), not while verdicts or events wait in a dead-letter queue.
     spend = synth.logical_id(synth.stack.observability.estimated_spend)
-    assert sorted(watched) == sorted(set(synth.api_resources("AWS::CloudWatch::Alarm")) - {spend})
+    assert sorted(watched) == sorted(set(synth.resources("AWS::CloudWatch::Alarm")) - {spend})
+    dead_letters = [synth.stack.settlement.alarm, *synth.stack.events.alarms]
+    assert {synth.logical_id(alarm) for alarm in dead_letters} <= set(watched)
     assert all(part in {'(ALARM("', '") OR ALARM("', '"))'} for part in rule if isinstance(part, str))
     assert composite["AlarmName"] == f"{synth.config.stack_name}-ServiceUnhealthy"
 

@@ -13,6 +13,7 @@ cdk-monitoring-constructs").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import aws_cloudwatch as cw
@@ -82,8 +83,11 @@ class Observability(Construct):
         function: LivenessFunction,
         api: LivenessApi,
         waf_blocked: cw.IMetric | None = None,
+        background_alarms: Sequence[cw.Alarm] = (),
     ) -> None:
-        """`waf_blocked`: with `waf` on, WAF's blocked requests per 5 minutes, which get an alarm of their own."""
+        """`waf_blocked`: with `waf` on, WAF's blocked requests per 5 minutes, which get an alarm of their own;
+        `background_alarms`: the settlement's and the events' dead-letter alarms, which page like the service's own
+        (a dead-lettered message is a verdict or an event that is not recorded or delivered until someone acts)."""
         super().__init__(scope, construct_id)
         name = props.name
         self.alarm_name_prefix = alarm_name_prefix(name)
@@ -103,6 +107,7 @@ class Observability(Construct):
         self.alarms.append(face_match_error_alarm(self, name, props.thresholds))
         if waf_blocked is not None:
             self.alarms.append(waf_blocked_alarm(self, name, props.thresholds, waf_blocked))
+        self.alarms.extend(background_alarms)
         self.service_unhealthy = service_unhealthy(self, name, self.alarms)
         self.estimated_spend = estimated_spend_alarm(self, name, props.thresholds)
         notify(self.topic, [*self.alarms, self.service_unhealthy, self.estimated_spend])
