@@ -15,7 +15,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config.platform import powertools_layer_parameter
-from infra.constructs.function import ARCHITECTURE, ASSET_EXCLUDES, LAMBDA_SRC, runtime
+from infra.constructs.function import ARCHITECTURE, ASSET_EXCLUDES, LAMBDA_SRC, own_logs_and_traces, runtime
 from infra.constructs.storage import Retention, log_group
 
 # SQS keeps a message at most 14 days: what a dead-letter queue holds for an operator to redrive.
@@ -65,17 +65,7 @@ class BackgroundFunction(Construct):
             roles=[self.role],
             statements=[
                 *statements,
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[self.log_group.log_group_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="PublishTraces",
-                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                    # X-Ray has no resource-level permissions for these actions.
-                    resources=["*"],
-                ),
+                *own_logs_and_traces(self.log_group),
             ],
         )
         self.function = lambda_.Function(

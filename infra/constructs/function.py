@@ -10,6 +10,7 @@ from typing import Final
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -38,6 +39,24 @@ LIVE_ALIAS: Final = "live"
 def runtime() -> lambda_.Runtime:
     """The runtime whose version the Powertools layer parameter names (LAMBDA_PYTHON_VERSION)."""
     return getattr(lambda_.Runtime, "PYTHON_" + LAMBDA_PYTHON_VERSION.replace(".", "_"))  # type: ignore[no-any-return]
+
+
+def own_logs_and_traces(group: logs.ILogGroup) -> list[iam.PolicyStatement]:
+    """What every function of the stack needs to be observed: writing its own log group and sending traces."""
+    return [
+        iam.PolicyStatement(
+            sid="WriteOwnLogs",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            # The log group exists already (this stack creates it), so no logs:CreateLogGroup.
+            resources=[group.log_group_arn],
+        ),
+        iam.PolicyStatement(
+            sid="PublishTraces",
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            # X-Ray has no resource-level permissions for these actions.
+            resources=["*"],
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -170,16 +189,5 @@ class LivenessFunction(Construct):
                 resources=[storage.table.table_arn],
             ),
             storage.allow_key_use(self.role),
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                # The log group exists already (this stack creates it), so no logs:CreateLogGroup.
-                resources=[self.log_group.log_group_arn],
-            ),
-            iam.PolicyStatement(
-                sid="PublishTraces",
-                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                # X-Ray has no resource-level permissions for these actions.
-                resources=["*"],
-            ),
+            *own_logs_and_traces(self.log_group),
         ]
