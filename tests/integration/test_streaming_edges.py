@@ -96,8 +96,11 @@ def test_a_session_that_expires_mid_stream_ends_with_session_not_found(
         receive(connection)
         send_video(connection, chunks(face_webm(), 2)[0], 1)
         with _clock_moved(backend, 181):
-            send_video(connection, chunks(face_webm(), 2)[1], 2)
-            send_video(connection, b"", 3)
+            # The endpoint also ends a stream when its session's lifetime ends, so it may close before these are
+            # sent: either way the client reads the same exception and close.
+            with contextlib.suppress(ConnectionClosed):
+                send_video(connection, chunks(face_webm(), 2)[1], 2)
+                send_video(connection, b"", 3)
             exception_type, close_code = exception_after(connection)
             _settled(endpoint)
 
