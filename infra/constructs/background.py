@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config.platform import powertools_layer_parameter
-from infra.constructs.function import ARCHITECTURE, ASSET_EXCLUDES, LAMBDA_SRC, own_logs_and_traces, runtime
+from infra.constructs.function import own_logs_and_traces, stack_function
 from infra.constructs.storage import Retention, log_group
 
 # SQS keeps a message at most 14 days: what a dead-letter queue holds for an operator to redrive.
@@ -68,29 +65,14 @@ class BackgroundFunction(Construct):
                 *own_logs_and_traces(self.log_group),
             ],
         )
-        self.function = lambda_.Function(
+        self.function = stack_function(
             self,
-            "Function",
             description=description,
-            runtime=runtime(),
-            architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES),
-            # Immutable for CDK, as the API's function's: event sources and grants add nothing to the role; the
-            # policy above is the complete list.
-            role=self.role.without_policy_updates(),
-            timeout=Duration.seconds(timeout_seconds or settings.timeout_seconds),
-            memory_size=settings.memory_mb,
-            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
             log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            layers=[
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self,
-                    "PowertoolsLayer",
-                    ssm.StringParameter.value_for_string_parameter(self, powertools_layer_parameter()),
-                )
-            ],
+            timeout_seconds=timeout_seconds or settings.timeout_seconds,
+            memory_mb=settings.memory_mb,
             environment={**settings.environment, **environment},
         )
         self.function.node.add_dependency(self.policy)

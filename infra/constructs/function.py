@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
@@ -59,6 +59,49 @@ def own_logs_and_traces(group: logs.ILogGroup) -> list[iam.PolicyStatement]:
     ]
 
 
+def stack_function(
+    scope: Construct,
+    *,
+    description: str,
+    handler: str,
+    role: iam.Role,
+    log_group: logs.ILogGroup,
+    timeout_seconds: int,
+    memory_mb: int,
+    environment: Mapping[str, str],
+    **extra: Any,
+) -> lambda_.Function:
+    """One of the stack's functions, as `scope`'s "Function": the runtime's code asset (lambda_src) and Powertools
+    layer, arm64, active tracing, JSON logs into `log_group`, and `role` as it is (`extra`: what only it needs)."""
+    return lambda_.Function(
+        scope,
+        "Function",
+        description=description,
+        runtime=runtime(),
+        architecture=ARCHITECTURE,
+        handler=handler,
+        code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES),
+        # Immutable for CDK: the tracing and logging helpers, event sources and grants would otherwise append their
+        # own statements (xray on `*`, logs:CreateLogGroup, ...) to the role; its policy is the complete list.
+        role=role.without_policy_updates(),
+        timeout=Duration.seconds(timeout_seconds),
+        memory_size=memory_mb,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        layers=[
+            lambda_.LayerVersion.from_layer_version_arn(
+                scope,
+                "PowertoolsLayer",
+                # A CloudFormation SSM parameter, resolved at deploy time: synth needs no AWS lookup.
+                ssm.StringParameter.value_for_string_parameter(scope, powertools_layer_parameter()),
+            )
+        ],
+        environment=dict(environment),
+        **extra,
+    )
+
+
 @dataclass(frozen=True)
 class FunctionProps:
     """The function's settings. `environment`: what the handler reads at run time (config.function_environment);
@@ -102,31 +145,15 @@ class LivenessFunction(Construct):
             statements=self._statements(props.image_key_prefix, storage, collection),
         )
 
-        self.function = lambda_.Function(
+        self.function = stack_function(
             self,
-            "Function",
             description="Face Liveness API: creates sessions, records verdicts and face matches, enrols, erases",
-            runtime=runtime(),
-            architecture=ARCHITECTURE,
             handler=LAMBDA_HANDLER,
-            code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES),
-            # Immutable for CDK: the tracing and logging helpers would otherwise append their own statements
-            # (xray on `*`, logs:CreateLogGroup) to the role; the policy above is the complete list.
-            role=self.role.without_policy_updates(),
-            timeout=Duration.seconds(props.timeout_seconds),
-            memory_size=props.memory_mb,
-            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
             log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            layers=[
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self,
-                    "PowertoolsLayer",
-                    # A CloudFormation SSM parameter, resolved at deploy time: synth needs no AWS lookup.
-                    ssm.StringParameter.value_for_string_parameter(self, powertools_layer_parameter()),
-                )
-            ],
-            environment=dict(props.environment),
+            timeout_seconds=props.timeout_seconds,
+            memory_mb=props.memory_mb,
+            environment=props.environment,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if props.snap_start else None,
             # With "auto", enough for everything the route throttles can admit within one timeout (Capacity's
             # throttled_concurrency), held for this function alone and never exceeded. Lambda keeps 100 of the
