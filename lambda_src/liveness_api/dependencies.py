@@ -154,7 +154,9 @@ def build_dependencies(
     `upload_endpoint` is where ID photos are uploaded (None: S3's own endpoint; the twin passes its local one)."""
     make = BotocoreClients() if clients is None else clients
 
+    @cache
     def client(service: str) -> Any:
+        # One client per service, shared by every adapter of it: each botocore client made costs cold-start time.
         made = make(service, region=settings.region, config=client_config(settings, service))
         deadline.guard_client(made)
         return made
